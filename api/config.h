@@ -1,0 +1,52 @@
+/* Settings resolved as the AWS SDKs/CLI v2 do: explicit option, then the
+ * environment, then the profile in the shared config/credentials files. */
+#ifndef HL_CONFIG_H
+#define HL_CONFIG_H
+
+#include <stdbool.h>
+
+#include "err.h"
+
+/* What the caller sets explicitly (mount options). NULL/0 = not set. */
+struct hl_config_options {
+	const char *profile;
+	const char *region;
+	const char *endpoint;
+	const char *ca_bundle;
+	int max_attempts;
+	/* Environment lookup; NULL means getenv. Tests pass their own. */
+	const char *(*getenv_fn)(void *arg, const char *name);
+	void *getenv_arg;
+};
+
+/* A key=value view of one profile, merged as botocore does (credentials-file
+ * keys over config-file keys). */
+struct hl_profile;
+
+struct hl_config {
+	char *profile;          /* effective profile name ("default" when none chosen) */
+	bool profile_explicit;  /* set by option: removes the environment credentials provider */
+	char *region;           /* never NULL after a successful load */
+	char *endpoint;         /* full URL: scheme://host[:port][/path] */
+	bool endpoint_custom;   /* configured rather than derived from the region */
+	char *ca_bundle;        /* NULL = system store */
+	int max_attempts;       /* total attempts, >= 1; default 3 */
+	char *credentials_file; /* resolved paths, for error text */
+	char *config_file;
+	struct hl_profile *profile_data; /* may be NULL when neither file has the profile */
+	const char *(*getenv_fn)(void *arg, const char *name);
+	void *getenv_arg;
+};
+
+/* Resolves every setting. Caller frees with hl_config_free(). On error
+ * (HL_ERR_NO_REGION, HL_ERR_CONFIG) err->message names what was tried. */
+enum hl_err hl_config_load(const struct hl_config_options *opt, struct hl_config **ret,
+			   struct hl_error *err);
+void hl_config_free(struct hl_config *cfg);
+
+/* The environment as this config sees it (options' getenv_fn or getenv). */
+const char *hl_config_getenv(const struct hl_config *cfg, const char *name);
+/* A key of the effective profile (lowercase name), or NULL. */
+const char *hl_config_profile_get(const struct hl_config *cfg, const char *key);
+
+#endif
