@@ -53,7 +53,7 @@ struct fake_srv {
 	bool stop;                      /* protected by lock */
 };
 
-static bool fake_stopping(struct fake_srv *s)
+static __attribute__((unused)) bool fake_stopping(struct fake_srv *s)
 {
 	pthread_mutex_lock(&s->lock);
 	bool v = s->stop;
@@ -61,7 +61,7 @@ static bool fake_stopping(struct fake_srv *s)
 	return v;
 }
 
-static void fake_sleep_ms(int ms)
+static __attribute__((unused)) void fake_sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 	while (nanosleep(&ts, &ts) != 0)
@@ -69,7 +69,7 @@ static void fake_sleep_ms(int ms)
 }
 
 /* Reads one request into buf; returns its length, 0 on EOF/garbage/stop. */
-static size_t fake_read_request(struct fake_srv *s, int fd, char *buf, size_t cap)
+static __attribute__((unused)) size_t fake_read_request(struct fake_srv *s, int fd, char *buf, size_t cap)
 {
 	size_t len = 0, need = 0;
 	while (!need || len < need) {
@@ -102,7 +102,7 @@ static size_t fake_read_request(struct fake_srv *s, int fd, char *buf, size_t ca
 	return len;
 }
 
-static void fake_write_all(int fd, const char *p, size_t n)
+static __attribute__((unused)) void fake_write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
 		ssize_t w = write(fd, p, n);
@@ -113,7 +113,7 @@ static void fake_write_all(int fd, const char *p, size_t n)
 	}
 }
 
-static void fake_serve_conn(struct fake_srv *s, int fd)
+static __attribute__((unused)) void fake_serve_conn(struct fake_srv *s, int fd)
 {
 	char *buf = malloc(FAKE_REQ_MAX);
 	for (;;) {
@@ -149,7 +149,7 @@ static void fake_serve_conn(struct fake_srv *s, int fd)
 	close(fd);
 }
 
-static void *fake_main(void *arg)
+static __attribute__((unused)) void *fake_main(void *arg)
 {
 	struct fake_srv *s = arg;
 	while (!fake_stopping(s)) {
@@ -167,7 +167,7 @@ static void *fake_main(void *arg)
 	return NULL;
 }
 
-static bool fake_start(struct fake_srv *s)
+static __attribute__((unused)) bool fake_start(struct fake_srv *s)
 {
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
@@ -182,7 +182,7 @@ static bool fake_start(struct fake_srv *s)
 	return pthread_create(&s->th, NULL, fake_main, s) == 0;
 }
 
-static void fake_script(struct fake_srv *s, const struct fake_resp *script, size_t n)
+static __attribute__((unused)) void fake_script(struct fake_srv *s, const struct fake_resp *script, size_t n)
 {
 	pthread_mutex_lock(&s->lock);
 	s->script = script;
@@ -191,7 +191,7 @@ static void fake_script(struct fake_srv *s, const struct fake_resp *script, size
 	pthread_mutex_unlock(&s->lock);
 }
 
-static int fake_requests(struct fake_srv *s)
+static __attribute__((unused)) int fake_requests(struct fake_srv *s)
 {
 	pthread_mutex_lock(&s->lock);
 	int n = s->requests;
@@ -199,7 +199,7 @@ static int fake_requests(struct fake_srv *s)
 	return n;
 }
 
-static int fake_connections(struct fake_srv *s)
+static __attribute__((unused)) int fake_connections(struct fake_srv *s)
 {
 	pthread_mutex_lock(&s->lock);
 	int n = s->connections;
@@ -208,7 +208,7 @@ static int fake_connections(struct fake_srv *s)
 }
 
 /* Request i as received (valid until fake_stop). */
-static const char *fake_request(struct fake_srv *s, int i)
+static __attribute__((unused)) const char *fake_request(struct fake_srv *s, int i)
 {
 	pthread_mutex_lock(&s->lock);
 	const char *r = i >= 0 && i < s->requests && i < FAKE_MAX_REQS ? s->reqs[i] : NULL;
@@ -218,7 +218,7 @@ static const char *fake_request(struct fake_srv *s, int i)
 
 /* Value of header name in request i (first match, case-insensitive), into
  * out; false when absent. */
-static bool fake_header(struct fake_srv *s, int i, const char *name, char *out, size_t outsz)
+static __attribute__((unused)) bool fake_header(struct fake_srv *s, int i, const char *name, char *out, size_t outsz)
 {
 	const char *r = fake_request(s, i);
 	size_t n = strlen(name);
@@ -244,14 +244,14 @@ static bool fake_header(struct fake_srv *s, int i, const char *name, char *out, 
 }
 
 /* Body of request i. */
-static const char *fake_body(struct fake_srv *s, int i)
+static __attribute__((unused)) const char *fake_body(struct fake_srv *s, int i)
 {
 	const char *r = fake_request(s, i);
 	const char *e = r ? strstr(r, "\r\n\r\n") : NULL;
 	return e ? e + 4 : NULL;
 }
 
-static void fake_stop(struct fake_srv *s)
+static __attribute__((unused)) void fake_stop(struct fake_srv *s)
 {
 	pthread_mutex_lock(&s->lock);
 	s->stop = true;
