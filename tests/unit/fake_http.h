@@ -105,7 +105,7 @@ static __attribute__((unused)) size_t fake_read_request(struct fake_srv *s, int 
 static __attribute__((unused)) void fake_write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
-		ssize_t w = write(fd, p, n);
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL); /* the client may have hung up */
 		if (w <= 0)
 			return;
 		p += w;

@@ -422,6 +422,14 @@ static void test_too_large(struct fake_srv *s)
 	is_int(hl_describe_datastore(c, DS_ID, 0, &d, &e), HL_ERR_TOO_LARGE,
 	       "answer over max_response_bytes -> TOO_LARGE");
 	is_int(calls.last.attempts, 1, "not retried");
+	/* One more round trip: the one-connection-at-a-time server has then
+	 * finished writing big. */
+	static const struct fake_resp after[] = {
+		{ FAKE_ANSWER, 200, "OK", NULL, "{\"DatastoreProperties\":" PROPS "}", 0 },
+	};
+	fake_script(s, after, 1);
+	is_int(hl_describe_datastore(c, DS_ID, 0, &d, &e), HL_ERR_OK, "next call fine");
+	hl_datastore_free(d);
 	fake_script(s, NULL, 0);
 	free(big);
 	hl_client_free(c);
