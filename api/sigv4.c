@@ -429,7 +429,8 @@ static enum hl_err collect_headers(const struct hl_sigv4_request *req, const cha
 	for (size_t i = 0; i < req->n_headers; i++) {
 		const struct hl_header *in = &req->headers[i];
 		if (!in->name || !in->value || !valid_header_name(in->name)) {
-			rc = hl_error_set(err, HL_ERR_INVALID, "sigv4: header %zu: invalid name", i);
+			rc =
+			    hl_error_set(err, HL_ERR_INVALID, "sigv4: header %zu: invalid name", i);
 			goto out;
 		}
 		if (strpbrk(in->value, "\r\n")) {
@@ -439,8 +440,9 @@ static enum hl_err collect_headers(const struct hl_sigv4_request *req, const cha
 		}
 		if (name_is(in->name, "date")) {
 			/* botocore would then sign Date instead of X-Amz-Date */
-			rc = hl_error_set(err, HL_ERR_INVALID,
-					  "sigv4: a Date header must not be sent; X-Amz-Date is used");
+			rc = hl_error_set(
+			    err, HL_ERR_INVALID,
+			    "sigv4: a Date header must not be sent; X-Amz-Date is used");
 			goto out;
 		}
 		if (name_is(in->name, "authorization") || name_is(in->name, "x-amz-date") ||
@@ -498,7 +500,8 @@ enum hl_err hl_sigv4_sign(const struct hl_sigv4_request *req, const struct hl_cr
 	memset(&keys, 0, sizeof(keys));
 
 	if (!req || !ret || !creds) {
-		rc = hl_error_set(err, HL_ERR_INVALID, "sigv4: missing request, credentials or result");
+		rc = hl_error_set(err, HL_ERR_INVALID,
+				  "sigv4: missing request, credentials or result");
 		goto out;
 	}
 	if (!valid_method(req->method) || !req->path || (req->body_len && !req->body)) {
@@ -514,8 +517,8 @@ enum hl_err hl_sigv4_sign(const struct hl_sigv4_request *req, const struct hl_cr
 		rc = hl_error_set(err, HL_ERR_INVALID, "sigv4: invalid region or service name");
 		goto out;
 	}
-	const char *token = creds->session_token && *creds->session_token ? creds->session_token
-									    : NULL;
+	const char *token =
+	    creds->session_token && *creds->session_token ? creds->session_token : NULL;
 	if (token && strpbrk(token, "\r\n")) {
 		rc = hl_error_set(err, HL_ERR_INVALID, "sigv4: session token contains CR or LF");
 		goto out;

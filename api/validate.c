@@ -55,6 +55,7 @@ struct cp_range {
 	uint32_t lo, hi;
 };
 
+/* clang-format off */
 static const struct cp_range lnz_ranges[] = {
 	{0x0020, 0x0020}, {0x0030, 0x0039}, {0x0041, 0x005A}, {0x0061, 0x007A}, {0x00A0, 0x00A0},
 	{0x00AA, 0x00AA}, {0x00B2, 0x00B3}, {0x00B5, 0x00B5}, {0x00B9, 0x00BA}, {0x00BC, 0x00BE},
@@ -97,7 +98,9 @@ static const struct cp_range lnz_ranges[] = {
 	{0x20000, 0x2A6DF}, {0x2A700, 0x2B738}, {0x2B740, 0x2B81D}, {0x2B820, 0x2CEA1},
 	{0x2CEB0, 0x2EBE0}, {0x2F800, 0x2FA1D}, {0x30000, 0x3134A},
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct cp_range precise_and_rejected[] = {
 	{0x0000, 0x06FF},   {0x0900, 0x097F},   {0x0E00, 0x0E7F},   {0x10A0, 0x11FF},
 	{0x1AB0, 0x1AFF},   {0x1DC0, 0x1FFF},   {0x2000, 0x2BFF},   {0x2DE0, 0x2FFF},
@@ -106,6 +109,7 @@ static const struct cp_range precise_and_rejected[] = {
 	{0x10190, 0x101FF}, {0x1CF00, 0x1CFCF}, {0x1D000, 0x1D7FF}, {0x1D800, 0x1DAAF},
 	{0x1EC70, 0x1EDFF}, {0x1EF00, 0x1FFFF}, {0x20000, 0x3FFFF}, {0x40000, 0x10FFFF},
 };
+/* clang-format on */
 
 static bool in_ranges(const struct cp_range *r, size_t n, uint32_t cp)
 {
@@ -201,8 +205,8 @@ static enum hl_err check_length(const char *member, const char *s, size_t min, s
 			return hl_error_set(err, HL_ERR_INVALID, "%s: must be %zu characters",
 					    member, min);
 		if (min == 0)
-			return hl_error_set(err, HL_ERR_INVALID, "%s: must be at most %zu characters",
-					    member, max);
+			return hl_error_set(err, HL_ERR_INVALID,
+					    "%s: must be at most %zu characters", member, max);
 		return hl_error_set(err, HL_ERR_INVALID, "%s: must be %zu-%zu characters", member,
 				    min, max);
 	}
@@ -414,9 +418,9 @@ static bool kms_tail(const char *s)
 
 static size_t kms_arn_prefix(const char *s)
 {
-	static const char *const arns[] = {"arn:aws:kms:", "arn:aws-us-gov:kms:",
-					   "arn:aws-iso:kms:", "arn:aws-iso-b:kms:",
-					   "arn:aws-cn:kms:"};
+	static const char *const arns[] = {
+	    "arn:aws:kms:", "arn:aws-us-gov:kms:", "arn:aws-iso:kms:", "arn:aws-iso-b:kms:",
+	    "arn:aws-cn:kms:"};
 	for (size_t i = 0; i < N_OF(arns); i++)
 		if (prefix(s, arns[i]))
 			return strlen(arns[i]);

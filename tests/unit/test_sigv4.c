@@ -68,13 +68,17 @@ struct example {
 	const char *authorization;
 };
 
-#define CT_JSON {"Content-Type", "application/x-amz-json-1.0"}
+#define CT_JSON                                              \
+	{                                                    \
+		"Content-Type", "application/x-amz-json-1.0" \
+	}
 #define SCOPE_E1 "20240115/us-east-1/healthlake/aws4_request"
 #define SCOPE_W2 "20240115/us-west-2/healthlake/aws4_request"
 #define STS(scope, hash) "AWS4-HMAC-SHA256\n20240115T123456Z\n" scope "\n" hash
-#define AUTH(scope, sh, sig)                                                                 \
+#define AUTH(scope, sh, sig) \
 	"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/" scope ", SignedHeaders=" sh ", Signature=" sig
 
+/* clang-format off */
 static const struct example examples[] = {
 	{"A DescribeFHIRDatastore",
 	 "POST",
@@ -173,6 +177,7 @@ static const struct example examples[] = {
 	      "content-type;host;x-amz-date;x-amz-target",
 	      "75bd20d347d3f86a04457ed9b5a6f8a7c0ca183fdbaedec10605679d1879aba8")},
 };
+/* clang-format on */
 
 static size_t count_headers(const struct hl_header *h, size_t max)
 {
@@ -194,13 +199,13 @@ static void test_examples(void)
 			hdrs[h].value = guarded(&gp, ex->headers[h].value);
 		}
 		struct hl_sigv4_request req = {
-			.method = guarded(&gp, ex->method),
-			.path = guarded(&gp, ex->path),
-			.query = guarded(&gp, ex->query),
-			.headers = hdrs,
-			.n_headers = nh,
-			.body = ex->body,
-			.body_len = ex->body ? strlen(ex->body) : 0,
+		    .method = guarded(&gp, ex->method),
+		    .path = guarded(&gp, ex->path),
+		    .query = guarded(&gp, ex->query),
+		    .headers = hdrs,
+		    .n_headers = nh,
+		    .body = ex->body,
+		    .body_len = ex->body ? strlen(ex->body) : 0,
 		};
 		struct hl_credentials cr = {.access_key_id = AKID,
 					    .secret_access_key = SECRET,
@@ -241,14 +246,14 @@ static void test_derived_keys(void)
 		const char *region;
 		const char *k_date, *k_region, *k_service, *k_signing;
 	} cases[] = {
-		{"us-east-1", "207de81b9b5d0a2cc6c672095d223f04f88789dbcb2aaca6add895e6edb59a77",
-		 "3e9db546b60345435b8ff91152afd8aa6a46cd8bf5d1ca3da1ac64da530d850c",
-		 "9703c6a3b207ea588e3ef5cfb1ff52d6a3384799374e963f7c873d21c624f4d8",
-		 "afbf7a2ded76260c629417ce831aa30184eed46aa930e2974e98774a68c8f754"},
-		{"us-west-2", "207de81b9b5d0a2cc6c672095d223f04f88789dbcb2aaca6add895e6edb59a77",
-		 "bcdd2d8ab361880e8e8a999495f0b933c80e31f39ebb3fa9753c4ce0ab5d9a8f",
-		 "6d213e36cf8bb48ac672944d152c22e2f5f03522c7cf5c57e62fdb9380d1b1a0",
-		 "06614d9c9041f9e7a1e7fb08041fd0e539c598f664a2c465e51b560ab30a5dcf"},
+	    {"us-east-1", "207de81b9b5d0a2cc6c672095d223f04f88789dbcb2aaca6add895e6edb59a77",
+	     "3e9db546b60345435b8ff91152afd8aa6a46cd8bf5d1ca3da1ac64da530d850c",
+	     "9703c6a3b207ea588e3ef5cfb1ff52d6a3384799374e963f7c873d21c624f4d8",
+	     "afbf7a2ded76260c629417ce831aa30184eed46aa930e2974e98774a68c8f754"},
+	    {"us-west-2", "207de81b9b5d0a2cc6c672095d223f04f88789dbcb2aaca6add895e6edb59a77",
+	     "bcdd2d8ab361880e8e8a999495f0b933c80e31f39ebb3fa9753c4ce0ab5d9a8f",
+	     "6d213e36cf8bb48ac672944d152c22e2f5f03522c7cf5c57e62fdb9380d1b1a0",
+	     "06614d9c9041f9e7a1e7fb08041fd0e539c598f664a2c465e51b560ab30a5dcf"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct hl_sigv4_keys k;
@@ -296,9 +301,8 @@ static bool canon_line(const char *path, const char *query, const struct hl_head
 				       .query = guarded(&gp, query),
 				       .headers = hdrs,
 				       .n_headers = n};
-	struct hl_credentials cr = {.access_key_id = AKID,
-				    .secret_access_key = SECRET,
-				    .session_token = (char *)token};
+	struct hl_credentials cr = {
+	    .access_key_id = AKID, .secret_access_key = SECRET, .session_token = (char *)token};
 	struct hl_sigv4_result r = {0};
 	bool good = hl_sigv4_sign(&req, &cr, "us-east-1", "healthlake", NOW, &r, NULL) == HL_ERR_OK;
 	if (good) {
@@ -331,21 +335,21 @@ static void test_canonical_uri(void)
 	static const struct {
 		const char *in, *want;
 	} cases[] = {
-		{"/a//b/./c/../d", "/a/b/d"},
-		{"/r4/Patient/$export", "/r4/Patient/%24export"},
-		{"/a%20b/c d", "/a%2520b/c%20d"},
-		{"/x/\xc3\xa9", "/x/%C3%A9"},
-		{"//double//", "/double/"},
-		{"/a/..", "/"},
-		{"", "/"},
-		{"/", "/"},
-		{"/a/b/", "/a/b/"},
-		{"/..", "/"},
-		{"/./", "/"},
-		{"/a/../b/../", "/"},
-		{"/%2F/~x", "/%252F/~x"},
-		{"/a/.../b", "/a/.../b"},
-		{"/:@!*'()+,;=&", "/%3A%40%21%2A%27%28%29%2B%2C%3B%3D%26"},
+	    {"/a//b/./c/../d", "/a/b/d"},
+	    {"/r4/Patient/$export", "/r4/Patient/%24export"},
+	    {"/a%20b/c d", "/a%2520b/c%20d"},
+	    {"/x/\xc3\xa9", "/x/%C3%A9"},
+	    {"//double//", "/double/"},
+	    {"/a/..", "/"},
+	    {"", "/"},
+	    {"/", "/"},
+	    {"/a/b/", "/a/b/"},
+	    {"/..", "/"},
+	    {"/./", "/"},
+	    {"/a/../b/../", "/"},
+	    {"/%2F/~x", "/%252F/~x"},
+	    {"/a/.../b", "/a/.../b"},
+	    {"/:@!*'()+,;=&", "/%3A%40%21%2A%27%28%29%2B%2C%3B%3D%26"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char got[256] = "";
@@ -360,16 +364,16 @@ static void test_canonical_query(void)
 	static const struct {
 		const char *in, *want;
 	} cases[] = {
-		{NULL, ""},
-		{"", ""},
-		{"a&b=&=c&", "=&=c&a=&b="},
-		{"b=2&a=1&a=0", "a=0&a=1&b=2"},
-		{"k=v=w", "k=v=w"},
-		{"_count=1&Zed=2&address=3", "Zed=2&_count=1&address=3"},
-		{"&", "=&="},
-		{"a=b%2Bc&a=b", "a=b&a=b%2Bc"},
-		{"x", "x="},
-		{"ab=1&a=2", "a=2&ab=1"},
+	    {NULL, ""},
+	    {"", ""},
+	    {"a&b=&=c&", "=&=c&a=&b="},
+	    {"b=2&a=1&a=0", "a=0&a=1&b=2"},
+	    {"k=v=w", "k=v=w"},
+	    {"_count=1&Zed=2&address=3", "Zed=2&_count=1&address=3"},
+	    {"&", "=&="},
+	    {"a=b%2Bc&a=b", "a=b&a=b%2Bc"},
+	    {"x", "x="},
+	    {"ab=1&a=2", "a=2&ab=1"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char got[256] = "x";
@@ -383,13 +387,14 @@ static void test_canonical_query(void)
 static void test_header_folding(void)
 {
 	static const struct hl_header extra[] = {
-		{"X-A", "  a   b\t c  "},
-		{"x-a", "2"},
-		{"X-E", ""},
-		{"X-N", "a\xc2\xa0\xe3\x80\x80" "b"},
-		{"X-Amz-Date", "old"},
-		{"Authorization", "x"},
-		{"X-Amz-Security-Token", "old"},
+	    {"X-A", "  a   b\t c  "},
+	    {"x-a", "2"},
+	    {"X-E", ""},
+	    {"X-N", "a\xc2\xa0\xe3\x80\x80"
+		    "b"},
+	    {"X-Amz-Date", "old"},
+	    {"Authorization", "x"},
+	    {"X-Amz-Security-Token", "old"},
 	};
 	char got[1024] = "";
 	ok(canon_line("/", NULL, extra, 7, "TOK", 3, got, sizeof(got)), "header case signs");
@@ -413,7 +418,8 @@ static void test_lowercase_method(void)
 {
 	char got[64] = "";
 	struct hl_header h = {"Host", "h"};
-	struct hl_sigv4_request req = {.method = "delete", .path = "/", .headers = &h, .n_headers = 1};
+	struct hl_sigv4_request req = {
+	    .method = "delete", .path = "/", .headers = &h, .n_headers = 1};
 	struct hl_credentials cr = {.access_key_id = AKID, .secret_access_key = SECRET};
 	struct hl_sigv4_result r = {0};
 	is_int(hl_sigv4_sign(&req, &cr, "us-east-1", "healthlake", NOW, &r, NULL), HL_ERR_OK,
@@ -444,36 +450,35 @@ static void test_errors(void)
 		const char *akid, *secret, *token, *region, *service;
 		time_t now;
 	} cases[] = {
-		{"NULL method", NULL, "/", &host, 1, NULL, 0, AKID, SECRET, NULL, "r", "s", NOW},
-		{"empty method", "", "/", &host, 1, NULL, 0, AKID, SECRET, NULL, "r", "s", NOW},
-		{"method with space", "GE T", "/", &host, 1, NULL, 0, AKID, SECRET, NULL, "r", "s",
-		 NOW},
-		{"NULL path", "GET", NULL, &host, 1, NULL, 0, AKID, SECRET, NULL, "r", "s", NOW},
-		{"NULL headers", "GET", "/", NULL, 1, NULL, 0, AKID, SECRET, NULL, "r", "s", NOW},
-		{"no headers", "GET", "/", NULL, 0, NULL, 0, AKID, SECRET, NULL, "r", "s", NOW},
-		{"no host", "GET", "/", &only_other, 1, NULL, 0, AKID, SECRET, NULL, "r", "s", NOW},
-		{"bad header name", "GET", "/", &bad_name, 1, NULL, 0, AKID, SECRET, NULL, "r", "s",
-		 NOW},
-		{"colon in name", "GET", "/", &colon_name, 1, NULL, 0, AKID, SECRET, NULL, "r", "s",
-		 NOW},
-		{"CRLF in value", "GET", "/", &crlf, 1, NULL, 0, AKID, SECRET, NULL, "r", "s", NOW},
-		{"Date header", "GET", "/", &date, 1, NULL, 0, AKID, SECRET, NULL, "r", "s", NOW},
-		{"NULL header value", "GET", "/", &null_value, 1, NULL, 0, AKID, SECRET, NULL, "r",
-		 "s", NOW},
-		{"NULL body with length", "POST", "/", &host, 1, NULL, 3, AKID, SECRET, NULL, "r",
-		 "s", NOW},
-		{"NULL key", "GET", "/", &host, 1, NULL, 0, NULL, SECRET, NULL, "r", "s", NOW},
-		{"empty key", "GET", "/", &host, 1, NULL, 0, "", SECRET, NULL, "r", "s", NOW},
-		{"NULL secret", "GET", "/", &host, 1, NULL, 0, AKID, NULL, NULL, "r", "s", NOW},
-		{"empty secret", "GET", "/", &host, 1, NULL, 0, AKID, "", NULL, "r", "s", NOW},
-		{"token with LF", "GET", "/", &host, 1, NULL, 0, AKID, SECRET, "a\nb", "r", "s", NOW},
-		{"NULL region", "GET", "/", &host, 1, NULL, 0, AKID, SECRET, NULL, NULL, "s", NOW},
-		{"empty region", "GET", "/", &host, 1, NULL, 0, AKID, SECRET, NULL, "", "s", NOW},
-		{"slash in region", "GET", "/", &host, 1, NULL, 0, AKID, SECRET, NULL, "a/b", "s",
-		 NOW},
-		{"NULL service", "GET", "/", &host, 1, NULL, 0, AKID, SECRET, NULL, "r", NULL, NOW},
-		{"year 10000", "GET", "/", &host, 1, NULL, 0, AKID, SECRET, NULL, "r", "s",
-		 (time_t)253402300800},
+	    {"NULL method", NULL, "/", &host, 1, NULL, 0, AKID, SECRET, NULL, "r", "s", NOW},
+	    {"empty method", "", "/", &host, 1, NULL, 0, AKID, SECRET, NULL, "r", "s", NOW},
+	    {"method with space", "GE T", "/", &host, 1, NULL, 0, AKID, SECRET, NULL, "r", "s",
+	     NOW},
+	    {"NULL path", "GET", NULL, &host, 1, NULL, 0, AKID, SECRET, NULL, "r", "s", NOW},
+	    {"NULL headers", "GET", "/", NULL, 1, NULL, 0, AKID, SECRET, NULL, "r", "s", NOW},
+	    {"no headers", "GET", "/", NULL, 0, NULL, 0, AKID, SECRET, NULL, "r", "s", NOW},
+	    {"no host", "GET", "/", &only_other, 1, NULL, 0, AKID, SECRET, NULL, "r", "s", NOW},
+	    {"bad header name", "GET", "/", &bad_name, 1, NULL, 0, AKID, SECRET, NULL, "r", "s",
+	     NOW},
+	    {"colon in name", "GET", "/", &colon_name, 1, NULL, 0, AKID, SECRET, NULL, "r", "s",
+	     NOW},
+	    {"CRLF in value", "GET", "/", &crlf, 1, NULL, 0, AKID, SECRET, NULL, "r", "s", NOW},
+	    {"Date header", "GET", "/", &date, 1, NULL, 0, AKID, SECRET, NULL, "r", "s", NOW},
+	    {"NULL header value", "GET", "/", &null_value, 1, NULL, 0, AKID, SECRET, NULL, "r", "s",
+	     NOW},
+	    {"NULL body with length", "POST", "/", &host, 1, NULL, 3, AKID, SECRET, NULL, "r", "s",
+	     NOW},
+	    {"NULL key", "GET", "/", &host, 1, NULL, 0, NULL, SECRET, NULL, "r", "s", NOW},
+	    {"empty key", "GET", "/", &host, 1, NULL, 0, "", SECRET, NULL, "r", "s", NOW},
+	    {"NULL secret", "GET", "/", &host, 1, NULL, 0, AKID, NULL, NULL, "r", "s", NOW},
+	    {"empty secret", "GET", "/", &host, 1, NULL, 0, AKID, "", NULL, "r", "s", NOW},
+	    {"token with LF", "GET", "/", &host, 1, NULL, 0, AKID, SECRET, "a\nb", "r", "s", NOW},
+	    {"NULL region", "GET", "/", &host, 1, NULL, 0, AKID, SECRET, NULL, NULL, "s", NOW},
+	    {"empty region", "GET", "/", &host, 1, NULL, 0, AKID, SECRET, NULL, "", "s", NOW},
+	    {"slash in region", "GET", "/", &host, 1, NULL, 0, AKID, SECRET, NULL, "a/b", "s", NOW},
+	    {"NULL service", "GET", "/", &host, 1, NULL, 0, AKID, SECRET, NULL, "r", NULL, NOW},
+	    {"year 10000", "GET", "/", &host, 1, NULL, 0, AKID, SECRET, NULL, "r", "s",
+	     (time_t)253402300800},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct hl_sigv4_request req = {.method = cases[i].method,
@@ -499,7 +504,8 @@ static void test_errors(void)
 		ok(!strstr(err.message, SECRET), "error: %s does not quote the secret",
 		   cases[i].name);
 	}
-	struct hl_sigv4_request req = {.method = "GET", .path = "/", .headers = &host, .n_headers = 1};
+	struct hl_sigv4_request req = {
+	    .method = "GET", .path = "/", .headers = &host, .n_headers = 1};
 	struct hl_credentials cr = {.access_key_id = AKID, .secret_access_key = SECRET};
 	struct hl_sigv4_result r = {0};
 	is_int(hl_sigv4_sign(NULL, &cr, "r", "s", NOW, &r, NULL), HL_ERR_INVALID, "NULL request");

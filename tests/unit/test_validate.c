@@ -12,8 +12,8 @@ typedef enum hl_err (*validate_fn)(const char *, struct hl_error *);
 struct vcase {
 	validate_fn fn;
 	const char *fn_name;
-	const char *s;    /* NULL with rep == NULL means a NULL input */
-	const char *rep;  /* repeated n times after s */
+	const char *s;	 /* NULL with rep == NULL means a NULL input */
+	const char *rep; /* repeated n times after s */
 	size_t n;
 	const char *tail; /* appended last */
 	bool valid;
@@ -25,6 +25,7 @@ struct vcase {
 #define ACCT "123456789012"
 #define ROLE "arn:aws:iam::" ACCT ":role/"
 
+/* clang-format off */
 static const struct vcase cases[] = {
 	/* DatastoreName: 1-256 characters of L, Z, N and _.:/=+-%@ */
 	{F(hl_validate_datastore_name), "a", NULL, 0, NULL, true, NULL},
@@ -225,6 +226,7 @@ static const struct vcase cases[] = {
 	{F(hl_validate_client_token), "\xc3\xa9", NULL, 0, NULL, false, NULL},
 	{F(hl_validate_client_token), NULL, NULL, 0, NULL, false, NULL},
 };
+/* clang-format on */
 
 /* Builds s + rep*n + tail so that its NUL is the last readable byte. */
 static char *guarded_build(const struct vcase *c, void **ret_map, size_t *ret_len)
@@ -280,8 +282,9 @@ static void test_table(void)
 		hl_error_clear(&err);
 		enum hl_err rc = c->fn(input, &err);
 		char shown[64], shown_rep[32];
-		is_int(rc, c->valid ? HL_ERR_OK : HL_ERR_INVALID, "case %zu: %s(\"%s\" + \"%s\" x%zu) %s",
-		       i, c->fn_name, show(c->s, shown, sizeof(shown)),
+		is_int(rc, c->valid ? HL_ERR_OK : HL_ERR_INVALID,
+		       "case %zu: %s(\"%s\" + \"%s\" x%zu) %s", i, c->fn_name,
+		       show(c->s, shown, sizeof(shown)),
 		       show(c->rep ? c->rep : "", shown_rep, sizeof(shown_rep)), c->n,
 		       c->valid ? "valid" : "invalid");
 		if (!c->valid) {
