@@ -30,7 +30,7 @@ static void sleep_until(int64_t t)
 		int64_t left = t - hl_now_ms();
 		if (left <= 0)
 			return;
-		struct timespec ts = { .tv_sec = left / 1000, .tv_nsec = (left % 1000) * 1000000 };
+		struct timespec ts = {.tv_sec = left / 1000, .tv_nsec = (left % 1000) * 1000000};
 		nanosleep(&ts, NULL); /* EINTR: loop and recompute */
 	}
 }
@@ -179,10 +179,9 @@ enum hl_err hl_uuid4(char out[37])
 		return HL_ERR_NOMEM;
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-		 b[14], b[15]);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
 	return HL_ERR_OK;
 }
 
@@ -206,7 +205,7 @@ void hl_client_free(struct hl_client *c)
 enum hl_err hl_client_new(const struct hl_client_options *opt, struct hl_client **ret,
 			  struct hl_error *err)
 {
-	static const struct hl_client_options none = { 0 };
+	static const struct hl_client_options none = {0};
 	struct hl_client *c = calloc(1, sizeof(*c));
 	enum hl_err rc;
 	if (!opt)
@@ -217,11 +216,11 @@ enum hl_err hl_client_new(const struct hl_client_options *opt, struct hl_client 
 	hl_error_clear(err);
 
 	struct hl_config_options co = {
-		.profile = opt->profile,
-		.region = opt->region,
-		.endpoint = opt->endpoint,
-		.ca_bundle = opt->ca_file,
-		.max_attempts = opt->max_attempts,
+	    .profile = opt->profile,
+	    .region = opt->region,
+	    .endpoint = opt->endpoint,
+	    .ca_bundle = opt->ca_file,
+	    .max_attempts = opt->max_attempts,
 	};
 	if ((rc = hl_config_load(&co, &c->cfg, err)))
 		goto out;
@@ -239,9 +238,9 @@ enum hl_err hl_client_new(const struct hl_client_options *opt, struct hl_client 
 	if ((rc = hl_creds_provider_new(c->cfg, &c->creds, err)))
 		goto out;
 	struct hl_http_options ho = {
-		.ca_file = c->cfg->ca_bundle,
-		.connect_timeout_ms = opt->connect_timeout_ms,
-		.max_response_bytes = opt->max_response_bytes,
+	    .ca_file = c->cfg->ca_bundle,
+	    .connect_timeout_ms = opt->connect_timeout_ms,
+	    .max_response_bytes = opt->max_response_bytes,
 	};
 	if ((rc = hl_http_new(&ho, &c->http, err)))
 		goto out;
@@ -276,8 +275,8 @@ static enum hl_err attempt(struct hl_client *c, const char *op, const char *body
 			   const char *invocation_id, int n, int64_t timeout_ms,
 			   struct hl_http_response *resp, bool *sent, struct hl_error *e)
 {
-	struct hl_credentials creds = { 0 };
-	struct hl_sigv4_result sig = { 0 };
+	struct hl_credentials creds = {0};
+	struct hl_sigv4_result sig = {0};
 	char target[128], sdk_request[64];
 	enum hl_err rc;
 	size_t body_len = strlen(body);
@@ -288,40 +287,40 @@ static enum hl_err attempt(struct hl_client *c, const char *op, const char *body
 	if ((rc = hl_creds_get(c->creds, time(NULL), &creds, e)))
 		goto out;
 	const struct hl_header to_sign[] = {
-		{ "content-type", "application/x-amz-json-1.0" },
-		{ "host", c->host },
-		{ "x-amz-target", target },
+	    {"content-type", "application/x-amz-json-1.0"},
+	    {"host", c->host},
+	    {"x-amz-target", target},
 	};
 	struct hl_sigv4_request sreq = {
-		.method = "POST",
-		.path = c->path,
-		.query = NULL,
-		.headers = to_sign,
-		.n_headers = sizeof(to_sign) / sizeof(to_sign[0]),
-		.body = body,
-		.body_len = body_len,
+	    .method = "POST",
+	    .path = c->path,
+	    .query = NULL,
+	    .headers = to_sign,
+	    .n_headers = sizeof(to_sign) / sizeof(to_sign[0]),
+	    .body = body,
+	    .body_len = body_len,
 	};
 	if ((rc = hl_sigv4_sign(&sreq, &creds, c->cfg->region, "healthlake", time(NULL), &sig, e)))
 		goto out;
 	struct hl_header hdrs[10];
 	size_t nh = 0;
-	hdrs[nh++] = (struct hl_header){ "Host", c->host };
-	hdrs[nh++] = (struct hl_header){ "Content-Type", "application/x-amz-json-1.0" };
-	hdrs[nh++] = (struct hl_header){ "X-Amz-Target", target };
-	hdrs[nh++] = (struct hl_header){ "X-Amz-Date", sig.amz_date };
+	hdrs[nh++] = (struct hl_header){"Host", c->host};
+	hdrs[nh++] = (struct hl_header){"Content-Type", "application/x-amz-json-1.0"};
+	hdrs[nh++] = (struct hl_header){"X-Amz-Target", target};
+	hdrs[nh++] = (struct hl_header){"X-Amz-Date", sig.amz_date};
 	if (creds.session_token && creds.session_token[0])
-		hdrs[nh++] = (struct hl_header){ "X-Amz-Security-Token", creds.session_token };
-	hdrs[nh++] = (struct hl_header){ "Authorization", sig.authorization };
-	hdrs[nh++] = (struct hl_header){ "Expect", "" };
-	hdrs[nh++] = (struct hl_header){ "amz-sdk-invocation-id", invocation_id };
-	hdrs[nh++] = (struct hl_header){ "amz-sdk-request", sdk_request };
+		hdrs[nh++] = (struct hl_header){"X-Amz-Security-Token", creds.session_token};
+	hdrs[nh++] = (struct hl_header){"Authorization", sig.authorization};
+	hdrs[nh++] = (struct hl_header){"Expect", ""};
+	hdrs[nh++] = (struct hl_header){"amz-sdk-invocation-id", invocation_id};
+	hdrs[nh++] = (struct hl_header){"amz-sdk-request", sdk_request};
 	struct hl_http_request req = {
-		.url = c->cfg->endpoint,
-		.headers = hdrs,
-		.n_headers = nh,
-		.body = body,
-		.body_len = body_len,
-		.timeout_ms = (long)timeout_ms,
+	    .url = c->cfg->endpoint,
+	    .headers = hdrs,
+	    .n_headers = nh,
+	    .body = body,
+	    .body_len = body_len,
+	    .timeout_ms = (long)timeout_ms,
 	};
 	*sent = true;
 	rc = hl_http_post(c->http, &req, resp, e);
@@ -336,7 +335,7 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 {
 	struct hl_http_response resp;
 	struct hl_error e;
-	struct hl_call_info info = { .operation = op };
+	struct hl_call_info info = {.operation = op};
 	char invocation_id[37];
 	int64_t t0 = hl_now_ms();
 	int last_cost = 0;
@@ -354,7 +353,8 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 		int64_t start = hl_pacer_reserve(&c->pacer, now, deadline_ms);
 		if (start < 0) {
 			if (n == 1)
-				rc = hl_error_set(&e, HL_ERR_TIMEOUT, "deadline reached while pacing");
+				rc = hl_error_set(&e, HL_ERR_TIMEOUT,
+						  "deadline reached while pacing");
 			else
 				rc = hl_error_set(&e, HL_ERR_TIMEOUT,
 						  "deadline reached while pacing after %d attempts",
@@ -374,8 +374,8 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 		struct hl_error ae;
 		hl_error_clear(&ae);
 		bool sent = false;
-		enum hl_err trc = attempt(c, op, body, invocation_id, n, timeout_ms, &resp, &sent,
-					  &ae);
+		enum hl_err trc =
+		    attempt(c, op, body, invocation_id, n, timeout_ms, &resp, &sent, &ae);
 		if (!sent) {
 			/* Credentials or signing failed: nothing to retry. */
 			e = ae;
@@ -422,7 +422,8 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 			snprintf(last, sizeof(last), "%s", e.message);
 			rc = hl_error_set(&e, HL_ERR_TIMEOUT,
 					  "deadline reached after %d attempts; last error: %s%s%s",
-					  info.attempts, e.aws_code[0] ? e.aws_code : hl_err_name(ae.code),
+					  info.attempts,
+					  e.aws_code[0] ? e.aws_code : hl_err_name(ae.code),
 					  last[0] ? ": " : "", last);
 			goto out;
 		}

@@ -23,10 +23,10 @@
  * window of the last k reserved start times, shared by all threads. ---- */
 struct hl_pacer {
 	pthread_mutex_t lock;
-	int64_t *starts;   /* ring of the last k reserved start times; protected by lock */
+	int64_t *starts; /* ring of the last k reserved start times; protected by lock */
 	size_t k;
-	size_t next;       /* ring position of the oldest entry; protected by lock */
-	size_t n;          /* entries in use; protected by lock */
+	size_t next; /* ring position of the oldest entry; protected by lock */
+	size_t n;    /* entries in use; protected by lock */
 	int64_t window_ms;
 };
 
@@ -59,7 +59,7 @@ void hl_quota_success(struct hl_retry_quota *q, int last_cost);
 /* ---- Retry decision ---- */
 enum hl_retry {
 	HL_RETRY_NO,
-	HL_RETRY_YES,      /* transient: 500/502/503/504, RequestTimeout codes, connection errors */
+	HL_RETRY_YES,	   /* transient: 500/502/503/504, RequestTimeout codes, connection errors */
 	HL_RETRY_THROTTLE, /* a throttling code, at any status */
 	HL_RETRY_TIMEOUT,  /* a connect/read timeout: retried at the higher quota cost */
 };
@@ -80,8 +80,8 @@ struct hl_client {
 	struct hl_config *cfg;
 	struct hl_creds_provider *creds;
 	struct hl_http *http;
-	char *host;        /* Host header, as signed */
-	char *path;        /* request path, as signed */
+	char *host; /* Host header, as signed */
+	char *path; /* request path, as signed */
 	int max_attempts;
 	struct hl_pacer pacer;
 	struct hl_retry_quota quota;

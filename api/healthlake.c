@@ -70,7 +70,7 @@ void hl_tag_list_free(struct hl_tag_list *l)
 bool hl_job_status_terminal(const char *status)
 {
 	static const char *const terminal[] = {
-		"COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED", "CANCEL_COMPLETED", "CANCEL_FAILED",
+	    "COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED", "CANCEL_COMPLETED", "CANCEL_FAILED",
 	};
 	if (!status)
 		return false;
@@ -106,8 +106,8 @@ static bool in_enum(const char *s, const char *const *values)
 
 static enum hl_err check_datastore_status(const char *s, struct hl_error *err)
 {
-	static const char *const v[] = { "CREATING", "ACTIVE", "DELETING", "DELETED",
-					 "CREATE_FAILED", NULL };
+	static const char *const v[] = {"CREATING", "ACTIVE",	     "DELETING",
+					"DELETED",  "CREATE_FAILED", NULL};
 	if (!in_enum(s, v))
 		return hl_error_set(err, HL_ERR_INVALID, "DatastoreStatus: unknown value");
 	return HL_ERR_OK;
@@ -115,10 +115,17 @@ static enum hl_err check_datastore_status(const char *s, struct hl_error *err)
 
 static enum hl_err check_job_status(const char *s, struct hl_error *err)
 {
-	static const char *const v[] = { "SUBMITTED", "QUEUED", "IN_PROGRESS",
-					 "COMPLETED_WITH_ERRORS", "COMPLETED", "FAILED",
-					 "CANCEL_SUBMITTED", "CANCEL_IN_PROGRESS",
-					 "CANCEL_COMPLETED", "CANCEL_FAILED", NULL };
+	static const char *const v[] = {"SUBMITTED",
+					"QUEUED",
+					"IN_PROGRESS",
+					"COMPLETED_WITH_ERRORS",
+					"COMPLETED",
+					"FAILED",
+					"CANCEL_SUBMITTED",
+					"CANCEL_IN_PROGRESS",
+					"CANCEL_COMPLETED",
+					"CANCEL_FAILED",
+					NULL};
 	if (!in_enum(s, v))
 		return hl_error_set(err, HL_ERR_INVALID, "JobStatus: unknown value");
 	return HL_ERR_OK;
@@ -147,8 +154,8 @@ static enum hl_err check_next_token(const char *s, struct hl_error *err)
  * 1-1011 characters. */
 static enum hl_err check_arn(const char *s, struct hl_error *err)
 {
-	static const char *const partitions[] = { "arn:aws-us-gov:", "arn:aws-iso-b:",
-						  "arn:aws-iso:", "arn:aws-cn:", "arn:aws:", NULL };
+	static const char *const partitions[] = {
+	    "arn:aws-us-gov:", "arn:aws-iso-b:", "arn:aws-iso:", "arn:aws-cn:", "arn:aws:", NULL};
 	const char *p = NULL;
 	size_t len = strlen(s);
 	if (len < 1 || len > 1011)
@@ -188,15 +195,17 @@ static enum hl_err check_arn(const char *s, struct hl_error *err)
 		goto bad;
 	return HL_ERR_OK;
 bad:
-	return hl_error_set(err, HL_ERR_INVALID,
-			    "ResourceARN: must be a HealthLake datastore ARN "
-			    "(arn:aws:healthlake:REGION:ACCOUNT:datastore/fhir/ID), 1-1011 characters");
+	return hl_error_set(
+	    err, HL_ERR_INVALID,
+	    "ResourceARN: must be a HealthLake datastore ARN "
+	    "(arn:aws:healthlake:REGION:ACCOUNT:datastore/fhir/ID), 1-1011 characters");
 }
 
 static enum hl_err check_max_results(int v, struct hl_error *err)
 {
 	if (v < 0 || v > HL_MAX_RESULTS)
-		return hl_error_set(err, HL_ERR_INVALID, "MaxResults: must be 1-%d", HL_MAX_RESULTS);
+		return hl_error_set(err, HL_ERR_INVALID, "MaxResults: must be 1-%d",
+				    HL_MAX_RESULTS);
 	return HL_ERR_OK;
 }
 
@@ -242,8 +251,7 @@ static enum hl_err call(struct hl_client *c, const char *op, char *body, int64_t
 }
 
 /* Detaches member name of root as an object (required). */
-static enum hl_err detach_object(cJSON *root, const char *name, cJSON **ret,
-				 struct hl_error *err)
+static enum hl_err detach_object(cJSON *root, const char *name, cJSON **ret, struct hl_error *err)
 {
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
 	if (!cJSON_IsObject(v))
@@ -270,8 +278,8 @@ static enum hl_err next_token_of(const cJSON *root, char **ret, struct hl_error 
 
 /* ---- Data stores ---- */
 
-static enum hl_err datastore_result(cJSON *root, enum hl_shape shape,
-				    struct hl_datastore **ret, struct hl_error *err)
+static enum hl_err datastore_result(cJSON *root, enum hl_shape shape, struct hl_datastore **ret,
+				    struct hl_error *err)
 {
 	struct hl_datastore *d = calloc(1, sizeof(*d));
 	enum hl_err rc;
@@ -288,7 +296,8 @@ static enum hl_err datastore_result(cJSON *root, enum hl_shape shape,
 }
 
 enum hl_err hl_create_datastore(struct hl_client *c, const struct hl_create_datastore_input *in,
-				int64_t deadline_ms, struct hl_datastore **ret, struct hl_error *err)
+				int64_t deadline_ms, struct hl_datastore **ret,
+				struct hl_error *err)
 {
 	char token[37];
 	cJSON *root = NULL;
@@ -297,8 +306,8 @@ enum hl_err hl_create_datastore(struct hl_client *c, const struct hl_create_data
 	if (!in)
 		return refuse(err, hl_error_set(err, HL_ERR_INVALID, "no input"));
 	if ((rc = check("DatastoreName", in->name, hl_validate_datastore_name, false, err)) ||
-	    (rc = check("DatastoreTypeVersion", in->type_version, check_type_version, false,
-			err)) ||
+	    (rc =
+		 check("DatastoreTypeVersion", in->type_version, check_type_version, false, err)) ||
 	    (rc = check("KmsKeyId", in->kms_key_id, hl_validate_kms_key_id, false, err)) ||
 	    (rc = check("ClientToken", in->client_token, hl_validate_client_token, false, err)) ||
 	    (rc = check_tags(in->tags, in->n_tags, err)))
@@ -351,10 +360,10 @@ static enum hl_err check_list_datastores(const struct hl_list_datastores_input *
 	enum hl_err rc;
 	if (!in)
 		return HL_ERR_OK;
-	if ((rc = check("Filter.DatastoreName", in->name, hl_validate_datastore_name, false,
-			err)) ||
-	    (rc = check("Filter.DatastoreStatus", in->status, check_datastore_status, false,
-			err)) ||
+	if ((rc =
+		 check("Filter.DatastoreName", in->name, hl_validate_datastore_name, false, err)) ||
+	    (rc =
+		 check("Filter.DatastoreStatus", in->status, check_datastore_status, false, err)) ||
 	    (rc = check_time("Filter.CreatedBefore", in->created_before, err)) ||
 	    (rc = check_time("Filter.CreatedAfter", in->created_after, err)) ||
 	    (rc = check_max_results(in->max_results, err)) ||
@@ -384,8 +393,8 @@ static enum hl_err take_datastores(cJSON *root, struct hl_datastore_list *l, siz
 	l->items = items;
 	for (size_t i = 0; i < n; i++) {
 		cJSON *item = cJSON_DetachItemFromArray(arr, 0);
-		enum hl_err rc = hl_json_take_datastore(item, HL_SHAPE_PROPERTIES, &l->items[l->n],
-							err);
+		enum hl_err rc =
+		    hl_json_take_datastore(item, HL_SHAPE_PROPERTIES, &l->items[l->n], err);
 		if (rc)
 			return rc;
 		l->n++;
@@ -508,8 +517,8 @@ enum hl_err hl_start_import_job(struct hl_client *c, const struct hl_start_impor
 		return refuse(err, hl_error_set(err, HL_ERR_INVALID, "no input"));
 	if ((rc = check("DatastoreId", in->datastore_id, hl_validate_datastore_id, true, err)) ||
 	    (rc = check("JobName", in->job_name, hl_validate_job_name, false, err)) ||
-	    (rc = check("InputDataConfig.S3Uri", in->input_s3_uri, hl_validate_s3_uri, true,
-			err)) ||
+	    (rc =
+		 check("InputDataConfig.S3Uri", in->input_s3_uri, hl_validate_s3_uri, true, err)) ||
 	    (rc = check("JobOutputDataConfig.S3Configuration.S3Uri", in->output_s3_uri,
 			hl_validate_s3_uri, true, err)) ||
 	    (rc = check("JobOutputDataConfig.S3Configuration.KmsKeyId", in->kms_key_id,
@@ -580,7 +589,7 @@ static enum hl_err take_jobs(cJSON *root, enum hl_job_kind kind, struct hl_job_l
 			     size_t max_items, struct hl_error *err)
 {
 	const char *member =
-		kind == HL_JOB_IMPORT ? "ImportJobPropertiesList" : "ExportJobPropertiesList";
+	    kind == HL_JOB_IMPORT ? "ImportJobPropertiesList" : "ExportJobPropertiesList";
 	cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, member);
 	if (!cJSON_IsArray(arr))
 		return hl_error_set(err, HL_ERR_PROTOCOL, "response: %s missing or not a list",
@@ -598,7 +607,7 @@ static enum hl_err take_jobs(cJSON *root, enum hl_job_kind kind, struct hl_job_l
 	for (size_t i = 0; i < n; i++) {
 		cJSON *item = cJSON_DetachItemFromArray(arr, 0);
 		enum hl_err rc =
-			hl_json_take_job(item, kind, HL_SHAPE_PROPERTIES, &l->items[l->n], err);
+		    hl_json_take_job(item, kind, HL_SHAPE_PROPERTIES, &l->items[l->n], err);
 		if (rc)
 			return rc;
 		l->n++;
@@ -725,15 +734,15 @@ enum hl_err hl_untag_resource(struct hl_client *c, const char *arn, const char *
 	if ((rc = check("ResourceARN", arn, check_arn, true, err)))
 		return refuse(err, rc);
 	if (n > HL_MAX_TAGS)
-		return refuse(err, hl_error_set(err, HL_ERR_INVALID, "TagKeys: at most %d",
-						HL_MAX_TAGS));
+		return refuse(
+		    err, hl_error_set(err, HL_ERR_INVALID, "TagKeys: at most %d", HL_MAX_TAGS));
 	if (n && !keys)
 		return refuse(err, hl_error_set(err, HL_ERR_INVALID, "TagKeys: missing"));
 	for (size_t i = 0; i < n; i++)
 		if ((rc = check("TagKeys", keys[i], hl_validate_tag_key, true, err)))
 			return refuse(err, rc);
-	rc = call(c, "UntagResource", hl_body_untag_resource(arn, keys, n), deadline_ms, &root,
-		  err);
+	rc =
+	    call(c, "UntagResource", hl_body_untag_resource(arn, keys, n), deadline_ms, &root, err);
 	cJSON_Delete(root);
 	return rc;
 }

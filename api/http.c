@@ -21,7 +21,7 @@ struct hl_http {
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 	pthread_mutex_t pool_lock;
 	CURL *pool[HL_POOL_MAX]; /* idle handles; protected by pool_lock */
-	size_t n_pool;           /* protected by pool_lock */
+	size_t n_pool;		 /* protected by pool_lock */
 	char *ca_file;
 	long connect_timeout_ms;
 	size_t max_response_bytes;
@@ -81,9 +81,9 @@ enum hl_err hl_http_new(const struct hl_http_options *opt, struct hl_http **ret,
 		pthread_mutex_init(&h->share_locks[i], NULL);
 	pthread_mutex_init(&h->pool_lock, NULL);
 	h->connect_timeout_ms = opt && opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms
-								    : HL_DEFAULT_CONNECT_TIMEOUT_MS;
-	h->max_response_bytes = opt && opt->max_response_bytes ? opt->max_response_bytes
-							       : HL_DEFAULT_MAX_RESPONSE;
+								   : HL_DEFAULT_CONNECT_TIMEOUT_MS;
+	h->max_response_bytes =
+	    opt && opt->max_response_bytes ? opt->max_response_bytes : HL_DEFAULT_MAX_RESPONSE;
 	if (opt && opt->ca_file && !(h->ca_file = strdup(opt->ca_file))) {
 		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
 		goto out;
@@ -246,8 +246,7 @@ void hl_http_response_free(struct hl_http_response *r)
 
 /* Maps a failed transfer to the library's error and says whether the
  * request may have been sent. */
-static enum hl_err map_curl(CURLcode cc, const struct transfer *t,
-			    struct hl_http_response *resp)
+static enum hl_err map_curl(CURLcode cc, const struct transfer *t, struct hl_http_response *resp)
 {
 	switch (cc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
@@ -298,7 +297,7 @@ enum hl_err hl_http_post(struct hl_http *h, const struct hl_http_request *req,
 	struct curl_slist *hdrs = NULL;
 	struct hl_buf line;
 	char errbuf[CURL_ERROR_SIZE] = "";
-	struct transfer t = { .resp = resp, .max = h->max_response_bytes };
+	struct transfer t = {.resp = resp, .max = h->max_response_bytes};
 	enum hl_err rc;
 	CURL *e = NULL;
 
@@ -314,7 +313,9 @@ enum hl_err hl_http_post(struct hl_http *h, const struct hl_http_request *req,
 		bool empty = !req->headers[i].value || !req->headers[i].value[0];
 		bool remove = empty && strcasecmp(req->headers[i].name, "Expect") == 0;
 		if ((rc = hl_buf_appendf(&line, "%s%s%s", req->headers[i].name,
-					 remove ? ":" : empty ? ";" : ": ",
+					 remove	 ? ":"
+					 : empty ? ";"
+						 : ": ",
 					 empty ? "" : req->headers[i].value))) {
 			hl_error_set(err, rc, "request header too large");
 			goto out;
@@ -350,10 +351,11 @@ enum hl_err hl_http_post(struct hl_http *h, const struct hl_http_request *req,
 	if (cc != CURLE_OK) {
 		rc = map_curl(cc, &t, resp);
 		if (rc == HL_ERR_TOO_LARGE)
-			hl_error_set(err, rc, "response larger than %zu bytes", h->max_response_bytes);
+			hl_error_set(err, rc, "response larger than %zu bytes",
+				     h->max_response_bytes);
 		else
-			hl_error_set(err, rc, "%s%s%s", curl_easy_strerror(cc), errbuf[0] ? ": " : "",
-				     errbuf);
+			hl_error_set(err, rc, "%s%s%s", curl_easy_strerror(cc),
+				     errbuf[0] ? ": " : "", errbuf);
 		goto out;
 	}
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);

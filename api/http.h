@@ -13,7 +13,7 @@
 #include "sigv4.h"
 
 struct hl_http_options {
-	const char *ca_file;       /* NULL: the system store. Verification is always on */
+	const char *ca_file;	   /* NULL: the system store. Verification is always on */
 	long connect_timeout_ms;   /* 0: 5000 */
 	size_t max_response_bytes; /* 0: 8 MiB */
 };
@@ -33,19 +33,19 @@ struct hl_http_request {
 	size_t n_headers;
 	const void *body;
 	size_t body_len;
-	long timeout_ms;                 /* whole transfer, > 0 */
+	long timeout_ms; /* whole transfer, > 0 */
 };
 
 struct hl_http_response {
-	long status;            /* 0 when no answer */
-	char reason[64];        /* reason phrase of the status line */
-	char request_id[64];    /* x-amzn-RequestId */
-	char error_type[128];   /* X-Amzn-ErrorType, raw */
-	struct hl_buf body;     /* capped at max_response_bytes */
-	size_t bytes_in;        /* body bytes received */
-	size_t bytes_out;       /* body bytes sent */
-	bool timed_out;         /* the failure was a connect or transfer timeout */
-	bool connect_failed;    /* the failure happened before the request was sent */
+	long status;	      /* 0 when no answer */
+	char reason[64];      /* reason phrase of the status line */
+	char request_id[64];  /* x-amzn-RequestId */
+	char error_type[128]; /* X-Amzn-ErrorType, raw */
+	struct hl_buf body;   /* capped at max_response_bytes */
+	size_t bytes_in;      /* body bytes received */
+	size_t bytes_out;     /* body bytes sent */
+	bool timed_out;	      /* the failure was a connect or transfer timeout */
+	bool connect_failed;  /* the failure happened before the request was sent */
 };
 
 /* Initialises *r (empty); free with hl_http_response_free(). */

@@ -46,12 +46,21 @@ static bool in_list(const char *code, const char *const *list)
 bool hl_aws_code_is_throttling(const char *code)
 {
 	static const char *const throttling[] = {
-		"Throttling", "ThrottlingException", "ThrottledException",
-		"RequestThrottledException", "TooManyRequestsException",
-		"ProvisionedThroughputExceededException", "TransactionInProgressException",
-		"RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException",
-		"RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
-		NULL,
+	    "Throttling",
+	    "ThrottlingException",
+	    "ThrottledException",
+	    "RequestThrottledException",
+	    "TooManyRequestsException",
+	    "ProvisionedThroughputExceededException",
+	    "TransactionInProgressException",
+	    "RequestLimitExceeded",
+	    "BandwidthLimitExceeded",
+	    "LimitExceededException",
+	    "RequestThrottled",
+	    "SlowDown",
+	    "PriorRequestNotComplete",
+	    "EC2ThrottledException",
+	    NULL,
 	};
 	return in_list(code, throttling);
 }
@@ -59,7 +68,10 @@ bool hl_aws_code_is_throttling(const char *code)
 bool hl_aws_code_is_transient(const char *code)
 {
 	static const char *const transient[] = {
-		"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete", NULL,
+	    "RequestTimeout",
+	    "RequestTimeoutException",
+	    "PriorRequestNotComplete",
+	    NULL,
 	};
 	return in_list(code, transient);
 }
@@ -67,11 +79,19 @@ bool hl_aws_code_is_transient(const char *code)
 enum hl_err hl_err_from_aws(const char *code, long status)
 {
 	static const char *const auth[] = {
-		"UnrecognizedClientException", "InvalidSignatureException", "ExpiredToken",
-		"ExpiredTokenException", "IncompleteSignature", "IncompleteSignatureException",
-		"MissingAuthenticationToken", "MissingAuthenticationTokenException",
-		"SignatureDoesNotMatch", "InvalidClientTokenId", "InvalidAccessKeyId",
-		"AuthFailure", NULL,
+	    "UnrecognizedClientException",
+	    "InvalidSignatureException",
+	    "ExpiredToken",
+	    "ExpiredTokenException",
+	    "IncompleteSignature",
+	    "IncompleteSignatureException",
+	    "MissingAuthenticationToken",
+	    "MissingAuthenticationTokenException",
+	    "SignatureDoesNotMatch",
+	    "InvalidClientTokenId",
+	    "InvalidAccessKeyId",
+	    "AuthFailure",
+	    NULL,
 	};
 	if (!code)
 		code = "";
@@ -175,8 +195,7 @@ enum hl_err hl_json_error_decode(long status, const char *reason, const char *er
 
 /* ---- Success bodies ---- */
 
-enum hl_err hl_json_parse_object(const char *body, size_t len, cJSON **ret,
-				 struct hl_error *err)
+enum hl_err hl_json_parse_object(const char *body, size_t len, cJSON **ret, struct hl_error *err)
 {
 	cJSON *root;
 	if (!body || all_blank(body, len)) {
@@ -371,8 +390,7 @@ enum hl_err hl_json_take_datastore(cJSON *obj, enum hl_shape shape, struct hl_da
 	    (rc = get_str(obj, what, "DatastoreTypeVersion", shape == HL_SHAPE_PROPERTIES,
 			  &d->type_version, err)) ||
 	    (rc = get_str(obj, what, "DatastoreEndpoint", true, &d->endpoint, err)) ||
-	    (rc = get_time(obj, what, "CreatedAt", false, &d->created_at, &d->has_created_at,
-			   err)))
+	    (rc = get_time(obj, what, "CreatedAt", false, &d->created_at, &d->has_created_at, err)))
 		goto out;
 	rc = HL_ERR_OK;
 out:
@@ -454,8 +472,7 @@ out:
 	return rc;
 }
 
-enum hl_err hl_json_opt_string(const cJSON *obj, const char *name, char **ret,
-			       struct hl_error *err)
+enum hl_err hl_json_opt_string(const cJSON *obj, const char *name, char **ret, struct hl_error *err)
 {
 	return get_str(obj, "response", name, false, ret, err);
 }
@@ -506,8 +523,7 @@ static bool add_tags(cJSON *o, const struct hl_tag *tags, size_t n)
 	return true;
 }
 
-char *hl_body_create_datastore(const struct hl_create_datastore_input *in,
-			       const char *client_token)
+char *hl_body_create_datastore(const struct hl_create_datastore_input *in, const char *client_token)
 {
 	cJSON *o = cJSON_CreateObject();
 	if (!o)

@@ -40,8 +40,7 @@ enum hl_err hl_json_error_decode(long status, const char *reason, const char *er
 /* Parses a success body. An empty (or all-blank) body is {}; anything but a
  * JSON object, or trailing garbage, is HL_ERR_PROTOCOL. Caller frees *ret
  * with cJSON_Delete(). Uses cJSON's thread-safe entry point. */
-enum hl_err hl_json_parse_object(const char *body, size_t len, cJSON **ret,
-				 struct hl_error *err);
+enum hl_err hl_json_parse_object(const char *body, size_t len, cJSON **ret, struct hl_error *err);
 
 /* Reads a timestamp member: a JSON number (epoch seconds, maybe
  * fractional) or an ISO 8601 / RFC 3339 string. Returns false on any

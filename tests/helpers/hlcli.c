@@ -193,10 +193,13 @@ static int run_once(struct run *r)
 		char *store[MAX_KV];
 		size_t nt = get_tags(a, tags, store, MAX_KV);
 		struct hl_create_datastore_input in = {
-			.name = get(a, "name"), .type_version = get(a, "type_version"),
-			.kms_key_id = get(a, "kms_key_id"),
-			.preload_synthea = get_bool(a, "preload_synthea"),
-			.client_token = get(a, "client_token"), .tags = tags, .n_tags = nt,
+		    .name = get(a, "name"),
+		    .type_version = get(a, "type_version"),
+		    .kms_key_id = get(a, "kms_key_id"),
+		    .preload_synthea = get_bool(a, "preload_synthea"),
+		    .client_token = get(a, "client_token"),
+		    .tags = tags,
+		    .n_tags = nt,
 		};
 		struct hl_datastore *d = NULL;
 		if (!(rc = hl_create_datastore(c, &in, dl, &d, e)))
@@ -206,17 +209,19 @@ static int run_once(struct run *r)
 	} else if (strcmp(op, "DeleteFHIRDatastore") == 0 ||
 		   strcmp(op, "DescribeFHIRDatastore") == 0) {
 		struct hl_datastore *d = NULL;
-		rc = strcmp(op, "DeleteFHIRDatastore") == 0 ? hl_delete_datastore(c, get(a, "id"), dl, &d, e)
-				  : hl_describe_datastore(c, get(a, "id"), dl, &d, e);
+		rc = strcmp(op, "DeleteFHIRDatastore") == 0
+			 ? hl_delete_datastore(c, get(a, "id"), dl, &d, e)
+			 : hl_describe_datastore(c, get(a, "id"), dl, &d, e);
 		if (!rc)
 			out = datastore_out(d);
 	} else if (strcmp(op, "ListFHIRDatastores") == 0) {
 		struct hl_list_datastores_input in = {
-			.name = get(a, "name"), .status = get(a, "status"),
-			.created_before = get_int(a, "created_before"),
-			.created_after = get_int(a, "created_after"),
-			.max_results = (int)get_int(a, "max_results"),
-			.next_token = get(a, "next_token"),
+		    .name = get(a, "name"),
+		    .status = get(a, "status"),
+		    .created_before = get_int(a, "created_before"),
+		    .created_after = get_int(a, "created_after"),
+		    .max_results = (int)get_int(a, "max_results"),
+		    .next_token = get(a, "next_token"),
 		};
 		struct hl_datastore_list *l = NULL;
 		if (get_bool(a, "all"))
@@ -228,21 +233,25 @@ static int run_once(struct run *r)
 			out = ds_list_out(l);
 	} else if (strcmp(op, "StartFHIRImportJob") == 0) {
 		struct hl_start_import_input in = {
-			.datastore_id = get(a, "datastore_id"), .job_name = get(a, "job_name"),
-			.input_s3_uri = get(a, "input_s3_uri"),
-			.output_s3_uri = get(a, "output_s3_uri"),
-			.kms_key_id = get(a, "kms_key_id"), .role_arn = get(a, "role_arn"),
-			.client_token = get(a, "client_token"),
+		    .datastore_id = get(a, "datastore_id"),
+		    .job_name = get(a, "job_name"),
+		    .input_s3_uri = get(a, "input_s3_uri"),
+		    .output_s3_uri = get(a, "output_s3_uri"),
+		    .kms_key_id = get(a, "kms_key_id"),
+		    .role_arn = get(a, "role_arn"),
+		    .client_token = get(a, "client_token"),
 		};
 		struct hl_job *j = NULL;
 		if (!(rc = hl_start_import_job(c, &in, dl, &j, e)))
 			out = job_out(j);
 	} else if (strcmp(op, "StartFHIRExportJob") == 0) {
 		struct hl_start_export_input in = {
-			.datastore_id = get(a, "datastore_id"), .job_name = get(a, "job_name"),
-			.output_s3_uri = get(a, "output_s3_uri"),
-			.kms_key_id = get(a, "kms_key_id"), .role_arn = get(a, "role_arn"),
-			.client_token = get(a, "client_token"),
+		    .datastore_id = get(a, "datastore_id"),
+		    .job_name = get(a, "job_name"),
+		    .output_s3_uri = get(a, "output_s3_uri"),
+		    .kms_key_id = get(a, "kms_key_id"),
+		    .role_arn = get(a, "role_arn"),
+		    .client_token = get(a, "client_token"),
 		};
 		struct hl_job *j = NULL;
 		if (!(rc = hl_start_export_job(c, &in, dl, &j, e)))
@@ -251,21 +260,24 @@ static int run_once(struct run *r)
 		   strcmp(op, "DescribeFHIRExportJob") == 0) {
 		enum hl_job_kind k = strstr(op, "Import") ? HL_JOB_IMPORT : HL_JOB_EXPORT;
 		struct hl_job *j = NULL;
-		if (!(rc = hl_describe_job(c, k, get(a, "datastore_id"), get(a, "job_id"), dl, &j, e)))
+		if (!(rc = hl_describe_job(c, k, get(a, "datastore_id"), get(a, "job_id"), dl, &j,
+					   e)))
 			out = job_out(j);
 	} else if (strcmp(op, "ListFHIRImportJobs") == 0 || strcmp(op, "ListFHIRExportJobs") == 0) {
 		enum hl_job_kind k = strstr(op, "Import") ? HL_JOB_IMPORT : HL_JOB_EXPORT;
 		struct hl_list_jobs_input in = {
-			.datastore_id = get(a, "datastore_id"), .job_name = get(a, "job_name"),
-			.job_status = get(a, "job_status"),
-			.submitted_before = get_int(a, "submitted_before"),
-			.submitted_after = get_int(a, "submitted_after"),
-			.max_results = (int)get_int(a, "max_results"),
-			.next_token = get(a, "next_token"),
+		    .datastore_id = get(a, "datastore_id"),
+		    .job_name = get(a, "job_name"),
+		    .job_status = get(a, "job_status"),
+		    .submitted_before = get_int(a, "submitted_before"),
+		    .submitted_after = get_int(a, "submitted_after"),
+		    .max_results = (int)get_int(a, "max_results"),
+		    .next_token = get(a, "next_token"),
 		};
 		struct hl_job_list *l = NULL;
 		if (get_bool(a, "all"))
-			rc = hl_list_jobs_all(c, k, &in, (size_t)get_int(a, "max_items"), dl, &l, e);
+			rc =
+			    hl_list_jobs_all(c, k, &in, (size_t)get_int(a, "max_items"), dl, &l, e);
 		else
 			rc = hl_list_jobs(c, k, &in, dl, &l, e);
 		if (!rc)
@@ -307,16 +319,17 @@ static void *run_thread(void *arg)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: hlcli [--endpoint URL] [--region R] [--profile P] [--ca-file F]\n"
-			"             [--max-attempts N] [--max-tps X] [--timeout-ms N] [--repeat N]\n"
-			"             [--threads N] [--stats] OPERATION [key=value ...]\n");
+	fprintf(stderr,
+		"usage: hlcli [--endpoint URL] [--region R] [--profile P] [--ca-file F]\n"
+		"             [--max-attempts N] [--max-tps X] [--timeout-ms N] [--repeat N]\n"
+		"             [--threads N] [--stats] OPERATION [key=value ...]\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	struct hl_client_options opt = { 0 };
-	struct args a = { 0 };
+	struct hl_client_options opt = {0};
+	struct args a = {0};
 	int64_t timeout_ms = 0;
 	int repeat = 1, threads = 1, i = 1;
 	bool stats = false;
@@ -363,7 +376,7 @@ int main(int argc, char **argv)
 		a.vals[a.n] = eq + 1;
 		a.n++;
 	}
-	bool used[MAX_KV] = { false };
+	bool used[MAX_KV] = {false};
 	a.used = used;
 	if (stats)
 		opt.on_call = on_call;
@@ -377,7 +390,7 @@ int main(int argc, char **argv)
 		goto report;
 
 	for (int t = 0; t < threads; t++)
-		runs[t] = (struct run){ .c = c, .a = &a, .timeout_ms = timeout_ms, .repeat = repeat };
+		runs[t] = (struct run){.c = c, .a = &a, .timeout_ms = timeout_ms, .repeat = repeat};
 	if (threads == 1) {
 		if (run_once(&runs[0]) == 2) {
 			fprintf(stderr, "hlcli: unknown operation %s\n", a.op);

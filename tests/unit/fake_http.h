@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 enum fake_action {
-	FAKE_ANSWER,       /* send the answer, keep the connection */
-	FAKE_DROP,         /* read the request, close without answering */
-	FAKE_STALL,        /* read the request, wait delay_ms, close */
+	FAKE_ANSWER,	   /* send the answer, keep the connection */
+	FAKE_DROP,	   /* read the request, close without answering */
+	FAKE_STALL,	   /* read the request, wait delay_ms, close */
 	FAKE_ANSWER_CLOSE, /* answer with Connection: close and close */
 };
 
@@ -32,7 +32,7 @@ struct fake_resp {
 	const char *reason;
 	const char *headers; /* extra header lines, each ending in \r\n; may be NULL */
 	const char *body;    /* may be NULL */
-	int delay_ms;        /* before answering (or before closing for STALL) */
+	int delay_ms;	     /* before answering (or before closing for STALL) */
 };
 
 #define FAKE_MAX_REQS 64
@@ -44,13 +44,13 @@ struct fake_srv {
 	pthread_t th;
 	pthread_mutex_t lock;
 	const struct fake_resp *script; /* protected by lock */
-	size_t n_script, next;          /* protected by lock */
-	struct fake_resp dflt;          /* protected by lock */
-	int connections;                /* protected by lock */
-	int requests;                   /* protected by lock */
-	char *reqs[FAKE_MAX_REQS];      /* raw requests; protected by lock */
+	size_t n_script, next;		/* protected by lock */
+	struct fake_resp dflt;		/* protected by lock */
+	int connections;		/* protected by lock */
+	int requests;			/* protected by lock */
+	char *reqs[FAKE_MAX_REQS];	/* raw requests; protected by lock */
 	size_t req_len[FAKE_MAX_REQS];
-	bool stop;                      /* protected by lock */
+	bool stop; /* protected by lock */
 };
 
 static __attribute__((unused)) bool fake_stopping(struct fake_srv *s)
@@ -63,17 +63,18 @@ static __attribute__((unused)) bool fake_stopping(struct fake_srv *s)
 
 static __attribute__((unused)) void fake_sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0)
 		;
 }
 
 /* Reads one request into buf; returns its length, 0 on EOF/garbage/stop. */
-static __attribute__((unused)) size_t fake_read_request(struct fake_srv *s, int fd, char *buf, size_t cap)
+static __attribute__((unused)) size_t fake_read_request(struct fake_srv *s, int fd, char *buf,
+							size_t cap)
 {
 	size_t len = 0, need = 0;
 	while (!need || len < need) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		int pr = poll(&p, 1, 100);
 		if (fake_stopping(s))
 			return 0;
@@ -93,7 +94,8 @@ static __attribute__((unused)) size_t fake_read_request(struct fake_srv *s, int 
 			if (!end)
 				continue;
 			size_t clen = 0;
-			for (char *l = buf; l && l < end; l = strstr(l, "\r\n") ? strstr(l, "\r\n") + 2 : NULL)
+			for (char *l = buf; l && l < end;
+			     l = strstr(l, "\r\n") ? strstr(l, "\r\n") + 2 : NULL)
 				if (strncasecmp(l, "Content-Length:", 15) == 0)
 					clen = strtoul(l + 15, NULL, 10);
 			need = (size_t)(end + 4 - buf) + clen;
@@ -136,10 +138,10 @@ static __attribute__((unused)) void fake_serve_conn(struct fake_srv *s, int fd)
 			break;
 		const char *body = r.body ? r.body : "";
 		char head[4096];
-		int hn = snprintf(head, sizeof(head),
-				  "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s%s\r\n", r.status,
-				  r.reason ? r.reason : "OK", strlen(body), r.headers ? r.headers : "",
-				  r.action == FAKE_ANSWER_CLOSE ? "Connection: close\r\n" : "");
+		int hn = snprintf(
+		    head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s%s\r\n",
+		    r.status, r.reason ? r.reason : "OK", strlen(body), r.headers ? r.headers : "",
+		    r.action == FAKE_ANSWER_CLOSE ? "Connection: close\r\n" : "");
 		fake_write_all(fd, head, (size_t)hn);
 		fake_write_all(fd, body, strlen(body));
 		if (r.action == FAKE_ANSWER_CLOSE)
@@ -153,7 +155,7 @@ static __attribute__((unused)) void *fake_main(void *arg)
 {
 	struct fake_srv *s = arg;
 	while (!fake_stopping(s)) {
-		struct pollfd p = { .fd = s->lfd, .events = POLLIN };
+		struct pollfd p = {.fd = s->lfd, .events = POLLIN};
 		if (poll(&p, 1, 100) <= 0)
 			continue;
 		int fd = accept(s->lfd, NULL, NULL);
@@ -171,18 +173,19 @@ static __attribute__((unused)) bool fake_start(struct fake_srv *s)
 {
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
-	s->dflt = (struct fake_resp){ FAKE_ANSWER, 200, "OK", NULL, "{}", 0 };
+	s->dflt = (struct fake_resp){FAKE_ANSWER, 200, "OK", NULL, "{}", 0};
 	s->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t al = sizeof(a);
-	if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&a, sizeof(a)) ||
-	    listen(s->lfd, 16) || getsockname(s->lfd, (struct sockaddr *)&a, &al))
+	if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&a, sizeof(a)) || listen(s->lfd, 16) ||
+	    getsockname(s->lfd, (struct sockaddr *)&a, &al))
 		return false;
 	s->port = ntohs(a.sin_port);
 	return pthread_create(&s->th, NULL, fake_main, s) == 0;
 }
 
-static __attribute__((unused)) void fake_script(struct fake_srv *s, const struct fake_resp *script, size_t n)
+static __attribute__((unused)) void fake_script(struct fake_srv *s, const struct fake_resp *script,
+						size_t n)
 {
 	pthread_mutex_lock(&s->lock);
 	s->script = script;
@@ -218,7 +221,8 @@ static __attribute__((unused)) const char *fake_request(struct fake_srv *s, int 
 
 /* Value of header name in request i (first match, case-insensitive), into
  * out; false when absent. */
-static __attribute__((unused)) bool fake_header(struct fake_srv *s, int i, const char *name, char *out, size_t outsz)
+static __attribute__((unused)) bool fake_header(struct fake_srv *s, int i, const char *name,
+						char *out, size_t outsz)
 {
 	const char *r = fake_request(s, i);
 	size_t n = strlen(name);

@@ -30,9 +30,13 @@ static struct hl_client *client(struct fake_srv *s, struct calls *calls, int max
 	char url[64];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s->port);
 	struct hl_client_options o = {
-		.endpoint = url, .region = "us-east-1", .max_attempts = max_attempts,
-		.max_tps = max_tps, .on_call = on_call, .on_call_arg = calls,
-		.max_response_bytes = 64 * 1024,
+	    .endpoint = url,
+	    .region = "us-east-1",
+	    .max_attempts = max_attempts,
+	    .max_tps = max_tps,
+	    .on_call = on_call,
+	    .on_call_arg = calls,
+	    .max_response_bytes = 64 * 1024,
 	};
 	struct hl_client *c = NULL;
 	struct hl_error e;
@@ -44,15 +48,15 @@ static struct hl_client *client(struct fake_srv *s, struct calls *calls, int max
 
 #define DS_ID "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
 #define ARN "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/" DS_ID
-#define PROPS                                                                             \
-	"{\"DatastoreId\":\"" DS_ID "\",\"DatastoreArn\":\"" ARN "\","                    \
+#define PROPS                                                                                     \
+	"{\"DatastoreId\":\"" DS_ID "\",\"DatastoreArn\":\"" ARN "\","                            \
 	"\"DatastoreName\":\"clinic\",\"DatastoreStatus\":\"ACTIVE\",\"CreatedAt\":1705322096.5," \
-	"\"DatastoreTypeVersion\":\"R4\",\"DatastoreEndpoint\":\"https://x/datastore/" DS_ID  \
+	"\"DatastoreTypeVersion\":\"R4\",\"DatastoreEndpoint\":\"https://x/datastore/" DS_ID      \
 	"/r4/\"}"
 
 static void test_refused_before_wire(struct fake_srv *s)
 {
-	struct calls calls = { 0 };
+	struct calls calls = {0};
 	struct hl_client *c = client(s, &calls, 3, 100);
 	struct hl_error e;
 	struct hl_datastore *d = NULL;
@@ -65,35 +69,36 @@ static void test_refused_before_wire(struct fake_srv *s)
 	is_int(hl_describe_datastore(c, NULL, 0, &d, &e), HL_ERR_INVALID, "describe: NULL id");
 	is_int(hl_describe_datastore(c, "", 0, &d, &e), HL_ERR_INVALID, "describe: empty id");
 	is_int(hl_delete_datastore(c, "", 0, &d, &e), HL_ERR_INVALID, "delete: empty id");
-	struct hl_create_datastore_input ci = { .name = "x", .type_version = "R5" };
+	struct hl_create_datastore_input ci = {.name = "x", .type_version = "R5"};
 	is_int(hl_create_datastore(c, &ci, 0, &d, &e), HL_ERR_INVALID, "create: type R5");
 	struct hl_tag many[201];
 	for (int i = 0; i < 201; i++)
-		many[i] = (struct hl_tag){ "k", "v" };
-	struct hl_create_datastore_input ct = { .name = "x", .tags = many, .n_tags = 201 };
+		many[i] = (struct hl_tag){"k", "v"};
+	struct hl_create_datastore_input ct = {.name = "x", .tags = many, .n_tags = 201};
 	is_int(hl_create_datastore(c, &ct, 0, &d, &e), HL_ERR_INVALID, "create: 201 tags");
-	struct hl_create_datastore_input cn = { .name = "" };
+	struct hl_create_datastore_input cn = {.name = ""};
 	is_int(hl_create_datastore(c, &cn, 0, &d, &e), HL_ERR_INVALID, "create: empty name");
-	struct hl_list_datastores_input lm = { .max_results = 501 };
+	struct hl_list_datastores_input lm = {.max_results = 501};
 	is_int(hl_list_datastores(c, &lm, 0, &dl, &e), HL_ERR_INVALID, "list: MaxResults 501");
-	struct hl_list_datastores_input ls = { .status = "RUNNING" };
+	struct hl_list_datastores_input ls = {.status = "RUNNING"};
 	is_int(hl_list_datastores(c, &ls, 0, &dl, &e), HL_ERR_INVALID, "list: unknown status");
-	struct hl_list_datastores_input lt = { .next_token = "\xc3\xa9" };
+	struct hl_list_datastores_input lt = {.next_token = "\xc3\xa9"};
 	is_int(hl_list_datastores(c, &lt, 0, &dl, &e), HL_ERR_INVALID, "list: non-ASCII token");
-	struct hl_start_import_input si = { .datastore_id = DS_ID, .input_s3_uri = "s3://b/in/",
-					    .output_s3_uri = "s3://b/out/", .kms_key_id = "k" };
+	struct hl_start_import_input si = {.datastore_id = DS_ID,
+					   .input_s3_uri = "s3://bucket-in/in/",
+					   .output_s3_uri = "s3://bucket-out/",
+					   .kms_key_id = "k"};
 	is_int(hl_start_import_job(c, &si, 0, &j, &e), HL_ERR_INVALID, "import: no role");
-	ok(strstr(e.message, "DataAccessRoleArn") != NULL, "  ... names the member: %s",
-	   e.message);
-	struct hl_start_export_input se = { .datastore_id = DS_ID, .role_arn = "r",
-					    .kms_key_id = "k" };
+	ok(strstr(e.message, "DataAccessRoleArn") != NULL, "  ... names the member: %s", e.message);
+	struct hl_start_export_input se = {
+	    .datastore_id = DS_ID, .role_arn = "r", .kms_key_id = "k"};
 	is_int(hl_start_export_job(c, &se, 0, &j, &e), HL_ERR_INVALID, "export: no output URI");
 	is_int(hl_describe_job(c, HL_JOB_IMPORT, DS_ID, NULL, 0, &j, &e), HL_ERR_INVALID,
 	       "describe job: no job id");
-	struct hl_list_jobs_input lj = { .datastore_id = NULL };
+	struct hl_list_jobs_input lj = {.datastore_id = NULL};
 	is_int(hl_list_jobs(c, HL_JOB_EXPORT, &lj, 0, &jl, &e), HL_ERR_INVALID,
 	       "list jobs: no datastore");
-	struct hl_list_jobs_input ljs = { .datastore_id = DS_ID, .job_status = "DONE" };
+	struct hl_list_jobs_input ljs = {.datastore_id = DS_ID, .job_status = "DONE"};
 	is_int(hl_list_jobs(c, HL_JOB_EXPORT, &ljs, 0, &jl, &e), HL_ERR_INVALID,
 	       "list jobs: unknown status");
 	is_int(hl_list_tags(c, "arn:aws:s3:::bucket", 0, &tl, &e), HL_ERR_INVALID,
@@ -102,7 +107,7 @@ static void test_refused_before_wire(struct fake_srv *s)
 			    &tl, &e),
 	       HL_ERR_INVALID, "list tags: 11-digit account");
 	is_int(hl_tag_resource(c, ARN, many, 201, 0, &e), HL_ERR_INVALID, "tag: 201 tags");
-	const char *keys[] = { "" };
+	const char *keys[] = {""};
 	is_int(hl_untag_resource(c, ARN, keys, 1, 0, &e), HL_ERR_INVALID, "untag: empty key");
 	is_int(fake_requests(s) - before, 0, "none of them reached the server");
 	is_int(calls.n, 0, "and none was reported as a call");
@@ -113,13 +118,13 @@ static void test_refused_before_wire(struct fake_srv *s)
 
 static void test_describe(struct fake_srv *s)
 {
-	struct calls calls = { 0 };
+	struct calls calls = {0};
 	struct hl_client *c = client(s, &calls, 3, 100);
 	struct hl_error e;
 	struct hl_datastore *d = NULL;
 	static const struct fake_resp r[] = {
-		{ FAKE_ANSWER, 200, "OK", "x-amzn-RequestId: rid-1\r\n",
-		  "{\"DatastoreProperties\":" PROPS ",\"Extra\":1}", 0 },
+	    {FAKE_ANSWER, 200, "OK", "x-amzn-RequestId: rid-1\r\n",
+	     "{\"DatastoreProperties\":" PROPS ",\"Extra\":1}", 0},
 	};
 	fake_script(s, r, 1);
 	int base = fake_requests(s);
@@ -137,21 +142,21 @@ static void test_describe(struct fake_srv *s)
 	hl_datastore_free(d);
 	char v[512];
 	ok(fake_header(s, base, "X-Amz-Target", v, sizeof(v)) &&
-		   strcmp(v, "HealthLake.DescribeFHIRDatastore") == 0,
+	       strcmp(v, "HealthLake.DescribeFHIRDatastore") == 0,
 	   "X-Amz-Target");
 	char host[64];
 	snprintf(host, sizeof(host), "127.0.0.1:%d", s->port);
 	ok(fake_header(s, base, "Host", v, sizeof(v)) && strcmp(v, host) == 0,
 	   "Host is the signed host:port (%s)", v);
 	ok(fake_header(s, base, "Authorization", v, sizeof(v)) &&
-		   strncmp(v, "AWS4-HMAC-SHA256 ", 17) == 0,
+	       strncmp(v, "AWS4-HMAC-SHA256 ", 17) == 0,
 	   "signed");
 	ok(fake_header(s, base, "X-Amz-Date", v, sizeof(v)) && strlen(v) == 16,
 	   "X-Amz-Date present");
 	ok(fake_header(s, base, "amz-sdk-invocation-id", v, sizeof(v)) && strlen(v) == 36,
 	   "invocation id is a UUID");
 	ok(fake_header(s, base, "amz-sdk-request", v, sizeof(v)) &&
-		   strcmp(v, "attempt=1; max=3") == 0,
+	       strcmp(v, "attempt=1; max=3") == 0,
 	   "amz-sdk-request attempt=1; max=3");
 	is_str(fake_body(s, base), "{\"DatastoreId\":\"" DS_ID "\"}", "body");
 	is_int(calls.n, 1, "one call reported");
@@ -166,23 +171,23 @@ static void test_describe(struct fake_srv *s)
 
 static void test_retries(struct fake_srv *s)
 {
-	struct calls calls = { 0 };
+	struct calls calls = {0};
 	struct hl_client *c = client(s, &calls, 3, 100);
 	struct hl_error e;
 	struct hl_datastore *d = NULL;
 	/* The drop comes on a fresh connection: on a reused one libcurl
 	 * itself replays a request that got no byte back (tested below). */
 	static const struct fake_resp r[] = {
-		{ FAKE_ANSWER_CLOSE, 503, "Service Unavailable", NULL, "", 0 },
-		{ FAKE_DROP, 0, NULL, NULL, NULL, 0 },
-		{ FAKE_ANSWER, 200, "OK", NULL,
-		  "{\"DatastoreId\":\"" DS_ID "\",\"DatastoreArn\":\"" ARN "\","
-		  "\"DatastoreStatus\":\"CREATING\",\"DatastoreEndpoint\":\"e\"}",
-		  0 },
+	    {FAKE_ANSWER_CLOSE, 503, "Service Unavailable", NULL, "", 0},
+	    {FAKE_DROP, 0, NULL, NULL, NULL, 0},
+	    {FAKE_ANSWER, 200, "OK", NULL,
+	     "{\"DatastoreId\":\"" DS_ID "\",\"DatastoreArn\":\"" ARN "\","
+	     "\"DatastoreStatus\":\"CREATING\",\"DatastoreEndpoint\":\"e\"}",
+	     0},
 	};
 	fake_script(s, r, 3);
 	int base = fake_requests(s);
-	struct hl_create_datastore_input in = { .name = "clinic" };
+	struct hl_create_datastore_input in = {.name = "clinic"};
 	is_int(hl_create_datastore(c, &in, hl_now_ms() + 10000, &d, &e), HL_ERR_OK,
 	       "create succeeds on the third attempt");
 	is_int(fake_requests(s) - base, 3, "three attempts on the wire");
@@ -219,8 +224,7 @@ static void test_retries(struct fake_srv *s)
 	/* A connection that dies without an answer after being reused is
 	 * replayed once by libcurl, same bytes: still one attempt for us,
 	 * and the ClientToken makes the replay harmless. */
-	static const struct fake_resp warm[] = { r[2], { FAKE_DROP, 0, NULL, NULL, NULL, 0 },
-						  r[2] };
+	static const struct fake_resp warm[] = {r[2], {FAKE_DROP, 0, NULL, NULL, NULL, 0}, r[2]};
 	fake_script(s, warm, 3);
 	base = fake_requests(s);
 	is_int(hl_create_datastore(c, &in, 0, &d, &e), HL_ERR_OK, "warm-up call");
@@ -233,11 +237,14 @@ static void test_retries(struct fake_srv *s)
 	ok(strcmp(fake_body(s, base + 1), fake_body(s, base + 2)) == 0, "with the same bytes");
 
 	/* Throttling until attempts run out. */
-	static const struct fake_resp thr = { FAKE_ANSWER, 400, "Bad Request", NULL,
-					      "{\"__type\":\"ThrottlingException\","
-					      "\"Message\":\"Rate exceeded\"}",
-					      0 };
-	static const struct fake_resp thr3[] = { thr, thr, thr };
+	static const struct fake_resp thr = {FAKE_ANSWER,
+					     400,
+					     "Bad Request",
+					     NULL,
+					     "{\"__type\":\"ThrottlingException\","
+					     "\"Message\":\"Rate exceeded\"}",
+					     0};
+	static const struct fake_resp thr3[] = {thr, thr, thr};
 	fake_script(s, thr3, 3);
 	is_int(hl_describe_datastore(c, DS_ID, hl_now_ms() + 10000, &d, &e), HL_ERR_THROTTLED,
 	       "throttled on every attempt -> THROTTLED");
@@ -248,14 +255,13 @@ static void test_retries(struct fake_srv *s)
 
 	/* Not retried: validation, auth, malformed success. */
 	static const struct fake_resp val[] = {
-		{ FAKE_ANSWER, 400, "Bad Request", "x-amzn-RequestId: rv\r\n",
-		  "{\"__type\":\"ValidationException\",\"message\":\"nope\"}", 0 },
-		{ FAKE_ANSWER, 400, "Bad Request", NULL,
-		  "{\"__type\":\"UnrecognizedClientException\"}", 0 },
-		{ FAKE_ANSWER, 200, "OK", NULL, "{\"DatastoreProperties\":", 0 },
-		{ FAKE_ANSWER, 200, "OK", NULL, "{\"DatastoreProperties\":{\"DatastoreId\":\"x\"}}",
-		  0 },
-		{ FAKE_ANSWER, 409, "Conflict", NULL, "{\"__type\":\"ConflictException\"}", 0 },
+	    {FAKE_ANSWER, 400, "Bad Request", "x-amzn-RequestId: rv\r\n",
+	     "{\"__type\":\"ValidationException\",\"message\":\"nope\"}", 0},
+	    {FAKE_ANSWER, 400, "Bad Request", NULL, "{\"__type\":\"UnrecognizedClientException\"}",
+	     0},
+	    {FAKE_ANSWER, 200, "OK", NULL, "{\"DatastoreProperties\":", 0},
+	    {FAKE_ANSWER, 200, "OK", NULL, "{\"DatastoreProperties\":{\"DatastoreId\":\"x\"}}", 0},
+	    {FAKE_ANSWER, 409, "Conflict", NULL, "{\"__type\":\"ConflictException\"}", 0},
 	};
 	fake_script(s, val, 5);
 	base = fake_requests(s);
@@ -263,7 +269,8 @@ static void test_retries(struct fake_srv *s)
 	is_str(e.request_id, "rv", "request id in the error");
 	is_int(e.http_status, 400, "status in the error");
 	is_int(hl_describe_datastore(c, DS_ID, 0, &d, &e), HL_ERR_AUTH, "AUTH");
-	is_int(hl_describe_datastore(c, DS_ID, 0, &d, &e), HL_ERR_PROTOCOL, "truncated -> PROTOCOL");
+	is_int(hl_describe_datastore(c, DS_ID, 0, &d, &e), HL_ERR_PROTOCOL,
+	       "truncated -> PROTOCOL");
 	is_int(hl_describe_datastore(c, DS_ID, 0, &d, &e), HL_ERR_PROTOCOL,
 	       "missing members -> PROTOCOL");
 	is_int(hl_delete_datastore(c, DS_ID, 0, &d, &e), HL_ERR_CONFLICT, "CONFLICT");
@@ -274,12 +281,12 @@ static void test_retries(struct fake_srv *s)
 
 static void test_deadlines(struct fake_srv *s)
 {
-	struct calls calls = { 0 };
+	struct calls calls = {0};
 	struct hl_client *c = client(s, &calls, 10, 100);
 	struct hl_error e;
 	struct hl_datastore *d = NULL;
 
-	static const struct fake_resp stall[] = { { FAKE_STALL, 0, NULL, NULL, NULL, 900 } };
+	static const struct fake_resp stall[] = {{FAKE_STALL, 0, NULL, NULL, NULL, 900}};
 	fake_script(s, stall, 1);
 	int64_t t0 = hl_now_ms();
 	is_int(hl_describe_datastore(c, DS_ID, t0 + 400, &d, &e), HL_ERR_TIMEOUT,
@@ -288,10 +295,9 @@ static void test_deadlines(struct fake_srv *s)
 	ok(took >= 380 && took < 600, "returned at the deadline (%lld ms)", (long long)took);
 	fake_sleep_ms(600); /* let the fake server finish its stall */
 
-	static const struct fake_resp busy = { FAKE_ANSWER, 503, "Service Unavailable", NULL, "",
-					       0 };
-	static const struct fake_resp busy10[] = { busy, busy, busy, busy, busy,
-						   busy, busy, busy, busy, busy };
+	static const struct fake_resp busy = {FAKE_ANSWER, 503, "Service Unavailable", NULL, "", 0};
+	static const struct fake_resp busy10[] = {busy, busy, busy, busy, busy,
+						  busy, busy, busy, busy, busy};
 	fake_script(s, busy10, 10);
 	t0 = hl_now_ms();
 	enum hl_err rc = hl_describe_datastore(c, DS_ID, t0 + 1500, &d, &e);
@@ -303,12 +309,12 @@ static void test_deadlines(struct fake_srv *s)
 	hl_client_free(c);
 
 	/* Pacing: 1 call per second; the second call cannot start in time. */
-	struct calls pc = { 0 };
+	struct calls pc = {0};
 	c = client(s, &pc, 3, 1);
 	fake_script(s, NULL, 0);
 	static const struct fake_resp okr[] = {
-		{ FAKE_ANSWER, 200, "OK", NULL, "{\"DatastoreProperties\":" PROPS "}", 0 },
-		{ FAKE_ANSWER, 200, "OK", NULL, "{\"DatastoreProperties\":" PROPS "}", 0 },
+	    {FAKE_ANSWER, 200, "OK", NULL, "{\"DatastoreProperties\":" PROPS "}", 0},
+	    {FAKE_ANSWER, 200, "OK", NULL, "{\"DatastoreProperties\":" PROPS "}", 0},
 	};
 	fake_script(s, okr, 2);
 	int base = fake_requests(s);
@@ -332,17 +338,17 @@ static void test_deadlines(struct fake_srv *s)
 
 static void test_paging(struct fake_srv *s)
 {
-	struct calls calls = { 0 };
+	struct calls calls = {0};
 	struct hl_client *c = client(s, &calls, 3, 100);
 	struct hl_error e;
 	struct hl_datastore_list *l = NULL;
 	static const struct fake_resp pages[] = {
-		{ FAKE_ANSWER, 200, "OK", NULL,
-		  "{\"DatastorePropertiesList\":[" PROPS "," PROPS "],\"NextToken\":\"A\"}", 0 },
-		{ FAKE_ANSWER, 200, "OK", NULL,
-		  "{\"DatastorePropertiesList\":[" PROPS "],\"NextToken\":\"B\"}", 0 },
-		{ FAKE_ANSWER, 200, "OK", NULL,
-		  "{\"DatastorePropertiesList\":[],\"NextToken\":null}", 0 },
+	    {FAKE_ANSWER, 200, "OK", NULL,
+	     "{\"DatastorePropertiesList\":[" PROPS "," PROPS "],\"NextToken\":\"A\"}", 0},
+	    {FAKE_ANSWER, 200, "OK", NULL,
+	     "{\"DatastorePropertiesList\":[" PROPS "],\"NextToken\":\"B\"}", 0},
+	    {FAKE_ANSWER, 200, "OK", NULL, "{\"DatastorePropertiesList\":[],\"NextToken\":null}",
+	     0},
 	};
 	fake_script(s, pages, 3);
 	int base = fake_requests(s);
@@ -361,10 +367,10 @@ static void test_paging(struct fake_srv *s)
 	l = NULL;
 
 	static const struct fake_resp loop[] = {
-		{ FAKE_ANSWER, 200, "OK", NULL,
-		  "{\"DatastorePropertiesList\":[" PROPS "],\"NextToken\":\"A\"}", 0 },
-		{ FAKE_ANSWER, 200, "OK", NULL,
-		  "{\"DatastorePropertiesList\":[" PROPS "],\"NextToken\":\"A\"}", 0 },
+	    {FAKE_ANSWER, 200, "OK", NULL,
+	     "{\"DatastorePropertiesList\":[" PROPS "],\"NextToken\":\"A\"}", 0},
+	    {FAKE_ANSWER, 200, "OK", NULL,
+	     "{\"DatastorePropertiesList\":[" PROPS "],\"NextToken\":\"A\"}", 0},
 	};
 	fake_script(s, loop, 2);
 	is_int(hl_list_datastores_all(c, NULL, 100, 0, &l, &e), HL_ERR_PROTOCOL,
@@ -375,18 +381,18 @@ static void test_paging(struct fake_srv *s)
 	ok(l == NULL, "no partial result");
 
 	static const struct fake_resp jobs[] = {
-		{ FAKE_ANSWER, 200, "OK", NULL,
-		  "{\"ExportJobPropertiesList\":[{\"JobId\":\"j1\",\"JobStatus\":\"COMPLETED\","
-		  "\"SubmitTime\":1,\"DatastoreId\":\"" DS_ID "\",\"OutputDataConfig\":{}}],"
-		  "\"NextToken\":\"\"}",
-		  0 },
-		{ FAKE_ANSWER, 200, "OK", NULL, "{\"ExportJobPropertiesList\":{}}", 0 },
-		{ FAKE_ANSWER, 200, "OK", NULL, "{\"Tags\":[{\"Key\":\"a\",\"Value\":\"b\"}]}", 0 },
-		{ FAKE_ANSWER, 200, "OK", NULL, "", 0 },
+	    {FAKE_ANSWER, 200, "OK", NULL,
+	     "{\"ExportJobPropertiesList\":[{\"JobId\":\"j1\",\"JobStatus\":\"COMPLETED\","
+	     "\"SubmitTime\":1,\"DatastoreId\":\"" DS_ID "\",\"OutputDataConfig\":{}}],"
+	     "\"NextToken\":\"\"}",
+	     0},
+	    {FAKE_ANSWER, 200, "OK", NULL, "{\"ExportJobPropertiesList\":{}}", 0},
+	    {FAKE_ANSWER, 200, "OK", NULL, "{\"Tags\":[{\"Key\":\"a\",\"Value\":\"b\"}]}", 0},
+	    {FAKE_ANSWER, 200, "OK", NULL, "", 0},
 	};
 	fake_script(s, jobs, 4);
 	struct hl_job_list *jl = NULL;
-	struct hl_list_jobs_input in = { .datastore_id = DS_ID };
+	struct hl_list_jobs_input in = {.datastore_id = DS_ID};
 	is_int(hl_list_jobs_all(c, HL_JOB_EXPORT, &in, 0, 0, &jl, &e), HL_ERR_OK,
 	       "jobs: empty NextToken ends the listing");
 	is_int(jl ? jl->n : 0, 1, "one job");
@@ -400,14 +406,15 @@ static void test_paging(struct fake_srv *s)
 	is_int(hl_list_tags(c, ARN, 0, &tl, &e), HL_ERR_OK, "tags");
 	is_int(tl ? tl->n : 0, 1, "one tag");
 	hl_tag_list_free(tl);
-	struct hl_tag t = { "k", "v" };
-	is_int(hl_tag_resource(c, ARN, &t, 1, 0, &e), HL_ERR_OK, "empty answer to TagResource is {}");
+	struct hl_tag t = {"k", "v"};
+	is_int(hl_tag_resource(c, ARN, &t, 1, 0, &e), HL_ERR_OK,
+	       "empty answer to TagResource is {}");
 	hl_client_free(c);
 }
 
 static void test_too_large(struct fake_srv *s)
 {
-	struct calls calls = { 0 };
+	struct calls calls = {0};
 	struct hl_client *c = client(s, &calls, 3, 100);
 	struct hl_error e;
 	struct hl_datastore *d = NULL;
@@ -417,7 +424,7 @@ static void test_too_large(struct fake_srv *s)
 	big[0] = '{';
 	big[n - 1] = '}';
 	big[n] = '\0';
-	struct fake_resp r[] = { { FAKE_ANSWER, 200, "OK", NULL, big, 0 } };
+	struct fake_resp r[] = {{FAKE_ANSWER, 200, "OK", NULL, big, 0}};
 	fake_script(s, r, 1);
 	is_int(hl_describe_datastore(c, DS_ID, 0, &d, &e), HL_ERR_TOO_LARGE,
 	       "answer over max_response_bytes -> TOO_LARGE");
@@ -425,7 +432,7 @@ static void test_too_large(struct fake_srv *s)
 	/* One more round trip: the one-connection-at-a-time server has then
 	 * finished writing big. */
 	static const struct fake_resp after[] = {
-		{ FAKE_ANSWER, 200, "OK", NULL, "{\"DatastoreProperties\":" PROPS "}", 0 },
+	    {FAKE_ANSWER, 200, "OK", NULL, "{\"DatastoreProperties\":" PROPS "}", 0},
 	};
 	fake_script(s, after, 1);
 	is_int(hl_describe_datastore(c, DS_ID, 0, &d, &e), HL_ERR_OK, "next call fine");
@@ -452,7 +459,7 @@ int main(void)
 	if (!ok(fake_start(&s), "fake server up"))
 		return done_testing();
 	ok(hl_job_status_terminal("COMPLETED") && hl_job_status_terminal("CANCEL_FAILED") &&
-		   !hl_job_status_terminal("IN_PROGRESS") && !hl_job_status_terminal(NULL),
+	       !hl_job_status_terminal("IN_PROGRESS") && !hl_job_status_terminal(NULL),
 	   "terminal job states");
 	test_refused_before_wire(&s);
 	test_describe(&s);

@@ -13,16 +13,20 @@ static enum hl_err post(struct hl_http *h, struct fake_srv *s, const char *body,
 	char url[64];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", s->port);
 	const struct hl_header hdrs[] = {
-		{ "Host", "healthlake.test" },
-		{ "Content-Type", "application/x-amz-json-1.0" },
-		{ "X-Amz-Target", "HealthLake.ListFHIRDatastores" },
-		{ "Expect", "" },
-		{ "X-Empty", "" },
-		{ "amz-sdk-request", "attempt=1; max=3" },
+	    {"Host", "healthlake.test"},
+	    {"Content-Type", "application/x-amz-json-1.0"},
+	    {"X-Amz-Target", "HealthLake.ListFHIRDatastores"},
+	    {"Expect", ""},
+	    {"X-Empty", ""},
+	    {"amz-sdk-request", "attempt=1; max=3"},
 	};
 	struct hl_http_request req = {
-		.url = url, .headers = hdrs, .n_headers = sizeof(hdrs) / sizeof(hdrs[0]),
-		.body = body, .body_len = strlen(body), .timeout_ms = timeout_ms,
+	    .url = url,
+	    .headers = hdrs,
+	    .n_headers = sizeof(hdrs) / sizeof(hdrs[0]),
+	    .body = body,
+	    .body_len = strlen(body),
+	    .timeout_ms = timeout_ms,
 	};
 	hl_error_clear(e);
 	return hl_http_post(h, &req, resp, e);
@@ -34,16 +38,16 @@ static void test_wire(void)
 	ok(fake_start(&s), "fake server up");
 	struct hl_http *h = NULL;
 	struct hl_error e;
-	struct hl_http_options o = { .max_response_bytes = 1000 };
+	struct hl_http_options o = {.max_response_bytes = 1000};
 	is_int(hl_http_new(&o, &h, &e), HL_ERR_OK, "transport created");
 	struct hl_http_response r;
 	hl_http_response_init(&r);
 
 	static const struct fake_resp answers[] = {
-		{ FAKE_ANSWER, 200, "OK", "x-amzn-requestid: req-123\r\n", "{\"a\":1}", 0 },
-		{ FAKE_ANSWER, 503, "Service Unavailable",
-		  "X-Amzn-ErrorType: ThrottlingException:http://x\r\nX-Amzn-RequestId: r2\r\n",
-		  "<html>busy</html>", 0 },
+	    {FAKE_ANSWER, 200, "OK", "x-amzn-requestid: req-123\r\n", "{\"a\":1}", 0},
+	    {FAKE_ANSWER, 503, "Service Unavailable",
+	     "X-Amzn-ErrorType: ThrottlingException:http://x\r\nX-Amzn-RequestId: r2\r\n",
+	     "<html>busy</html>", 0},
 	};
 	fake_script(&s, answers, 2);
 	const char *body = "{\"MaxResults\":10}";
@@ -57,13 +61,13 @@ static void test_wire(void)
 	ok(fake_header(&s, 0, "Host", v, sizeof(v)) && strcmp(v, "healthlake.test") == 0,
 	   "Host header is the one we set (%s)", v);
 	ok(fake_header(&s, 0, "Content-Type", v, sizeof(v)) &&
-		   strcmp(v, "application/x-amz-json-1.0") == 0,
+	       strcmp(v, "application/x-amz-json-1.0") == 0,
 	   "Content-Type is the JSON 1.0 type");
 	ok(!fake_header(&s, 0, "Expect", v, sizeof(v)), "no Expect header");
 	ok(fake_header(&s, 0, "X-Empty", v, sizeof(v)) && v[0] == '\0', "empty header sent empty");
 	ok(!fake_header(&s, 0, "Date", v, sizeof(v)), "no Date header");
 	ok(fake_header(&s, 0, "amz-sdk-request", v, sizeof(v)) &&
-		   strcmp(v, "attempt=1; max=3") == 0,
+	       strcmp(v, "attempt=1; max=3") == 0,
 	   "amz-sdk-request passed through");
 	is_str(fake_body(&s, 0), body, "body bytes on the wire");
 	const char *req0 = fake_request(&s, 0);
@@ -86,7 +90,7 @@ static void test_wire(void)
 	big[1001] = '\0';
 	big[1000] = '\0';
 	struct fake_resp capped[] = {
-		{ FAKE_ANSWER, 200, "OK", NULL, big, 0 },
+	    {FAKE_ANSWER, 200, "OK", NULL, big, 0},
 	};
 	fake_script(&s, capped, 1);
 	is_int(post(h, &s, body, 5000, &r, &e), HL_ERR_OK, "1000-byte answer fits the cap");
@@ -95,17 +99,18 @@ static void test_wire(void)
 	fake_script(&s, capped, 1);
 	is_int(post(h, &s, body, 5000, &r, &e), HL_ERR_TOO_LARGE, "1001-byte answer is too large");
 
-	static const struct fake_resp drop[] = { { FAKE_DROP, 0, NULL, NULL, NULL, 0 } };
+	static const struct fake_resp drop[] = {{FAKE_DROP, 0, NULL, NULL, NULL, 0}};
 	fake_script(&s, drop, 1);
 	is_int(post(h, &s, body, 5000, &r, &e), HL_ERR_NETWORK, "dropped connection -> NETWORK");
 	ok(e.message[0] != '\0', "with a reason: %s", e.message);
 
-	static const struct fake_resp stall[] = { { FAKE_STALL, 0, NULL, NULL, NULL, 1500 } };
+	static const struct fake_resp stall[] = {{FAKE_STALL, 0, NULL, NULL, NULL, 1500}};
 	fake_script(&s, stall, 1);
 	int64_t t0 = hl_now_ms();
 	is_int(post(h, &s, body, 300, &r, &e), HL_ERR_TIMEOUT, "stalled server -> TIMEOUT");
 	int64_t took = hl_now_ms() - t0;
-	ok(took >= 280 && took < 1000, "gave up after the 300 ms budget (%lld ms)", (long long)took);
+	ok(took >= 280 && took < 1000, "gave up after the 300 ms budget (%lld ms)",
+	   (long long)took);
 	ok(r.timed_out, "marked as timed out");
 
 	hl_http_response_free(&r);
@@ -127,7 +132,7 @@ static void test_errors(void)
 	/* TLS to a plain-HTTP server: the handshake fails. */
 	char url[64];
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d/", s.port);
-	struct hl_http_request req = { .url = url, .body = "{}", .body_len = 2, .timeout_ms = 3000 };
+	struct hl_http_request req = {.url = url, .body = "{}", .body_len = 2, .timeout_ms = 3000};
 	is_int(hl_http_post(h, &req, &r, &e), HL_ERR_TLS, "https to a plain server -> TLS");
 
 	/* A port nobody listens on. */
@@ -146,19 +151,19 @@ static void test_urls(void)
 		const char *url;
 		bool ok;
 	} allowed[] = {
-		{ "https://healthlake.us-east-1.amazonaws.com", true },
-		{ "https://10.0.0.1:8443/x", true },
-		{ "http://127.0.0.1:4566", true },
-		{ "http://127.1.2.3/", true },
-		{ "http://localhost:8080", true },
-		{ "http://LOCALHOST", true },
-		{ "http://[::1]:8080/", true },
-		{ "http://10.0.0.1:80", false },
-		{ "http://example.com", false },
-		{ "http://127.0.0.1.example.com", false },
-		{ "http://[::2]/", false },
-		{ "ftp://127.0.0.1/", false },
-		{ "not a url", false },
+	    {"https://healthlake.us-east-1.amazonaws.com", true},
+	    {"https://10.0.0.1:8443/x", true},
+	    {"http://127.0.0.1:4566", true},
+	    {"http://127.1.2.3/", true},
+	    {"http://localhost:8080", true},
+	    {"http://LOCALHOST", true},
+	    {"http://[::1]:8080/", true},
+	    {"http://10.0.0.1:80", false},
+	    {"http://example.com", false},
+	    {"http://127.0.0.1.example.com", false},
+	    {"http://[::2]/", false},
+	    {"ftp://127.0.0.1/", false},
+	    {"not a url", false},
 	};
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		is_int(hl_http_url_allowed(allowed[i].url), allowed[i].ok, "allowed(%s) = %d",
@@ -167,13 +172,13 @@ static void test_urls(void)
 	static const struct {
 		const char *url, *host, *path;
 	} split[] = {
-		{ "https://Example.COM:443/p/", "example.com", "/p/" },
-		{ "https://Example.COM:8443/base/path", "example.com:8443", "/base/path" },
-		{ "http://127.0.0.1:43817", "127.0.0.1:43817", "/" },
-		{ "http://localhost:80/", "localhost", "/" },
-		{ "https://healthlake.us-east-1.amazonaws.com", "healthlake.us-east-1.amazonaws.com",
-		  "/" },
-		{ "http://[::1]:9000/", "[::1]:9000", "/" },
+	    {"https://Example.COM:443/p/", "example.com", "/p/"},
+	    {"https://Example.COM:8443/base/path", "example.com:8443", "/base/path"},
+	    {"http://127.0.0.1:43817", "127.0.0.1:43817", "/"},
+	    {"http://localhost:80/", "localhost", "/"},
+	    {"https://healthlake.us-east-1.amazonaws.com", "healthlake.us-east-1.amazonaws.com",
+	     "/"},
+	    {"http://[::1]:9000/", "[::1]:9000", "/"},
 	};
 	for (size_t i = 0; i < sizeof(split) / sizeof(split[0]); i++) {
 		char *host = NULL, *path = NULL;

@@ -17,7 +17,7 @@ struct guarded {
 
 static struct guarded guard(const char *s, size_t len)
 {
-	struct guarded g = { 0 };
+	struct guarded g = {0};
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t pages = (len + page - 1) / page + 1;
 	g.maplen = (pages + 1) * page;
@@ -43,15 +43,15 @@ static void test_sanitize(void)
 	static const struct {
 		const char *in, *want;
 	} t[] = {
-		{ "ValidationException", "ValidationException" },
-		{ "com.amazon.coral.validate#ValidationException", "ValidationException" },
-		{ "ThrottlingException:http://internal.amazon.com/coral/", "ThrottlingException" },
-		{ "aws.protocoltests#Foo:http://x#y", "Foo" },
-		{ "a#b#ConflictException", "ConflictException" },
-		{ "  ResourceNotFoundException  ", "ResourceNotFoundException" },
-		{ "", "" },
-		{ "#", "" },
-		{ ":x", "" },
+	    {"ValidationException", "ValidationException"},
+	    {"com.amazon.coral.validate#ValidationException", "ValidationException"},
+	    {"ThrottlingException:http://internal.amazon.com/coral/", "ThrottlingException"},
+	    {"aws.protocoltests#Foo:http://x#y", "Foo"},
+	    {"a#b#ConflictException", "ConflictException"},
+	    {"  ResourceNotFoundException  ", "ResourceNotFoundException"},
+	    {"", ""},
+	    {"#", ""},
+	    {":x", ""},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		char out[64];
@@ -73,28 +73,28 @@ static void test_mapping(void)
 		long status;
 		enum hl_err want;
 	} t[] = {
-		{ "ValidationException", 400, HL_ERR_VALIDATION },
-		{ "ResourceNotFoundException", 400, HL_ERR_NOT_FOUND },
-		{ "ConflictException", 400, HL_ERR_CONFLICT },
-		{ "AccessDeniedException", 403, HL_ERR_ACCESS_DENIED },
-		{ "ThrottlingException", 400, HL_ERR_THROTTLED },
-		{ "Throttling", 400, HL_ERR_THROTTLED },
-		{ "TooManyRequestsException", 429, HL_ERR_THROTTLED },
-		{ "ThrottlingException", 503, HL_ERR_THROTTLED },
-		{ "UnrecognizedClientException", 400, HL_ERR_AUTH },
-		{ "InvalidSignatureException", 403, HL_ERR_AUTH },
-		{ "ExpiredToken", 400, HL_ERR_AUTH },
-		{ "ExpiredTokenException", 403, HL_ERR_AUTH },
-		{ "IncompleteSignature", 403, HL_ERR_AUTH },
-		{ "MissingAuthenticationToken", 403, HL_ERR_AUTH },
-		{ "SignatureDoesNotMatch", 403, HL_ERR_AUTH },
-		{ "InvalidClientTokenId", 403, HL_ERR_AUTH },
-		{ "InternalServerException", 500, HL_ERR_SERVER },
-		{ "503", 503, HL_ERR_SERVER },
-		{ "SomethingNew", 502, HL_ERR_SERVER },
-		{ "SomethingNew", 400, HL_ERR_SERVICE },
-		{ "404", 404, HL_ERR_SERVICE },
-		{ "", 400, HL_ERR_SERVICE },
+	    {"ValidationException", 400, HL_ERR_VALIDATION},
+	    {"ResourceNotFoundException", 400, HL_ERR_NOT_FOUND},
+	    {"ConflictException", 400, HL_ERR_CONFLICT},
+	    {"AccessDeniedException", 403, HL_ERR_ACCESS_DENIED},
+	    {"ThrottlingException", 400, HL_ERR_THROTTLED},
+	    {"Throttling", 400, HL_ERR_THROTTLED},
+	    {"TooManyRequestsException", 429, HL_ERR_THROTTLED},
+	    {"ThrottlingException", 503, HL_ERR_THROTTLED},
+	    {"UnrecognizedClientException", 400, HL_ERR_AUTH},
+	    {"InvalidSignatureException", 403, HL_ERR_AUTH},
+	    {"ExpiredToken", 400, HL_ERR_AUTH},
+	    {"ExpiredTokenException", 403, HL_ERR_AUTH},
+	    {"IncompleteSignature", 403, HL_ERR_AUTH},
+	    {"MissingAuthenticationToken", 403, HL_ERR_AUTH},
+	    {"SignatureDoesNotMatch", 403, HL_ERR_AUTH},
+	    {"InvalidClientTokenId", 403, HL_ERR_AUTH},
+	    {"InternalServerException", 500, HL_ERR_SERVER},
+	    {"503", 503, HL_ERR_SERVER},
+	    {"SomethingNew", 502, HL_ERR_SERVER},
+	    {"SomethingNew", 400, HL_ERR_SERVICE},
+	    {"404", 404, HL_ERR_SERVICE},
+	    {"", 400, HL_ERR_SERVICE},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		is_int(hl_err_from_aws(t[i].code, t[i].status), t[i].want, "map %s/%ld -> %s",
@@ -187,18 +187,18 @@ static void test_parse_object(void)
 		const char *body;
 		enum hl_err want;
 	} t[] = {
-		{ "", HL_ERR_OK },
-		{ "  \r\n", HL_ERR_OK },
-		{ "{}", HL_ERR_OK },
-		{ "{\"a\":1}  \n", HL_ERR_OK },
-		{ "[]", HL_ERR_PROTOCOL },
-		{ "\"x\"", HL_ERR_PROTOCOL },
-		{ "{\"a\":1} {", HL_ERR_PROTOCOL },
-		{ "{\"a\":", HL_ERR_PROTOCOL },
-		{ "{\"a\":\"unterminated", HL_ERR_PROTOCOL },
-		{ "{\"a\":1}x", HL_ERR_PROTOCOL },
-		{ "nul", HL_ERR_PROTOCOL },
-		{ "{\"a\":tru", HL_ERR_PROTOCOL },
+	    {"", HL_ERR_OK},
+	    {"  \r\n", HL_ERR_OK},
+	    {"{}", HL_ERR_OK},
+	    {"{\"a\":1}  \n", HL_ERR_OK},
+	    {"[]", HL_ERR_PROTOCOL},
+	    {"\"x\"", HL_ERR_PROTOCOL},
+	    {"{\"a\":1} {", HL_ERR_PROTOCOL},
+	    {"{\"a\":", HL_ERR_PROTOCOL},
+	    {"{\"a\":\"unterminated", HL_ERR_PROTOCOL},
+	    {"{\"a\":1}x", HL_ERR_PROTOCOL},
+	    {"nul", HL_ERR_PROTOCOL},
+	    {"{\"a\":tru", HL_ERR_PROTOCOL},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		size_t len = strlen(t[i].body);
@@ -222,19 +222,19 @@ static void test_timestamps(void)
 		bool ok;
 		double want;
 	} t[] = {
-		{ "1970-01-01T00:00:00Z", true, 0 },
-		{ "2024-01-15T12:34:56Z", true, 1705322096 },
-		{ "2024-01-15T12:34:56.250Z", true, 1705322096.25 },
-		{ "2024-01-15T13:34:56+01:00", true, 1705322096 },
-		{ "2024-01-15T11:34:56-0100", true, 1705322096 },
-		{ "2024-01-15T12:34:56", true, 1705322096 },
-		{ "2000-02-29T00:00:00Z", true, 951782400 },
-		{ "2024-01-15", false, 0 },
-		{ "2024-13-15T12:34:56Z", false, 0 },
-		{ "2024-01-15T12:34:56Zjunk", false, 0 },
-		{ "2024-01-15T12:34:56.Z", false, 0 },
-		{ "yesterday", false, 0 },
-		{ "", false, 0 },
+	    {"1970-01-01T00:00:00Z", true, 0},
+	    {"2024-01-15T12:34:56Z", true, 1705322096},
+	    {"2024-01-15T12:34:56.250Z", true, 1705322096.25},
+	    {"2024-01-15T13:34:56+01:00", true, 1705322096},
+	    {"2024-01-15T11:34:56-0100", true, 1705322096},
+	    {"2024-01-15T12:34:56", true, 1705322096},
+	    {"2000-02-29T00:00:00Z", true, 951782400},
+	    {"2024-01-15", false, 0},
+	    {"2024-13-15T12:34:56Z", false, 0},
+	    {"2024-01-15T12:34:56Zjunk", false, 0},
+	    {"2024-01-15T12:34:56.Z", false, 0},
+	    {"yesterday", false, 0},
+	    {"", false, 0},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		double v = -1;
@@ -302,24 +302,24 @@ static void test_datastore(void)
 		const char *json;
 		const char *why;
 	} bad[] = {
-		{ "{\"DatastoreArn\":\"b\",\"DatastoreStatus\":\"A\",\"DatastoreEndpoint\":\"e\","
-		  "\"DatastoreTypeVersion\":\"R4\"}",
-		  "missing id" },
-		{ "{\"DatastoreId\":7,\"DatastoreArn\":\"b\",\"DatastoreStatus\":\"A\","
-		  "\"DatastoreEndpoint\":\"e\",\"DatastoreTypeVersion\":\"R4\"}",
-		  "numeric id" },
-		{ "{\"DatastoreId\":\"a\",\"DatastoreArn\":\"b\",\"DatastoreStatus\":\"A\","
-		  "\"DatastoreEndpoint\":\"e\"}",
-		  "missing type version in properties" },
-		{ "{\"DatastoreId\":\"a\",\"DatastoreArn\":\"b\",\"DatastoreStatus\":null,"
-		  "\"DatastoreEndpoint\":\"e\",\"DatastoreTypeVersion\":\"R4\"}",
-		  "null status" },
-		{ "{\"DatastoreId\":\"a\",\"DatastoreArn\":\"b\",\"DatastoreStatus\":\"A\","
-		  "\"DatastoreEndpoint\":\"e\",\"DatastoreTypeVersion\":\"R4\",\"CreatedAt\":\"soon\"}",
-		  "unparseable CreatedAt" },
-		{ "{\"DatastoreId\":\"a\",\"DatastoreArn\":\"b\",\"DatastoreStatus\":\"A\","
-		  "\"DatastoreEndpoint\":\"e\",\"DatastoreTypeVersion\":\"R4\",\"DatastoreName\":[]}",
-		  "list as name" },
+	    {"{\"DatastoreArn\":\"b\",\"DatastoreStatus\":\"A\",\"DatastoreEndpoint\":\"e\","
+	     "\"DatastoreTypeVersion\":\"R4\"}",
+	     "missing id"},
+	    {"{\"DatastoreId\":7,\"DatastoreArn\":\"b\",\"DatastoreStatus\":\"A\","
+	     "\"DatastoreEndpoint\":\"e\",\"DatastoreTypeVersion\":\"R4\"}",
+	     "numeric id"},
+	    {"{\"DatastoreId\":\"a\",\"DatastoreArn\":\"b\",\"DatastoreStatus\":\"A\","
+	     "\"DatastoreEndpoint\":\"e\"}",
+	     "missing type version in properties"},
+	    {"{\"DatastoreId\":\"a\",\"DatastoreArn\":\"b\",\"DatastoreStatus\":null,"
+	     "\"DatastoreEndpoint\":\"e\",\"DatastoreTypeVersion\":\"R4\"}",
+	     "null status"},
+	    {"{\"DatastoreId\":\"a\",\"DatastoreArn\":\"b\",\"DatastoreStatus\":\"A\","
+	     "\"DatastoreEndpoint\":\"e\",\"DatastoreTypeVersion\":\"R4\",\"CreatedAt\":\"soon\"}",
+	     "unparseable CreatedAt"},
+	    {"{\"DatastoreId\":\"a\",\"DatastoreArn\":\"b\",\"DatastoreStatus\":\"A\","
+	     "\"DatastoreEndpoint\":\"e\",\"DatastoreTypeVersion\":\"R4\",\"DatastoreName\":[]}",
+	     "list as name"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		o = parse(bad[i].json);
@@ -397,7 +397,8 @@ static void test_tags(void)
 {
 	struct hl_tag_list l;
 	struct hl_error e;
-	cJSON *o = parse("{\"Tags\":[{\"Key\":\"a\",\"Value\":\"1\"},{\"Key\":\"b\",\"Value\":\"\"}]}");
+	cJSON *o =
+	    parse("{\"Tags\":[{\"Key\":\"a\",\"Value\":\"1\"},{\"Key\":\"b\",\"Value\":\"\"}]}");
 	is_int(hl_json_tags(o, &l, &e), HL_ERR_OK, "tags parse");
 	is_int(l.n, 2, "two tags");
 	if (l.n == 2) {
@@ -439,21 +440,26 @@ static void test_tags(void)
 static void test_bodies(void)
 {
 	char *s;
-	struct hl_tag tags[] = { { "team", "a b" }, { "k\"q", "\xc3\xa9" } };
+	struct hl_tag tags[] = {{"team", "a b"}, {"k\"q", "\xc3\xa9"}};
 	struct hl_create_datastore_input ci = {
-		.name = "clinic", .kms_key_id = "arn:aws:kms:us-east-1:123456789012:key/x",
-		.preload_synthea = true, .tags = tags, .n_tags = 2,
+	    .name = "clinic",
+	    .kms_key_id = "arn:aws:kms:us-east-1:123456789012:key/x",
+	    .preload_synthea = true,
+	    .tags = tags,
+	    .n_tags = 2,
 	};
 	s = hl_body_create_datastore(&ci, "tok-1");
 	is_str(s,
 	       "{\"DatastoreName\":\"clinic\",\"DatastoreTypeVersion\":\"R4\","
 	       "\"SseConfiguration\":{\"KmsEncryptionConfig\":{\"CmkType\":"
-	       "\"CUSTOMER_MANAGED_KMS_KEY\",\"KmsKeyId\":\"arn:aws:kms:us-east-1:123456789012:key/x\"}},"
+	       "\"CUSTOMER_MANAGED_KMS_KEY\",\"KmsKeyId\":\"arn:aws:kms:us-east-1:123456789012:key/"
+	       "x\"}},"
 	       "\"PreloadDataConfig\":{\"PreloadDataType\":\"SYNTHEA\"},\"ClientToken\":\"tok-1\","
-	       "\"Tags\":[{\"Key\":\"team\",\"Value\":\"a b\"},{\"Key\":\"k\\\"q\",\"Value\":\"\xc3\xa9\"}]}",
+	       "\"Tags\":[{\"Key\":\"team\",\"Value\":\"a "
+	       "b\"},{\"Key\":\"k\\\"q\",\"Value\":\"\xc3\xa9\"}]}",
 	       "CreateFHIRDatastore body, all members");
 	free(s);
-	struct hl_create_datastore_input cmin = { 0 };
+	struct hl_create_datastore_input cmin = {0};
 	s = hl_body_create_datastore(&cmin, "t");
 	is_str(s, "{\"DatastoreTypeVersion\":\"R4\",\"ClientToken\":\"t\"}",
 	       "CreateFHIRDatastore body, minimal");
@@ -464,8 +470,10 @@ static void test_bodies(void)
 	       "Describe body matches the SigV4 vector's bytes");
 	free(s);
 
-	struct hl_list_datastores_input li = { .status = "ACTIVE", .created_after = 1700000000,
-					       .created_before = 4102444800, .max_results = 10 };
+	struct hl_list_datastores_input li = {.status = "ACTIVE",
+					      .created_after = 1700000000,
+					      .created_before = 4102444800,
+					      .max_results = 10};
 	s = hl_body_list_datastores(&li, "nt");
 	is_str(s,
 	       "{\"Filter\":{\"DatastoreStatus\":\"ACTIVE\",\"CreatedBefore\":4102444800,"
@@ -475,14 +483,18 @@ static void test_bodies(void)
 	s = hl_body_list_datastores(NULL, NULL);
 	is_str(s, "{}", "ListFHIRDatastores without input is {}");
 	free(s);
-	struct hl_list_datastores_input l10 = { .max_results = 10 };
+	struct hl_list_datastores_input l10 = {.max_results = 10};
 	s = hl_body_list_datastores(&l10, NULL);
 	is_str(s, "{\"MaxResults\":10}", "MaxResults only, as in SigV4 vector B");
 	free(s);
 
 	struct hl_start_import_input ii = {
-		.datastore_id = "d", .job_name = "j", .input_s3_uri = "s3://in/",
-		.output_s3_uri = "s3://out/", .kms_key_id = "k", .role_arn = "r",
+	    .datastore_id = "d",
+	    .job_name = "j",
+	    .input_s3_uri = "s3://in/",
+	    .output_s3_uri = "s3://out/",
+	    .kms_key_id = "k",
+	    .role_arn = "r",
 	};
 	s = hl_body_start_import(&ii, "ct");
 	is_str(s,
@@ -492,8 +504,8 @@ static void test_bodies(void)
 	       "\"ClientToken\":\"ct\"}",
 	       "StartFHIRImportJob body");
 	free(s);
-	struct hl_start_export_input ei = { .datastore_id = "d", .output_s3_uri = "s3://out/",
-					    .kms_key_id = "k", .role_arn = "r" };
+	struct hl_start_export_input ei = {
+	    .datastore_id = "d", .output_s3_uri = "s3://out/", .kms_key_id = "k", .role_arn = "r"};
 	s = hl_body_start_export(&ei, "ct");
 	is_str(s,
 	       "{\"OutputDataConfig\":{\"S3Configuration\":{\"S3Uri\":\"s3://out/\","
@@ -504,8 +516,8 @@ static void test_bodies(void)
 	s = hl_body_describe_job("d", "j");
 	is_str(s, "{\"DatastoreId\":\"d\",\"JobId\":\"j\"}", "Describe job body");
 	free(s);
-	struct hl_list_jobs_input lj = { .datastore_id = "d", .job_status = "COMPLETED",
-					 .submitted_after = 5, .max_results = 2 };
+	struct hl_list_jobs_input lj = {
+	    .datastore_id = "d", .job_status = "COMPLETED", .submitted_after = 5, .max_results = 2};
 	s = hl_body_list_jobs(&lj, "t");
 	is_str(s,
 	       "{\"DatastoreId\":\"d\",\"NextToken\":\"t\",\"MaxResults\":2,"
@@ -516,7 +528,7 @@ static void test_bodies(void)
 	is_str(s, "{\"ResourceARN\":\"arn\",\"Tags\":[{\"Key\":\"team\",\"Value\":\"a b\"}]}",
 	       "TagResource body");
 	free(s);
-	const char *keys[] = { "a", "b" };
+	const char *keys[] = {"a", "b"};
 	s = hl_body_untag_resource("arn", keys, 2);
 	is_str(s, "{\"ResourceARN\":\"arn\",\"TagKeys\":[\"a\",\"b\"]}", "UntagResource body");
 	free(s);
