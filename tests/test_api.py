@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from conftest import REPO, build_path
+from conftest import REPO, SANITIZER_RE, build_path
 
 HLCLI = build_path("tests", "hlcli")
 ROLE = "arn:aws:iam::123456789012:role/HealthLakeImportRole"
@@ -40,6 +40,8 @@ def hlcli(server, op, *kv, opts=(), env=None, timeout=60):
     e = server.env(**(env or {}))
     p = subprocess.run([HLCLI, "--stats", *opts, op, *kv], capture_output=True, text=True,
                        env=e, timeout=timeout)
+    m = SANITIZER_RE.search(p.stderr)
+    assert not m, "sanitizer report from hlcli:\n" + p.stderr[max(0, m.start() - 200):][:6000]
     return Result(p)
 
 
