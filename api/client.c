@@ -350,6 +350,10 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 	}
 	for (int n = 1;; n++) {
 		int64_t now = hl_now_ms();
+		if (deadline_ms && now >= deadline_ms && n == 1) {
+			rc = hl_error_set(&e, HL_ERR_TIMEOUT, "deadline already passed");
+			goto out;
+		}
 		int64_t start = hl_pacer_reserve(&c->pacer, now, deadline_ms);
 		if (start < 0) {
 			if (n == 1)
@@ -379,7 +383,7 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 		if (!sent) {
 			/* Credentials or signing failed: nothing to retry. */
 			e = ae;
-			rc = ae.code;
+			rc = trc ? trc : HL_ERR_CREDENTIALS;
 			goto out;
 		}
 		info.attempts++;

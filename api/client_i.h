@@ -91,7 +91,18 @@ struct hl_client {
 
 /* Performs operation op ("DescribeFHIRDatastore") with the given JSON body:
  * pacing, signing, sending, retrying, decoding errors, reporting on_call.
- * On success *ret is the parsed response object (caller cJSON_Delete()s). */
+ * On success *ret is the parsed response object (caller cJSON_Delete()s).
+ *
+ * Each attempt takes a pacer slot, a fresh credentials snapshot and a fresh
+ * signature over the same body bytes. Which error a failed call returns:
+ * - attempts ran out, or the retry quota did: the last attempt's error
+ *   (HL_ERR_THROTTLED when it was throttled, HL_ERR_SERVER for 5xx, ...);
+ * - the deadline was reached while pacing, during a transfer, or the next
+ *   backoff would end past it: HL_ERR_TIMEOUT, with the last attempt's
+ *   aws_code/http_status/request_id kept and its message quoted;
+ * - anything not retryable: that error, at once.
+ * A call refused before sending (pacing, credentials) is reported to
+ * on_call with attempts 0. */
 enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body,
 			   int64_t deadline_ms, cJSON **ret, struct hl_error *err);
 

@@ -286,6 +286,12 @@ static void test_deadlines(struct fake_srv *s)
 	struct hl_error e;
 	struct hl_datastore *d = NULL;
 
+	int before = fake_requests(s);
+	is_int(hl_describe_datastore(c, DS_ID, hl_now_ms() - 1, &d, &e), HL_ERR_TIMEOUT,
+	       "deadline already passed -> TIMEOUT");
+	is_int(fake_requests(s) - before, 0, "nothing sent");
+	is_int(calls.last.attempts, 0, "reported with 0 attempts");
+
 	static const struct fake_resp stall[] = {{FAKE_STALL, 0, NULL, NULL, NULL, 900}};
 	fake_script(s, stall, 1);
 	int64_t t0 = hl_now_ms();
