@@ -15,6 +15,7 @@
 /* Idle handles kept for reuse; more concurrent callers get fresh handles
  * that are freed after use (connections live in the share either way). */
 #define HL_POOL_MAX 32
+#define HL_MAX_CONNECTIONS 64
 
 struct hl_http {
 	CURLSH *share;
@@ -199,6 +200,9 @@ static CURL *handle_new(struct hl_http *h)
 	    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) ||
 	    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) ||
 	    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) ||
+	    /* The shared cache closes idle connections beyond this; libcurl's
+	     * default (5) would thrash as soon as 6 threads call at once. */
+	    curl_easy_setopt(e, CURLOPT_MAXCONNECTS, (long)HL_MAX_CONNECTIONS) ||
 	    curl_easy_setopt(e, CURLOPT_USERAGENT, "healthlakefs/" HLFS_VERSION) ||
 	    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_response_bytes) ||
 	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) ||

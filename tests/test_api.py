@@ -442,3 +442,16 @@ def test_hostile_names_are_stored_verbatim(server):
     ds = out["datastores"][0]["id"]
     d = ok(server, "DescribeFHIRDatastore", f"id={ds}")
     assert d["DatastoreName"] == weird
+
+
+def test_many_threads_share_one_client(server):
+    server.seed(count=4, name_prefix="mt")
+    server.reset_counters()
+    r = hlcli(server, "ListFHIRDatastores", opts=("--max-tps", "1000", "--threads", "8",
+                                                  "--repeat", "10"))
+    assert r.rc == 0, r
+    assert len(r.stats) == 80 and all(s["code"] == "OK" for s in r.stats)
+    assert len(r.out["DatastorePropertiesList"]) == 4
+    c = server.counters()
+    assert c["requests"] == 80
+    assert 1 <= c["connections"] <= 8, c  # pooled handles, shared connection cache
