@@ -9,6 +9,7 @@ import datetime
 import http.server
 import json
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -57,6 +58,7 @@ def credtool(env, *args, timeout=30):
     out = json.loads(p.stdout)
     text = p.stdout + p.stderr
     # the one rule for every run: the secret and the session token never show
+    assert not re.search(r"ERROR: (Address|Leak)Sanitizer|runtime error:", p.stderr), p.stderr
     for fragment in (SECRET, TOKEN, "zSECRETzKEY", "zTOKENzSECRET"):
         assert fragment not in text
     return p.returncode, out, text
@@ -99,7 +101,8 @@ class Server:
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
+                                       daemon=True)
         self.thread.start()
 
     def close(self):
