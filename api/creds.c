@@ -1264,7 +1264,7 @@ out:
 
 void hl_creds_tuning_default(struct hl_creds_tuning *t)
 {
-	t->process_timeout_ms = 60000;
+	t->process_timeout_ms = 15000;
 	t->container_timeout_ms = 2000;
 	t->container_retry_sleep_ms = 1000;
 	t->container_attempts = 3;

@@ -38,7 +38,8 @@ enum hl_err hl_creds_container_url(const struct hl_config *cfg, const char *rela
 				   char **ret_url, struct hl_error *err);
 
 struct hl_creds_tuning {
-	long process_timeout_ms;       /* credential_process deadline (default 60 s) */
+	long process_timeout_ms;       /* credential_process deadline (default 15 s: below the
+					 * filesystem's 20 s per-operation timeout) */
 	long container_timeout_ms;     /* per attempt (default 2 s) */
 	long container_retry_sleep_ms; /* between attempts (default 1 s) */
 	int container_attempts;        /* default 3 */
