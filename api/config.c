@@ -61,8 +61,7 @@ static const char *section_get(const struct hl_ini_section *s, const char *key)
 	return e && !e->sub ? e->value : NULL;
 }
 
-const char *hl_profile_get(const struct hl_profile *p, enum hl_profile_file which,
-			   const char *key)
+const char *hl_profile_get(const struct hl_profile *p, enum hl_profile_file which, const char *key)
 {
 	if (!p)
 		return NULL;
@@ -99,7 +98,8 @@ static enum hl_err expand_vars(const struct hl_config *cfg, const char *in, stru
 			name++;
 			n = (size_t)(end - name);
 		} else {
-			while ((name[n] >= 'A' && name[n] <= 'Z') || (name[n] >= 'a' && name[n] <= 'z') ||
+			while ((name[n] >= 'A' && name[n] <= 'Z') ||
+			       (name[n] >= 'a' && name[n] <= 'z') ||
 			       (name[n] >= '0' && name[n] <= '9') || name[n] == '_')
 				n++;
 			if (!n) {
@@ -276,8 +276,8 @@ static const struct hl_ini_section *config_profile(const struct hl_ini *ini, con
 	return found;
 }
 
-static enum hl_err load_profile(const char *cred_path, const char *config_path,
-				const char *profile, struct hl_profile **ret, struct hl_error *err)
+static enum hl_err load_profile(const char *cred_path, const char *config_path, const char *profile,
+				struct hl_profile **ret, struct hl_error *err)
 {
 	struct hl_profile *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -299,7 +299,8 @@ enum hl_err hl_config_read_profile(const struct hl_config *cfg, struct hl_profil
 				   struct hl_error *err)
 {
 	struct hl_profile *p = NULL;
-	enum hl_err rc = load_profile(cfg->credentials_file, cfg->config_file, cfg->profile, &p, err);
+	enum hl_err rc =
+	    load_profile(cfg->credentials_file, cfg->config_file, cfg->profile, &p, err);
 	if (rc)
 		return rc;
 	if (!p->creds && !p->config) {
@@ -344,7 +345,8 @@ enum hl_err hl_url_host(const char *url, char *scheme, size_t scheme_size, char 
 		return HL_ERR_INVALID;
 	for (const char *p = url; p < sep; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (p > url && ((*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.'))))
+		      (p > url &&
+		       ((*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.'))))
 			return HL_ERR_INVALID;
 	const char *h = sep + 3;
 	size_t alen = strcspn(h, "/?#");
@@ -416,14 +418,14 @@ struct partition {
 
 /* partitions.json, in its order; aws is also the fallback. */
 static const struct partition partitions[] = {
-	{NULL, "aws-global", "amazonaws.com", "api.aws"},
-	{"cn-", "aws-cn-global", "amazonaws.com.cn", "api.amazonwebservices.com.cn"},
-	{"eusc-de-", NULL, "amazonaws.eu", "api.amazonwebservices.eu"},
-	{"us-iso-", "aws-iso-global", "c2s.ic.gov", "api.aws.ic.gov"},
-	{"us-isob-", "aws-iso-b-global", "sc2s.sgov.gov", "api.aws.scloud"},
-	{"eu-isoe-", "aws-iso-e-global", "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk"},
-	{"us-isof-", "aws-iso-f-global", "csp.hci.ic.gov", "api.aws.hci.ic.gov"},
-	{"us-gov-", "aws-us-gov-global", "amazonaws.com", "api.aws"},
+    {NULL, "aws-global", "amazonaws.com", "api.aws"},
+    {"cn-", "aws-cn-global", "amazonaws.com.cn", "api.amazonwebservices.com.cn"},
+    {"eusc-de-", NULL, "amazonaws.eu", "api.amazonwebservices.eu"},
+    {"us-iso-", "aws-iso-global", "c2s.ic.gov", "api.aws.ic.gov"},
+    {"us-isob-", "aws-iso-b-global", "sc2s.sgov.gov", "api.aws.scloud"},
+    {"eu-isoe-", "aws-iso-e-global", "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk"},
+    {"us-isof-", "aws-iso-f-global", "csp.hci.ic.gov", "api.aws.hci.ic.gov"},
+    {"us-gov-", "aws-us-gov-global", "amazonaws.com", "api.aws"},
 };
 
 /* Matches \w+-\d+$ at s. */
@@ -534,9 +536,9 @@ static enum hl_err check_endpoint(const char *url, const char *from, struct hl_e
 				    "https://host[:port][/path]",
 				    url, from);
 	if (strpbrk(url, "?#") || strpbrk(url, " \t\r\n"))
-		return hl_error_set(err, HL_ERR_CONFIG,
-				    "invalid endpoint '%.200s' from %s: no query, fragment or spaces",
-				    url, from);
+		return hl_error_set(
+		    err, HL_ERR_CONFIG,
+		    "invalid endpoint '%.200s' from %s: no query, fragment or spaces", url, from);
 	if (strcmp(scheme, "https") == 0)
 		return HL_ERR_OK;
 	if (strcmp(scheme, "http") == 0) {
@@ -594,7 +596,7 @@ static enum hl_err resolve_endpoint(const struct hl_config_options *opt, struct 
 	const char *f;
 	bool fips = hl_config_true(setting(cfg, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint", &f));
 	bool dual = hl_config_true(
-		setting(cfg, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint", &f));
+	    setting(cfg, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint", &f));
 	const struct partition *pt = partition_of(cfg->region);
 	struct hl_buf b;
 	hl_buf_init(&b, 1024);
@@ -609,8 +611,8 @@ static enum hl_err resolve_endpoint(const struct hl_config_options *opt, struct 
 	return cfg->endpoint ? HL_ERR_OK : hl_error_set(err, HL_ERR_NOMEM, "out of memory");
 }
 
-static enum hl_err resolve_max_attempts(const struct hl_config_options *opt,
-					struct hl_config *cfg, struct hl_error *err)
+static enum hl_err resolve_max_attempts(const struct hl_config_options *opt, struct hl_config *cfg,
+					struct hl_error *err)
 {
 	if (opt->max_attempts < 0 || opt->max_attempts > MAX_ATTEMPTS_LIMIT)
 		return hl_error_set(err, HL_ERR_CONFIG, "max_attempts option %d: expected 1..%d",
@@ -629,8 +631,10 @@ static enum hl_err resolve_max_attempts(const struct hl_config_options *opt,
 	errno = 0;
 	long n = strtol(v, &end, 10);
 	if (errno || end == v || *end || n < 1 || n > MAX_ATTEMPTS_LIMIT)
-		return hl_error_set(err, HL_ERR_CONFIG, "invalid max_attempts '%.32s' from %s: "
-				    "expected an integer 1..%d", v, from, MAX_ATTEMPTS_LIMIT);
+		return hl_error_set(err, HL_ERR_CONFIG,
+				    "invalid max_attempts '%.32s' from %s: "
+				    "expected an integer 1..%d",
+				    v, from, MAX_ATTEMPTS_LIMIT);
 	cfg->max_attempts = (int)n;
 	return HL_ERR_OK;
 }
@@ -680,8 +684,8 @@ enum hl_err hl_config_load(const struct hl_config_options *opt, struct hl_config
 		goto out;
 	}
 
-	rc = load_profile(cfg->credentials_file, cfg->config_file, cfg->profile,
-			  &cfg->profile_data, err);
+	rc = load_profile(cfg->credentials_file, cfg->config_file, cfg->profile, &cfg->profile_data,
+			  err);
 	if (rc)
 		goto out;
 	if (!cfg->profile_data->creds && !cfg->profile_data->config &&
@@ -700,8 +704,8 @@ enum hl_err hl_config_load(const struct hl_config_options *opt, struct hl_config
 		goto out;
 	const char *from;
 	const char *ca = opt->ca_bundle && *opt->ca_bundle
-				 ? opt->ca_bundle
-				 : setting(cfg, "AWS_CA_BUNDLE", "ca_bundle", &from);
+			     ? opt->ca_bundle
+			     : setting(cfg, "AWS_CA_BUNDLE", "ca_bundle", &from);
 	if (ca && !(cfg->ca_bundle = strdup(ca))) {
 		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
 		goto out;

@@ -42,23 +42,23 @@ enum source {
 };
 
 static const char *const source_names[] = {
-	[SRC_NONE] = "none",
-	[SRC_ENV] = "environment",
-	[SRC_SHARED_FILE] = "shared-credentials-file",
-	[SRC_PROCESS] = "credential_process",
-	[SRC_CONFIG_FILE] = "config-file",
-	[SRC_CONTAINER] = "container",
-	[SRC_IMDS] = "imds",
+    [SRC_NONE] = "none",
+    [SRC_ENV] = "environment",
+    [SRC_SHARED_FILE] = "shared-credentials-file",
+    [SRC_PROCESS] = "credential_process",
+    [SRC_CONFIG_FILE] = "config-file",
+    [SRC_CONTAINER] = "container",
+    [SRC_IMDS] = "imds",
 };
 
 struct hl_creds_provider {
 	const struct hl_config *cfg;
 	struct hl_creds_tuning tune;
 	pthread_mutex_t refresh_lock; /* held while a provider fetches */
-	pthread_mutex_t lock;         /* guards the fields below; never held while fetching */
+	pthread_mutex_t lock;	      /* guards the fields below; never held while fetching */
 	struct hl_credentials cached; /* protected by lock */
-	bool have;                    /* protected by lock */
-	enum source kind;             /* protected by lock: who produced cached */
+	bool have;		      /* protected by lock */
+	enum source kind;	      /* protected by lock: who produced cached */
 	unsigned long generation;     /* protected by lock: bumped by invalidate */
 };
 
@@ -104,11 +104,11 @@ static enum hl_err creds_set(struct hl_credentials *c, enum source src, const ch
 			     const char *secret, const char *token, time_t expiration)
 {
 	struct hl_credentials tmp = {
-		.access_key_id = (char *)akid,
-		.secret_access_key = (char *)secret,
-		.session_token = token && *token ? (char *)token : NULL,
-		.expiration = expiration,
-		.source = source_names[src],
+	    .access_key_id = (char *)akid,
+	    .secret_access_key = (char *)secret,
+	    .session_token = token && *token ? (char *)token : NULL,
+	    .expiration = expiration,
+	    .source = source_names[src],
 	};
 	return hl_credentials_copy(c, &tmp);
 }
@@ -151,9 +151,9 @@ enum hl_err hl_creds_parse_time(const char *s, time_t *ret)
 {
 	int y, mo, d, h, mi, sec;
 	if (!s || strlen(s) < 19 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
-	    s[7] != '-' || !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-	    !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
-	    !digits(s + 17, 2, &sec))
+	    s[7] != '-' || !digits(s + 8, 2, &d) ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s + 11, 2, &h) ||
+	    s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
 		return HL_ERR_INVALID;
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
 		return HL_ERR_INVALID;
@@ -186,8 +186,12 @@ enum hl_err hl_creds_parse_time(const char *s, time_t *ret)
 	}
 	if (*p)
 		return HL_ERR_INVALID;
-	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-			.tm_hour = h, .tm_min = mi, .tm_sec = sec};
+	struct tm tm = {.tm_year = y - 1900,
+			.tm_mon = mo - 1,
+			.tm_mday = d,
+			.tm_hour = h,
+			.tm_min = mi,
+			.tm_sec = sec};
 	time_t t = timegm(&tm);
 	if (t == (time_t)-1 || tm.tm_mday != d)
 		return HL_ERR_INVALID;
@@ -312,10 +316,11 @@ static enum hl_err check_sts_profiles(struct run *r, struct hl_error *err)
 	if (hl_profile_get(pf, HL_PROFILE_MERGED, "role_arn") && !web_id_key)
 		return unsupported(r, "role_arn (assume role via STS)", err);
 	if (env(r, "AWS_WEB_IDENTITY_TOKEN_FILE"))
-		return hl_error_set(err, HL_ERR_CONFIG,
-				    "AWS_WEB_IDENTITY_TOKEN_FILE is set: web identity credentials "
-				    "need AWS STS and are not supported; use credential_process = "
-				    "aws configure export-credentials --profile X --format process");
+		return hl_error_set(
+		    err, HL_ERR_CONFIG,
+		    "AWS_WEB_IDENTITY_TOKEN_FILE is set: web identity credentials "
+		    "need AWS STS and are not supported; use credential_process = "
+		    "aws configure export-credentials --profile X --format process");
 	if (web_id_key)
 		return unsupported(r, "web_identity_token_file (STS web identity)", err);
 	if (hl_profile_get(pf, HL_PROFILE_MERGED, "sso_role_name") ||
@@ -334,8 +339,9 @@ static enum hl_err fetch_file_keys(struct run *r, enum hl_profile_file which,
 	enum source src = creds_file ? SRC_SHARED_FILE : SRC_CONFIG_FILE;
 	const char *akid = hl_profile_get(r->prof, which, "aws_access_key_id");
 	if (!akid) {
-		tried(r, creds_file ? "shared credentials file %s (no keys for the profile)"
-				    : "config file %s (no keys for the profile)",
+		tried(r,
+		      creds_file ? "shared credentials file %s (no keys for the profile)"
+				 : "config file %s (no keys for the profile)",
 		      path);
 		return HL_ERR_OK;
 	}
@@ -408,7 +414,8 @@ static enum hl_err spawn_capture(char **argv, long timeout_ms, struct hl_buf *ou
 	    posix_spawn_file_actions_adddup2(&fa, op[1], 1) ||
 	    posix_spawn_file_actions_adddup2(&fa, ep[1], 2) ||
 	    posix_spawn_file_actions_addclosefrom_np(&fa, 3) ||
-	    posix_spawnattr_setsigmask(&attr, &none) || posix_spawnattr_setsigdefault(&attr, &all) ||
+	    posix_spawnattr_setsigmask(&attr, &none) ||
+	    posix_spawnattr_setsigdefault(&attr, &all) ||
 	    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) {
 		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
 		goto out;
@@ -416,8 +423,9 @@ static enum hl_err spawn_capture(char **argv, long timeout_ms, struct hl_buf *ou
 	int e = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
 	if (e) {
 		pid = -1;
-		rc = hl_error_set(err, HL_ERR_CREDENTIALS, "credential_process: cannot run '%.200s': %s",
-				  argv[0], strerror(e));
+		rc = hl_error_set(err, HL_ERR_CREDENTIALS,
+				  "credential_process: cannot run '%.200s': %s", argv[0],
+				  strerror(e));
 		goto out;
 	}
 	close(op[1]);
@@ -439,7 +447,8 @@ static enum hl_err spawn_capture(char **argv, long timeout_ms, struct hl_buf *ou
 			timed_out = true;
 			break;
 		}
-		struct pollfd pfd[2] = {{.fd = op[0], .events = POLLIN}, {.fd = ep[0], .events = POLLIN}};
+		struct pollfd pfd[2] = {{.fd = op[0], .events = POLLIN},
+					{.fd = ep[0], .events = POLLIN}};
 		int n = poll(pfd, 2, left > 1000 ? 1000 : (int)left);
 		if (n < 0 && errno != EINTR) {
 			rc = hl_error_set(err, HL_ERR_CREDENTIALS, "credential_process: poll: %s",
@@ -463,8 +472,8 @@ static enum hl_err spawn_capture(char **argv, long timeout_ms, struct hl_buf *ou
 		if (w == pid)
 			break;
 		if (w < 0 && errno != EINTR) {
-			rc = hl_error_set(err, HL_ERR_CREDENTIALS, "credential_process: waitpid: %s",
-					  strerror(errno));
+			rc = hl_error_set(err, HL_ERR_CREDENTIALS,
+					  "credential_process: waitpid: %s", strerror(errno));
 			pid = -1;
 			goto out;
 		}
@@ -474,9 +483,10 @@ static enum hl_err spawn_capture(char **argv, long timeout_ms, struct hl_buf *ou
 			usleep(5000);
 	}
 	if (timed_out) {
-		rc = hl_error_set(err, HL_ERR_CREDENTIALS,
-				  "credential_process '%.200s' did not finish within %ld ms; killed",
-				  argv[0], timeout_ms);
+		rc =
+		    hl_error_set(err, HL_ERR_CREDENTIALS,
+				 "credential_process '%.200s' did not finish within %ld ms; killed",
+				 argv[0], timeout_ms);
 		goto out;
 	}
 	pid = -1;
@@ -521,8 +531,7 @@ static enum hl_err parse_process_output(const char *data, size_t len, struct hl_
 	const char *akid = json_str(j, "AccessKeyId");
 	const char *secret = json_str(j, "SecretAccessKey");
 	if (!akid || !*akid || !secret || !*secret) {
-		rc = hl_error_set(err, HL_ERR_CREDENTIALS,
-				  "credential_process output lacks %s",
+		rc = hl_error_set(err, HL_ERR_CREDENTIALS, "credential_process output lacks %s",
 				  !akid || !*akid ? "AccessKeyId" : "SecretAccessKey");
 		goto out;
 	}
@@ -567,10 +576,9 @@ static enum hl_err fetch_process(struct run *r, struct hl_credentials *out, bool
 	struct hl_error serr_detail;
 	hl_error_clear(&serr_detail);
 	if (hl_shell_split(cmd, &argv, &argc, &serr_detail) || argc == 0) {
-		rc = hl_error_set(err, HL_ERR_CONFIG, "credential_process of profile '%s': %s",
-				  r->cfg->profile,
-				  argc == 0 && !serr_detail.message[0] ? "empty command"
-								       : serr_detail.message);
+		rc = hl_error_set(
+		    err, HL_ERR_CONFIG, "credential_process of profile '%s': %s", r->cfg->profile,
+		    argc == 0 && !serr_detail.message[0] ? "empty command" : serr_detail.message);
 		goto out;
 	}
 	int status = 0;
@@ -591,8 +599,9 @@ static enum hl_err fetch_process(struct run *r, struct hl_credentials *out, bool
 		goto out;
 	}
 	if (sout.len > PROCESS_OUT_MAX) {
-		rc = hl_error_set(err, HL_ERR_CREDENTIALS,
-				  "credential_process output larger than %d bytes", PROCESS_OUT_MAX);
+		rc =
+		    hl_error_set(err, HL_ERR_CREDENTIALS,
+				 "credential_process output larger than %d bytes", PROCESS_OUT_MAX);
 		goto out;
 	}
 	rc = parse_process_output(sout.data ? sout.data : "", sout.len, out, err);
@@ -701,7 +710,8 @@ enum hl_err hl_creds_container_url(const struct hl_config *cfg, const char *rela
 	hl_buf_init(&b, 8192);
 	*ret_url = NULL;
 	if (rel && *rel) {
-		if (hl_buf_appendf(&b, "http://%s%s%s", relative_host ? relative_host : "169.254.170.2",
+		if (hl_buf_appendf(&b, "http://%s%s%s",
+				   relative_host ? relative_host : "169.254.170.2",
 				   rel[0] == '/' ? "" : "/", rel)) {
 			hl_buf_free(&b);
 			return hl_error_set(err, HL_ERR_CONFIG,
@@ -715,15 +725,16 @@ enum hl_err hl_creds_container_url(const struct hl_config *cfg, const char *rela
 	char scheme[16], host[256];
 	if (hl_url_host(full, scheme, sizeof(scheme), host, sizeof(host)) ||
 	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
-		return hl_error_set(err, HL_ERR_CONFIG,
-				    "AWS_CONTAINER_CREDENTIALS_FULL_URI '%.200s' is not an http(s) URL",
-				    full);
+		return hl_error_set(
+		    err, HL_ERR_CONFIG,
+		    "AWS_CONTAINER_CREDENTIALS_FULL_URI '%.200s' is not an http(s) URL", full);
 	if (strcmp(scheme, "http") == 0 && !container_host_allowed(host))
-		return hl_error_set(err, HL_ERR_CONFIG,
-				    "AWS_CONTAINER_CREDENTIALS_FULL_URI '%.200s': plain http is allowed "
-				    "only to a loopback address, 169.254.170.2, 169.254.170.23, "
-				    "fd00:ec2::23 or localhost",
-				    full);
+		return hl_error_set(
+		    err, HL_ERR_CONFIG,
+		    "AWS_CONTAINER_CREDENTIALS_FULL_URI '%.200s': plain http is allowed "
+		    "only to a loopback address, 169.254.170.2, 169.254.170.23, "
+		    "fd00:ec2::23 or localhost",
+		    full);
 	*ret_url = strdup(full);
 	return *ret_url ? HL_ERR_OK : hl_error_set(err, HL_ERR_NOMEM, "out of memory");
 }
@@ -738,8 +749,8 @@ static enum hl_err container_auth(const struct run *r, struct hl_buf *tok, bool 
 		int fd = open(file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return hl_error_set(err, HL_ERR_CREDENTIALS,
-					    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %.200s: %s", file,
-					    strerror(errno));
+					    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %.200s: %s",
+					    file, strerror(errno));
 		for (;;) {
 			char chunk[1024];
 			ssize_t n = read(fd, chunk, sizeof(chunk));
@@ -750,11 +761,12 @@ static enum hl_err container_auth(const struct run *r, struct hl_buf *tok, bool 
 				close(fd);
 				if (n < 0)
 					return hl_error_set(err, HL_ERR_CREDENTIALS,
-							    "reading %.200s: %s", file, strerror(errno));
+							    "reading %.200s: %s", file,
+							    strerror(errno));
 				if (n > 0)
 					return hl_error_set(err, HL_ERR_CREDENTIALS,
-							    "%.200s: token larger than %d bytes", file,
-							    TOKEN_FILE_MAX);
+							    "%.200s: token larger than %d bytes",
+							    file, TOKEN_FILE_MAX);
 				break;
 			}
 			explicit_bzero(chunk, sizeof(chunk));
@@ -830,7 +842,8 @@ static enum hl_err fetch_container(struct run *r, struct hl_credentials *out, bo
 	if (rc)
 		goto out;
 	if (!url) {
-		tried(r, "container (%s not set)", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/FULL_URI");
+		tried(r, "container (%s not set)",
+		      "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/FULL_URI");
 		goto out;
 	}
 	char last[300] = "";
@@ -886,8 +899,8 @@ static enum hl_err fetch_container(struct run *r, struct hl_credentials *out, bo
 		if (pe) {
 			/* botocore retries transport and JSON errors, not a missing field */
 			rc = hl_error_set(err, HL_ERR_CREDENTIALS,
-					  "container credentials from %.200s: response lacks %s", url,
-					  missing);
+					  "container credentials from %.200s: response lacks %s",
+					  url, missing);
 			goto out;
 		}
 		*found = true;
@@ -918,7 +931,8 @@ struct imds {
 
 static enum hl_err imds_settings(const struct run *r, struct imds *m, struct hl_error *err)
 {
-	const char *ep = setting(r, "AWS_EC2_METADATA_SERVICE_ENDPOINT", "ec2_metadata_service_endpoint");
+	const char *ep =
+	    setting(r, "AWS_EC2_METADATA_SERVICE_ENDPOINT", "ec2_metadata_service_endpoint");
 	const char *mode = setting(r, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
 				   "ec2_metadata_service_endpoint_mode");
 	bool ipv6 = false;
@@ -926,9 +940,9 @@ static enum hl_err imds_settings(const struct run *r, struct imds *m, struct hl_
 		if (strcasecmp(mode, "ipv6") == 0)
 			ipv6 = true;
 		else if (strcasecmp(mode, "ipv4") != 0)
-			return hl_error_set(err, HL_ERR_CONFIG,
-					    "EC2 metadata endpoint mode '%.32s': expected ipv4 or ipv6",
-					    mode);
+			return hl_error_set(
+			    err, HL_ERR_CONFIG,
+			    "EC2 metadata endpoint mode '%.32s': expected ipv4 or ipv6", mode);
 	} else {
 		ipv6 = hl_config_true(setting(r, "AWS_IMDS_USE_IPV6", "imds_use_ipv6"));
 	}
@@ -937,7 +951,8 @@ static enum hl_err imds_settings(const struct run *r, struct imds *m, struct hl_
 		if (hl_url_host(ep, scheme, sizeof(scheme), host, sizeof(host)) ||
 		    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
 			return hl_error_set(err, HL_ERR_CONFIG,
-					    "EC2 metadata endpoint '%.200s' is not an http(s) URL", ep);
+					    "EC2 metadata endpoint '%.200s' is not an http(s) URL",
+					    ep);
 		size_t n = strlen(ep);
 		if (n + 2 > sizeof(m->base))
 			return hl_error_set(err, HL_ERR_CONFIG, "EC2 metadata endpoint too long");
@@ -953,14 +968,15 @@ static enum hl_err imds_settings(const struct run *r, struct imds *m, struct hl_
 		errno = 0;
 		double v = strtod(to, &end);
 		if (errno || end == to || *end || !(v > 0) || v > 3600)
-			return hl_error_set(err, HL_ERR_CONFIG,
-					    "metadata service timeout '%.32s': expected seconds > 0", to);
+			return hl_error_set(
+			    err, HL_ERR_CONFIG,
+			    "metadata service timeout '%.32s': expected seconds > 0", to);
 		m->timeout_ms = (long)(v * 1000);
 		if (m->timeout_ms < 1)
 			m->timeout_ms = 1;
 	}
-	const char *na = setting(r, "AWS_METADATA_SERVICE_NUM_ATTEMPTS",
-				 "metadata_service_num_attempts");
+	const char *na =
+	    setting(r, "AWS_METADATA_SERVICE_NUM_ATTEMPTS", "metadata_service_num_attempts");
 	m->attempts = 1;
 	if (na) {
 		char *end;
@@ -968,11 +984,12 @@ static enum hl_err imds_settings(const struct run *r, struct imds *m, struct hl_
 		long v = strtol(na, &end, 10);
 		if (errno || end == na || *end || v < 1 || v > 20)
 			return hl_error_set(err, HL_ERR_CONFIG,
-					    "metadata service attempts '%.32s': expected 1..20", na);
+					    "metadata service attempts '%.32s': expected 1..20",
+					    na);
 		m->attempts = (int)v;
 	}
-	m->v1_disabled = hl_config_true(
-		setting(r, "AWS_EC2_METADATA_V1_DISABLED", "ec2_metadata_v1_disabled"));
+	m->v1_disabled =
+	    hl_config_true(setting(r, "AWS_EC2_METADATA_V1_DISABLED", "ec2_metadata_v1_disabled"));
 	return HL_ERR_OK;
 }
 
@@ -981,7 +998,8 @@ static enum hl_err imds_token(const struct imds *m, struct hl_buf *token, struct
 {
 	char url[600], errbuf[CURL_ERROR_SIZE];
 	snprintf(url, sizeof(url), "%slatest/api/token", m->base);
-	struct curl_slist *h = curl_slist_append(NULL, "x-aws-ec2-metadata-token-ttl-seconds: 21600");
+	struct curl_slist *h =
+	    curl_slist_append(NULL, "x-aws-ec2-metadata-token-ttl-seconds: 21600");
 	struct curl_slist *h2 = h ? curl_slist_append(h, "Content-Type:") : NULL;
 	if (!h2) {
 		curl_slist_free_all(h);
@@ -1000,9 +1018,11 @@ static enum hl_err imds_token(const struct imds *m, struct hl_buf *token, struct
 			continue;
 		if (resp->status == 200) {
 			size_t n = resp->body.len;
-			while (n && (resp->body.data[n - 1] == '\n' || resp->body.data[n - 1] == '\r'))
+			while (n &&
+			       (resp->body.data[n - 1] == '\n' || resp->body.data[n - 1] == '\r'))
 				n--;
-			if (n && !memchr(resp->body.data, '\n', n) && !memchr(resp->body.data, '\r', n))
+			if (n && !memchr(resp->body.data, '\n', n) &&
+			    !memchr(resp->body.data, '\r', n))
 				rc = hl_buf_append(token, resp->body.data, n);
 			break;
 		}
@@ -1049,8 +1069,8 @@ static bool imds_get(const struct imds *m, const char *path, const struct hl_buf
 		}
 		if (want_json) {
 			const char *end;
-			cJSON *j = cJSON_ParseWithLengthOpts(resp->body.data, resp->body.len, &end,
-							     false);
+			cJSON *j =
+			    cJSON_ParseWithLengthOpts(resp->body.data, resp->body.len, &end, false);
 			bool valid = j != NULL;
 			if (j) {
 				for (cJSON *it = j->child; cJSON_IsObject(j) && it; it = it->next)
@@ -1120,7 +1140,8 @@ static enum hl_err fetch_imds(struct run *r, struct hl_credentials *out, bool *f
 	while (n && (resp.body.data[n - 1] == '\n' || resp.body.data[n - 1] == '\r' ||
 		     resp.body.data[n - 1] == ' '))
 		n--;
-	if (hl_buf_appends(&path, role_path) || hl_buf_append_uri(&path, resp.body.data, n, false)) {
+	if (hl_buf_appends(&path, role_path) ||
+	    hl_buf_append_uri(&path, resp.body.data, n, false)) {
 		snprintf(why, sizeof(why), "role name too long");
 		goto none;
 	}
@@ -1140,12 +1161,11 @@ static enum hl_err fetch_imds(struct run *r, struct hl_credentials *out, bool *f
 	*found = true;
 	rc = HL_ERR_OK;
 	goto out;
-none:
-	{
-		char note[400];
-		snprintf(note, sizeof(note), "EC2 IMDS at %.150s (%.200s)", m.base, why);
-		tried(r, "%s", note);
-	}
+none : {
+	char note[400];
+	snprintf(note, sizeof(note), "EC2 IMDS at %.150s (%.200s)", m.base, why);
+	tried(r, "%s", note);
+}
 	rc = HL_ERR_OK;
 out:
 	hl_buf_free_secure(&token);
@@ -1246,14 +1266,16 @@ static enum hl_err fetch(struct hl_creds_provider *p, enum source kind, time_t n
 		*ret_kind = kind;
 		rc = fetch_one(&r, kind, true, out, &found, err);
 		if (!rc && !found)
-			rc = hl_error_set(err, HL_ERR_CREDENTIALS,
-					  "refreshing %s credentials: the provider returned none (%s)",
-					  source_names[kind], r.tried.data ? r.tried.data : "");
+			rc = hl_error_set(
+			    err, HL_ERR_CREDENTIALS,
+			    "refreshing %s credentials: the provider returned none (%s)",
+			    source_names[kind], r.tried.data ? r.tried.data : "");
 	}
 	if (!rc && out->expiration != 0 && out->expiration <= now) {
 		hl_credentials_clear(out);
-		rc = hl_error_set(err, HL_ERR_CREDENTIALS,
-				  "credentials from %s are already expired", source_names[*ret_kind]);
+		rc =
+		    hl_error_set(err, HL_ERR_CREDENTIALS, "credentials from %s are already expired",
+				 source_names[*ret_kind]);
 	}
 out:
 	run_end(&r);
@@ -1347,8 +1369,8 @@ enum hl_err hl_creds_get(struct hl_creds_provider *p, time_t now, struct hl_cred
 	enum refresh_mode { FULL, ADVISORY, MANDATORY } mode = FULL;
 	if (!done && p->have)
 		mode = hl_creds_refresh_need(p->cached.expiration, now) == HL_REFRESH_ADVISORY
-			       ? ADVISORY
-			       : MANDATORY;
+			   ? ADVISORY
+			   : MANDATORY;
 	pthread_mutex_unlock(&p->lock);
 	if (done)
 		return rc ? hl_error_set(err, rc, "out of memory") : HL_ERR_OK;

@@ -9,7 +9,7 @@
 
 #include "creds.h"
 
-#define HL_CREDS_ADVISORY_SECS (15 * 60) /* try a refresh, keep the old ones on failure */
+#define HL_CREDS_ADVISORY_SECS (15 * 60)  /* try a refresh, keep the old ones on failure */
 #define HL_CREDS_MANDATORY_SECS (10 * 60) /* must refresh */
 
 enum hl_refresh {
@@ -39,10 +39,10 @@ enum hl_err hl_creds_container_url(const struct hl_config *cfg, const char *rela
 
 struct hl_creds_tuning {
 	long process_timeout_ms;       /* credential_process deadline (default 15 s: below the
-					 * filesystem's 20 s per-operation timeout) */
+					* filesystem's 20 s per-operation timeout) */
 	long container_timeout_ms;     /* per attempt (default 2 s) */
 	long container_retry_sleep_ms; /* between attempts (default 1 s) */
-	int container_attempts;        /* default 3 */
+	int container_attempts;	       /* default 3 */
 	const char *container_host;    /* for RELATIVE_URI (default "169.254.170.2") */
 };
 

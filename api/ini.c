@@ -106,9 +106,9 @@ static void trim(const char **s, size_t *n)
  * current section; only that one can still grow. */
 struct parser {
 	struct hl_ini *ini;
-	long cur;          /* index of the current section, -1 before the first */
-	bool have_opt;     /* the current section's last entry takes continuations */
-	size_t indent;     /* indentation of the last header or key line */
+	long cur;	   /* index of the current section, -1 before the first */
+	bool have_opt;	   /* the current section's last entry takes continuations */
+	size_t indent;	   /* indentation of the last header or key line */
 	struct hl_buf val; /* value of the entry named by have_opt */
 	int line;
 	struct hl_error *err;
@@ -192,13 +192,14 @@ static enum hl_err open_section(struct parser *ps, const char *name, size_t n)
 {
 	struct hl_ini *ini = ps->ini;
 	for (size_t i = 0; i < ini->n; i++) {
-		if (strlen(ini->sections[i].name) == n && memcmp(ini->sections[i].name, name, n) == 0) {
+		if (strlen(ini->sections[i].name) == n &&
+		    memcmp(ini->sections[i].name, name, n) == 0) {
 			/* RawConfigParser lets only DEFAULT be reopened */
 			if (strcmp(ini->sections[i].name, "DEFAULT") != 0)
-				return hl_error_set(ps->err, HL_ERR_CONFIG,
-						    "line %d: duplicate section [%s] (first at line %d)",
-						    ps->line, ini->sections[i].name,
-						    ini->sections[i].line);
+				return hl_error_set(
+				    ps->err, HL_ERR_CONFIG,
+				    "line %d: duplicate section [%s] (first at line %d)", ps->line,
+				    ini->sections[i].name, ini->sections[i].line);
 			ps->cur = (long)i;
 			return HL_ERR_OK;
 		}
@@ -243,9 +244,10 @@ static enum hl_err add_option(struct parser *ps, const char *line, size_t n)
 		for (size_t j = 0; same && j < kn; j++)
 			same = ek[j] == (char)((k[j] >= 'A' && k[j] <= 'Z') ? k[j] + 32 : k[j]);
 		if (same)
-			return hl_error_set(ps->err, HL_ERR_CONFIG,
-					    "line %d: duplicate key '%s' in section [%s] (first at line %d)",
-					    ps->line, ek, s->name, s->entries[i].line);
+			return hl_error_set(
+			    ps->err, HL_ERR_CONFIG,
+			    "line %d: duplicate key '%s' in section [%s] (first at line %d)",
+			    ps->line, ek, s->name, s->entries[i].line);
 	}
 	if (s->n >= HL_INI_MAX_KEYS)
 		return hl_error_set(ps->err, HL_ERR_TOO_LARGE, "line %d: more than %d keys in [%s]",
@@ -440,8 +442,7 @@ static enum hl_err push_word(char ***argv, size_t *argc, struct hl_buf *w)
 	return HL_ERR_OK;
 }
 
-enum hl_err hl_shell_split(const char *s, char ***ret_argv, size_t *ret_argc,
-			   struct hl_error *err)
+enum hl_err hl_shell_split(const char *s, char ***ret_argv, size_t *ret_argc, struct hl_error *err)
 {
 	char **argv = calloc(1, sizeof(*argv));
 	size_t argc = 0;

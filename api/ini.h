@@ -16,11 +16,11 @@
 #define HL_INI_MAX_KEYS 4096
 
 struct hl_ini_entry {
-	char *key;                /* trimmed, ASCII-lowercased (nested keys: trimmed only) */
-	char *value;              /* trimmed; continuation lines joined with '\n' */
+	char *key;		  /* trimmed, ASCII-lowercased (nested keys: trimmed only) */
+	char *value;		  /* trimmed; continuation lines joined with '\n' */
 	struct hl_ini_entry *sub; /* nested `k = v` lines when the value began empty, else NULL */
 	size_t nsub;
-	int line;                 /* 1-based line of the key */
+	int line; /* 1-based line of the key */
 };
 
 struct hl_ini_section {
@@ -58,8 +58,7 @@ const char *hl_ini_sub_get(const struct hl_ini_entry *e, const char *key);
  * \\, a bare backslash quotes the next character. On success *ret_argv is a
  * NULL-terminated array (free with hl_shell_split_free()) and *ret_argc its
  * length. Unbalanced quotes or a trailing backslash give HL_ERR_INVALID. */
-enum hl_err hl_shell_split(const char *s, char ***ret_argv, size_t *ret_argc,
-			   struct hl_error *err);
+enum hl_err hl_shell_split(const char *s, char ***ret_argv, size_t *ret_argc, struct hl_error *err);
 /* Wipes and frees an array from hl_shell_split(). NULL is fine. */
 void hl_shell_split_free(char **argv);
 

@@ -97,7 +97,8 @@ struct ctx {
 
 static enum hl_err setup(struct ctx *c, const char *profile)
 {
-	struct hl_config_options o = {.profile = profile, .getenv_fn = env_get, .getenv_arg = &c->e};
+	struct hl_config_options o = {
+	    .profile = profile, .getenv_fn = env_get, .getenv_arg = &c->e};
 	hl_error_clear(&c->err);
 	c->cfg = NULL;
 	c->p = NULL;
@@ -127,13 +128,13 @@ static enum hl_err get(struct ctx *c, time_t now, struct hl_credentials *out)
 	return hl_creds_get(c->p, now, out, &c->err);
 }
 
-#define has(str, sub, ...)                                                        \
-	do {                                                                      \
-		const char *s_ = (str);                                           \
-		if (!ok(s_ && strstr(s_, (sub)) != NULL, __VA_ARGS__)) {          \
-			tap_diag_str("got", s_);                                  \
-			tap_diag_str("contains", (sub));                          \
-		}                                                                 \
+#define has(str, sub, ...)                                               \
+	do {                                                             \
+		const char *s_ = (str);                                  \
+		if (!ok(s_ && strstr(s_, (sub)) != NULL, __VA_ARGS__)) { \
+			tap_diag_str("got", s_);                         \
+			tap_diag_str("contains", (sub));                 \
+		}                                                        \
 	} while (0)
 
 #define lacks(str, sub, ...) ok(!strstr((str), (sub)), __VA_ARGS__)
@@ -145,21 +146,21 @@ static void test_parse_time(void)
 		enum hl_err rc;
 		time_t want;
 	} cases[] = {
-		{"2023-11-14T22:13:20Z", HL_ERR_OK, T0},
-		{"2023-11-14T22:13:20.123456Z", HL_ERR_OK, T0},
-		{"2023-11-14 22:13:20z", HL_ERR_OK, T0},
-		{"2023-11-14T23:13:20+01:00", HL_ERR_OK, T0},
-		{"2023-11-14T20:43:20-0130", HL_ERR_OK, T0},
-		{"2023-11-14T22:13:20", HL_ERR_OK, T0},
-		{"2024-02-29T00:00:00Z", HL_ERR_OK, 1709164800},
-		{"2023-02-29T00:00:00Z", HL_ERR_INVALID, 0},
-		{"2023-13-01T00:00:00Z", HL_ERR_INVALID, 0},
-		{"2023-11-14T22:13", HL_ERR_INVALID, 0},
-		{"2023-11-14T22:13:20Zjunk", HL_ERR_INVALID, 0},
-		{"2023-11-14T22:13:20.Z", HL_ERR_INVALID, 0},
-		{"2023-11-14T22:13:20+1", HL_ERR_INVALID, 0},
-		{"1700000000", HL_ERR_INVALID, 0},
-		{"", HL_ERR_INVALID, 0},
+	    {"2023-11-14T22:13:20Z", HL_ERR_OK, T0},
+	    {"2023-11-14T22:13:20.123456Z", HL_ERR_OK, T0},
+	    {"2023-11-14 22:13:20z", HL_ERR_OK, T0},
+	    {"2023-11-14T23:13:20+01:00", HL_ERR_OK, T0},
+	    {"2023-11-14T20:43:20-0130", HL_ERR_OK, T0},
+	    {"2023-11-14T22:13:20", HL_ERR_OK, T0},
+	    {"2024-02-29T00:00:00Z", HL_ERR_OK, 1709164800},
+	    {"2023-02-29T00:00:00Z", HL_ERR_INVALID, 0},
+	    {"2023-13-01T00:00:00Z", HL_ERR_INVALID, 0},
+	    {"2023-11-14T22:13", HL_ERR_INVALID, 0},
+	    {"2023-11-14T22:13:20Zjunk", HL_ERR_INVALID, 0},
+	    {"2023-11-14T22:13:20.Z", HL_ERR_INVALID, 0},
+	    {"2023-11-14T22:13:20+1", HL_ERR_INVALID, 0},
+	    {"1700000000", HL_ERR_INVALID, 0},
+	    {"", HL_ERR_INVALID, 0},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		time_t t = 0;
@@ -178,14 +179,14 @@ static void test_policy(void)
 		time_t exp, now;
 		enum hl_refresh want;
 	} cases[] = {
-		{0, T0, HL_REFRESH_NONE},
-		{T0 + 3600, T0, HL_REFRESH_NONE},
-		{T0 + 15 * 60, T0, HL_REFRESH_NONE},
-		{T0 + 15 * 60 - 1, T0, HL_REFRESH_ADVISORY},
-		{T0 + 10 * 60, T0, HL_REFRESH_ADVISORY},
-		{T0 + 10 * 60 - 1, T0, HL_REFRESH_MANDATORY},
-		{T0, T0, HL_REFRESH_MANDATORY},
-		{T0 - 5, T0, HL_REFRESH_MANDATORY},
+	    {0, T0, HL_REFRESH_NONE},
+	    {T0 + 3600, T0, HL_REFRESH_NONE},
+	    {T0 + 15 * 60, T0, HL_REFRESH_NONE},
+	    {T0 + 15 * 60 - 1, T0, HL_REFRESH_ADVISORY},
+	    {T0 + 10 * 60, T0, HL_REFRESH_ADVISORY},
+	    {T0 + 10 * 60 - 1, T0, HL_REFRESH_MANDATORY},
+	    {T0, T0, HL_REFRESH_MANDATORY},
+	    {T0 - 5, T0, HL_REFRESH_MANDATORY},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		is_int(hl_creds_refresh_need(cases[i].exp, cases[i].now), cases[i].want,
@@ -226,20 +227,20 @@ static void test_container_url(void)
 		enum hl_err rc;
 		const char *want;
 	} cases[] = {
-		{"/v2/creds/abc", NULL, HL_ERR_OK, "http://169.254.170.2/v2/creds/abc"},
-		{"/v2/x", "http://127.0.0.1:9/full", HL_ERR_OK, "http://169.254.170.2/v2/x"},
-		{NULL, "http://127.0.0.1:9/full", HL_ERR_OK, "http://127.0.0.1:9/full"},
-		{NULL, "http://169.254.170.23/v1/credentials", HL_ERR_OK,
-		 "http://169.254.170.23/v1/credentials"},
-		{NULL, "http://[fd00:ec2::23]/v1", HL_ERR_OK, "http://[fd00:ec2::23]/v1"},
-		{NULL, "http://localhost:8080/", HL_ERR_OK, "http://localhost:8080/"},
-		{NULL, "https://creds.example.com/x", HL_ERR_OK, "https://creds.example.com/x"},
-		{NULL, "http://creds.example.com/x", HL_ERR_CONFIG, "allowed only"},
-		{NULL, "http://169.254.169.254/x", HL_ERR_CONFIG, "allowed only"},
-		{NULL, "ftp://127.0.0.1/x", HL_ERR_CONFIG, "not an http(s) URL"},
-		{NULL, "127.0.0.1/x", HL_ERR_CONFIG, "not an http(s) URL"},
-		{"", "", HL_ERR_OK, NULL},
-		{NULL, NULL, HL_ERR_OK, NULL},
+	    {"/v2/creds/abc", NULL, HL_ERR_OK, "http://169.254.170.2/v2/creds/abc"},
+	    {"/v2/x", "http://127.0.0.1:9/full", HL_ERR_OK, "http://169.254.170.2/v2/x"},
+	    {NULL, "http://127.0.0.1:9/full", HL_ERR_OK, "http://127.0.0.1:9/full"},
+	    {NULL, "http://169.254.170.23/v1/credentials", HL_ERR_OK,
+	     "http://169.254.170.23/v1/credentials"},
+	    {NULL, "http://[fd00:ec2::23]/v1", HL_ERR_OK, "http://[fd00:ec2::23]/v1"},
+	    {NULL, "http://localhost:8080/", HL_ERR_OK, "http://localhost:8080/"},
+	    {NULL, "https://creds.example.com/x", HL_ERR_OK, "https://creds.example.com/x"},
+	    {NULL, "http://creds.example.com/x", HL_ERR_CONFIG, "allowed only"},
+	    {NULL, "http://169.254.169.254/x", HL_ERR_CONFIG, "allowed only"},
+	    {NULL, "ftp://127.0.0.1/x", HL_ERR_CONFIG, "not an http(s) URL"},
+	    {NULL, "127.0.0.1/x", HL_ERR_CONFIG, "not an http(s) URL"},
+	    {"", "", HL_ERR_OK, NULL},
+	    {NULL, NULL, HL_ERR_OK, NULL},
 	};
 	set_files(NULL, NULL);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -444,10 +445,10 @@ static void test_process(void)
 	struct ctx c;
 	struct hl_credentials cr;
 	char conf[1024];
-	const char *ok_script = script("ok.sh",
-		"[ \"$1\" = 'arg with space' ] || { echo \"bad arg: $1\" >&2; exit 9; }\n"
-		"printf '{\"Version\": 1, \"AccessKeyId\": \"AKPROC\", \"SecretAccessKey\": "
-		"\"SKPROC\", \"SessionToken\": \"TPROC\"}'");
+	const char *ok_script = script(
+	    "ok.sh", "[ \"$1\" = 'arg with space' ] || { echo \"bad arg: $1\" >&2; exit 9; }\n"
+		     "printf '{\"Version\": 1, \"AccessKeyId\": \"AKPROC\", \"SecretAccessKey\": "
+		     "\"SKPROC\", \"SessionToken\": \"TPROC\"}'");
 	snprintf(conf, sizeof(conf),
 		 "[profile p]\ncredential_process = %s \"arg with space\"\n"
 		 "aws_access_key_id = AKCONF\naws_secret_access_key = SKCONF\n",
@@ -487,27 +488,28 @@ static void test_process(void)
 		const char *name, *body, *want;
 		enum hl_err rc;
 	} bad[] = {
-		{"fail.sh", "echo 'token expired: run aws sso login' >&2; exit 3",
-		 "exited with status 3: token expired: run aws sso login", HL_ERR_CREDENTIALS},
-		{"v2.sh", "echo '{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\"}'",
-		 "Version must be the number 1", HL_ERR_CREDENTIALS},
-		{"vstr.sh", "echo '{\"Version\": \"1\", \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\"}'",
-		 "Version must be the number 1", HL_ERR_CREDENTIALS},
-		{"nosecret.sh", "echo '{\"Version\": 1, \"AccessKeyId\": \"A\"}'",
-		 "lacks SecretAccessKey", HL_ERR_CREDENTIALS},
-		{"noid.sh", "echo '{\"Version\": 1, \"SecretAccessKey\": \"S\"}'", "lacks AccessKeyId",
-		 HL_ERR_CREDENTIALS},
-		{"notjson.sh", "echo 'AKIA... SECRET...'", "not a JSON object", HL_ERR_CREDENTIALS},
-		{"badexp.sh",
-		 "echo '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\", "
-		 "\"Expiration\": \"tomorrow\"}'",
-		 "Expiration 'tomorrow'", HL_ERR_CREDENTIALS},
-		{"expired.sh",
-		 "echo '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\", "
-		 "\"Expiration\": \"2020-01-01T00:00:00Z\"}'",
-		 "already expired", HL_ERR_CREDENTIALS},
-		{"slow.sh", "exec sleep 5", "did not finish within 300 ms", HL_ERR_CREDENTIALS},
-		{"killed.sh", "kill -9 $$", "killed by signal 9", HL_ERR_CREDENTIALS},
+	    {"fail.sh", "echo 'token expired: run aws sso login' >&2; exit 3",
+	     "exited with status 3: token expired: run aws sso login", HL_ERR_CREDENTIALS},
+	    {"v2.sh", "echo '{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\"}'",
+	     "Version must be the number 1", HL_ERR_CREDENTIALS},
+	    {"vstr.sh",
+	     "echo '{\"Version\": \"1\", \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\"}'",
+	     "Version must be the number 1", HL_ERR_CREDENTIALS},
+	    {"nosecret.sh", "echo '{\"Version\": 1, \"AccessKeyId\": \"A\"}'",
+	     "lacks SecretAccessKey", HL_ERR_CREDENTIALS},
+	    {"noid.sh", "echo '{\"Version\": 1, \"SecretAccessKey\": \"S\"}'", "lacks AccessKeyId",
+	     HL_ERR_CREDENTIALS},
+	    {"notjson.sh", "echo 'AKIA... SECRET...'", "not a JSON object", HL_ERR_CREDENTIALS},
+	    {"badexp.sh",
+	     "echo '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\", "
+	     "\"Expiration\": \"tomorrow\"}'",
+	     "Expiration 'tomorrow'", HL_ERR_CREDENTIALS},
+	    {"expired.sh",
+	     "echo '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\", "
+	     "\"Expiration\": \"2020-01-01T00:00:00Z\"}'",
+	     "already expired", HL_ERR_CREDENTIALS},
+	    {"slow.sh", "exec sleep 5", "did not finish within 300 ms", HL_ERR_CREDENTIALS},
+	    {"killed.sh", "kill -9 $$", "killed by signal 9", HL_ERR_CREDENTIALS},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(conf, sizeof(conf),
@@ -529,10 +531,10 @@ static void test_process(void)
 	/* an exec failure is reported by posix_spawn, or (under valgrind, which
 	 * cannot vfork) as the child's exit status 127 */
 	const char *cmds[][3] = {
-		{"/nonexistent/program --x", "cannot run '/nonexistent/program'",
-		 "'/nonexistent/program' exited with status 127"},
-		{"'unbalanced", "no closing quotation", "no closing quotation"},
-		{"\"\"", "cannot run ''", "'' exited with status 127"},
+	    {"/nonexistent/program --x", "cannot run '/nonexistent/program'",
+	     "'/nonexistent/program' exited with status 127"},
+	    {"'unbalanced", "no closing quotation", "no closing quotation"},
+	    {"\"\"", "cannot run ''", "'' exited with status 127"},
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		snprintf(conf, sizeof(conf), "[default]\ncredential_process = %s\n", cmds[i][0]);
@@ -657,21 +659,24 @@ static void test_sts_profiles(void)
 		const char *conf;
 		const char *what;
 	} cases[] = {
-		{"[profile x]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = default\n", "role_arn"},
-		{"[profile x]\nrole_arn = arn:aws:iam::1:role/r\nweb_identity_token_file = /t\n",
-		 "web_identity_token_file"},
-		{"[profile x]\nsso_account_id = 1\nsso_role_name = r\nsso_start_url = https://s\n",
-		 "sso_"},
-		{"[profile x]\nlogin_session = arn:aws:iam::1:user/u\n", "login_session"},
+	    {"[profile x]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = default\n",
+	     "role_arn"},
+	    {"[profile x]\nrole_arn = arn:aws:iam::1:role/r\nweb_identity_token_file = /t\n",
+	     "web_identity_token_file"},
+	    {"[profile x]\nsso_account_id = 1\nsso_role_name = r\nsso_start_url = https://s\n",
+	     "sso_"},
+	    {"[profile x]\nlogin_session = arn:aws:iam::1:user/u\n", "login_session"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		set_files(NULL, cases[i].conf);
 		base_env(&c.e);
 		setup(&c, "x");
 		is_int(get(&c, T0, &cr), HL_ERR_CONFIG, "sts profile %s: fails", cases[i].what);
-		has(c.err.message, cases[i].what, "sts profile %s: names the setting", cases[i].what);
+		has(c.err.message, cases[i].what, "sts profile %s: names the setting",
+		    cases[i].what);
 		has(c.err.message,
-		    "credential_process = aws configure export-credentials --profile x --format process",
+		    "credential_process = aws configure export-credentials --profile x --format "
+		    "process",
 		    "sts profile %s: suggests credential_process", cases[i].what);
 		teardown(&c);
 	}
