@@ -527,3 +527,117 @@ def test_container_comes_before_imds(tmp_path, serve):
     assert rc == 0, text
     assert out["credentials"][0]["source"] == "container"
     assert isrv.requests == []
+
+
+# ------------------------------------------- cross-check against botocore
+#
+# The same files and environment given to botocore (Debian's python3-botocore)
+# and to credtool must pick the same profile, provider, key id and region, or
+# both fail. Inputs avoid what the installed botocore predates or leaves
+# lazy (AWS_REGION, assume-role).
+
+PROC_OK = ("printf '{\"Version\": 1, \"AccessKeyId\": \"AKPROC\", "
+           "\"SecretAccessKey\": \"x\", \"SessionToken\": \"t\"}'")
+
+XCHECK = [
+    # (name, credentials file, config file, env, profile option)
+    ("creds file", "[default]\naws_access_key_id = AKC\naws_secret_access_key = s\n", "", {}, None),
+    ("config file", "", "[default]\naws_access_key_id = AKF\naws_secret_access_key = s\n", {},
+     None),
+    ("profile prefix", "", "[profile dev]\naws_access_key_id = AKD\naws_secret_access_key = s\n"
+     "region = eu-west-3\n", {}, "dev"),
+    ("bare name in config is no profile", "", "[dev]\naws_access_key_id = AKD\n"
+     "aws_secret_access_key = s\n", {}, "dev"),
+    ("profile prefix in creds file is literal", "[profile dev]\naws_access_key_id = AKL\n"
+     "aws_secret_access_key = s\n", "", {}, "profile dev"),
+    ("quoted profile name", "", "[profile \"my dev\"]\naws_access_key_id = AKQ\n"
+     "aws_secret_access_key = s\n", {}, "my dev"),
+    ("inline comment kept", "[default]\naws_access_key_id = AKI # note\n"
+     "aws_secret_access_key = s\n", "", {}, None),
+    ("uppercase keys", "[default]\nAWS_Access_Key_ID = AKU\nAws_Secret_Access_Key: s\n", "", {},
+     None),
+    ("DEFAULT section", "[DEFAULT]\naws_access_key_id = AKDEF\n[default]\n"
+     "aws_secret_access_key = s\n", "", {}, None),
+    ("section name with spaces", "[ default ]\naws_access_key_id = AKS\n"
+     "aws_secret_access_key = s\n", "", {}, None),
+    ("continuation line", "[default]\naws_access_key_id = AKC\naws_secret_access_key = s\n"
+     "  more\n", "", {}, None),
+    ("env beats AWS_PROFILE", "[dev]\naws_access_key_id = AKC\naws_secret_access_key = s\n", "",
+     {"AWS_ACCESS_KEY_ID": "AKENV", "AWS_SECRET_ACCESS_KEY": "s", "AWS_PROFILE": "dev"}, None),
+    ("explicit profile drops env", "[dev]\naws_access_key_id = AKC\naws_secret_access_key = s\n",
+     "", {"AWS_ACCESS_KEY_ID": "AKENV", "AWS_SECRET_ACCESS_KEY": "s"}, "dev"),
+    ("AWS_DEFAULT_PROFILE first", "[a]\naws_access_key_id = AKA\naws_secret_access_key = s\n"
+     "[b]\naws_access_key_id = AKB\naws_secret_access_key = s\n", "",
+     {"AWS_DEFAULT_PROFILE": "a", "AWS_PROFILE": "b"}, None),
+    ("env token", "", "", {"AWS_ACCESS_KEY_ID": "AKENV", "AWS_SECRET_ACCESS_KEY": "s",
+                           "AWS_SESSION_TOKEN": "t"}, None),
+    ("partial env", "", "", {"AWS_ACCESS_KEY_ID": "AKENV"}, None),
+    ("partial file", "[default]\naws_access_key_id = AKC\n", "", {}, None),
+    ("creds file beats process", "[default]\naws_access_key_id = AKC\naws_secret_access_key = s\n",
+     "[default]\ncredential_process = {proc}\n", {}, None),
+    ("process beats config keys", "", "[default]\ncredential_process = {proc}\n"
+     "aws_access_key_id = AKF\naws_secret_access_key = s\n", {}, None),
+    ("process in creds file", "[dev]\ncredential_process = {proc}\n", "[profile dev]\n", {},
+     "dev"),
+    ("later [profile default] wins", "", "[default]\naws_access_key_id = AK1\n"
+     "aws_secret_access_key = s\n[profile default]\naws_access_key_id = AK2\n"
+     "aws_secret_access_key = s\n", {}, None),
+    ("missing named profile", "", "", {}, "nope"),
+    ("duplicate key", "[default]\naws_access_key_id = A\naws_access_key_id = B\n", "", {}, None),
+    ("text before section", "aws_access_key_id = A\n", "", {}, None),
+    ("region from AWS_DEFAULT_REGION", "[default]\naws_access_key_id = AKC\n"
+     "aws_secret_access_key = s\nregion = eu-west-1\n", "[default]\nregion = eu-west-2\n",
+     {"AWS_DEFAULT_REGION": "ap-east-1"}, None),
+    ("region merged from creds file", "[default]\naws_access_key_id = AKC\n"
+     "aws_secret_access_key = s\nregion = eu-west-1\n", "[default]\nregion = eu-west-2\n", {},
+     None),
+]
+
+BOTO_SOURCE = {"env": "environment", "shared-credentials-file": "shared-credentials-file",
+               "config-file": "config-file", "custom-process": "credential_process"}
+
+
+BOTO_ERROR = {"NoCredentials": "NO_CREDENTIALS", "ProfileNotFound": "CONFIG",
+              "ConfigParseError": "CONFIG", "PartialCredentialsError": "CREDENTIALS"}
+
+
+def botocore_view(monkeypatch, env, profile):
+    botocore = pytest.importorskip("botocore.session")
+    for k in list(os.environ):
+        if k.startswith("AWS_") or k == "BOTO_CONFIG":
+            monkeypatch.delenv(k)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    try:
+        s = botocore.Session(profile=profile)
+        c = s.get_credentials()
+        region = s.get_config_variable("region")
+    except Exception as e:  # ProfileNotFound, PartialCredentialsError, ConfigParseError
+        return {"error": type(e).__name__}
+    if c is None:
+        return {"error": "NoCredentials"}
+    return {"source": BOTO_SOURCE.get(c.method, c.method), "akid": c.access_key,
+            "token": bool(c.token), "region": region}
+
+
+@pytest.mark.parametrize("case", XCHECK, ids=[c[0] for c in XCHECK])
+def test_matches_botocore(case, tmp_path, monkeypatch):
+    _, creds, config, extra, profile = case
+    proc = write_script(tmp_path, "proc.sh", PROC_OK)
+    (tmp_path / "credentials").write_text(creds.replace("{proc}", str(proc)))
+    (tmp_path / "config").write_text(config.replace("{proc}", str(proc)))
+    env = base_env(tmp_path, **extra)
+    del env["AWS_REGION"]
+    if "AWS_DEFAULT_REGION" not in extra and "region" not in creds + config:
+        env["AWS_DEFAULT_REGION"] = "us-east-1"
+    want = botocore_view(monkeypatch, {k: v for k, v in env.items() if k != "PATH"}, profile)
+    rc, out, text = credtool(env, *(["--profile", profile] if profile else []))
+    if "error" in want:
+        assert rc == 1, f"botocore failed with {want['error']} but credtool: {text}"
+        assert out["error"] == BOTO_ERROR[want["error"]], text
+        return
+    assert rc == 0, f"botocore gave {want} but credtool: {text}"
+    c = out["credentials"][0]
+    got = {"source": c["source"], "akid": c["access_key_id"], "token": c["has_token"],
+           "region": out["region"]}
+    assert got == want
