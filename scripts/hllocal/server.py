@@ -650,6 +650,7 @@ def parse_args(argv):
     p.add_argument("--strict", action="store_true",
                    help="validate every response against the model's output shapes")
     a = p.parse_args(argv)
+    a.strict = a.strict or os.environ.get("HEALTHLAKE_LOCAL_STRICT") == "1"
     if bool(a.tls_cert) != bool(a.tls_key):
         p.error("--tls-cert and --tls-key go together")
     if a.fault_ops:
@@ -678,11 +679,11 @@ def main(argv=None):
         stop.set()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     t.start()
     sys.stdout.write("listening on %s\n" % url)
     sys.stdout.flush()
-    while not stop.wait(1.0):
+    while not stop.wait(0.1):
         pass
     srv.shutdown()          # stop accepting
     srv.socket.close()

@@ -69,7 +69,7 @@ class State:
         self.delete_delay = delete_delay
         self.job_delay = job_delay
         self.synthea_patients = synthea_patients
-        self.seed = seed
+        self.synthea_seed = seed
         self.lock = threading.RLock()
         self.stores = {}          # id -> store record
         self.order = []           # sorted [(created, id)] for listing
@@ -248,7 +248,7 @@ class State:
             resp = {"DatastoreId": sid, "DatastoreArn": self.arn(sid), "DatastoreStatus": "CREATING",
                     "DatastoreEndpoint": self.endpoint(sid)}
             if rec.get("preload"):
-                jobs.write_synthea(self.dir, sid, self.synthea_patients, self.seed)
+                jobs.write_synthea(self.dir, sid, self.synthea_patients, self.synthea_seed)
             recs = [rec]
             if key:
                 recs.append({"t": "k", "key": key, "resp": resp})
