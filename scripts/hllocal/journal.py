@@ -93,12 +93,14 @@ class Journal:
                 os.fsync(dfd)
             finally:
                 os.close(dfd)
-            if self._f is not None:
-                self._f.close()
-                self._f = None
-            with open(self.journal_path, "wb") as f:
-                f.flush()
-                os.fsync(f.fileno())
+            if self.records_in_journal or (self._f is None and os.path.exists(self.journal_path)
+                                           and os.path.getsize(self.journal_path)):
+                if self._f is not None:
+                    self._f.close()
+                    self._f = None
+                with open(self.journal_path, "wb") as f:
+                    f.flush()
+                    os.fsync(f.fileno())
             self.records_in_journal = 0
 
     def close(self):

@@ -21,6 +21,9 @@ from .journal import Journal
 
 TERMINAL = ("COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED", "CANCEL_COMPLETED", "CANCEL_FAILED")
 DEFAULT_MAX_RESULTS = 100
+# Up to this many live records every mutation rewrites state.json atomically;
+# beyond it mutations are appended to state.journal (O(change), not O(state)).
+SMALL_STATE = 2000
 
 
 class ApiError(Exception):
@@ -120,8 +123,12 @@ class State:
         """Applies records in memory and makes them durable. Caller holds the lock."""
         for r in records:
             self._apply(r)
-        self.journal.append(records)
         live = len(self.stores) + len(self.jobs) + len(self.tokens)
+        if live <= SMALL_STATE:
+            # Small state: rewrite state.json itself (cheap, and easy to inspect).
+            self.journal.snapshot(self.all_records())
+            return
+        self.journal.append(records)
         if self.journal.records_in_journal > 2 * live + 1000:
             self.compact()
 
@@ -136,7 +143,9 @@ class State:
         with self.lock:
             self._stopping = True
             self._cv.notify_all()
-            self.compact()
+            live = len(self.stores) + len(self.jobs) + len(self.tokens)
+            if self.journal.records_in_journal and live <= 20000:
+                self.compact()  # bounded cost at shutdown; bigger states replay the journal
             self.journal.close()
 
     # ---------- derived views ----------
