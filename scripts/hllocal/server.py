@@ -150,8 +150,10 @@ class Stats:
             self.log = collections.deque(maxlen=200000)
             self.strict_violations = []
 
-    def begin(self):
+    def begin(self, new_connection=False):
         with self.lock:
+            if new_connection:
+                self.connections += 1
             self.requests += 1
             self.inflight += 1
             if self.inflight > self.peak:
@@ -278,9 +280,7 @@ class Handler(socketserver.StreamRequestHandler):
 
     def setup(self):
         super().setup()
-        app = self.server.app
-        with app.stats.lock:
-            app.stats.connections += 1
+        self.counted = False  # a connection is counted at its first API request (not admin)
 
     def handle(self):
         try:
@@ -391,6 +391,8 @@ class Handler(socketserver.StreamRequestHandler):
             keep = False
         elif "keep-alive" in conn:
             keep = True
+        if hmap.get("expect", "").lower() == "100-continue" and version == "HTTP/1.1":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         body = self._read_body(hmap)
         if body is None:
             self._send_raw(413, [("x-amzn-RequestId", str(uuid.uuid4()))],
@@ -415,7 +417,8 @@ class Handler(socketserver.StreamRequestHandler):
             op = None
         else:
             op_name = op
-        app.stats.begin()
+        app.stats.begin(not self.counted)
+        self.counted = True
         status, code, resp_body, extra = 200, "", b"", None
         action = None
         try:
@@ -467,7 +470,7 @@ class Handler(socketserver.StreamRequestHandler):
                         app.log("STRICT violation in %s response: %s" % (op, verrs))
                 hmode = app.hostile.take(op)
                 if hmode:
-                    extra = (hmode, result, req)
+                    extra = (hmode, result, req, op)
                 resp_body = json.dumps(result).encode()
         except ApiError as e:
             status, code = e.status, e.code
@@ -503,7 +506,7 @@ class Handler(socketserver.StreamRequestHandler):
                                                  op_name, status, code or "-", ms))
 
     def hostile_send(self, extra, hdrs, keep):
-        mode, result, req = extra
+        mode, result, req, op = extra
         if mode == "malformed_json":
             self._send_raw(200, hdrs, b'{"DatastoreProperties": {"DatastoreId": "abc", ', close=not keep)
             return keep
@@ -534,7 +537,7 @@ class Handler(socketserver.StreamRequestHandler):
             body = json.dumps({}).encode()
         elif mode == "next_token_loop":
             r = dict(result)
-            r["NextToken"] = req.get("NextToken") or "loop-token"
+            r["NextToken"] = self.server.app.state.first_page_token(op, req)
             body = json.dumps(r).encode()
         else:
             body = json.dumps(result).encode()

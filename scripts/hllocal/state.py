@@ -418,6 +418,14 @@ class State:
                 resp["NextToken"] = _encode_token({"k": list(last), "f": fh})
             return resp
 
+    def first_page_token(self, op, req):
+        """A valid NextToken that leads back to the first page (hostile next_token_loop)."""
+        if op == "ListFHIRDatastores":
+            return _encode_token({"k": [-1, ""], "f": _filter_hash(req.get("Filter") or {})})
+        flt = {k: req.get(k) for k in ("DatastoreId", "JobName", "JobStatus", "SubmittedBefore",
+                                       "SubmittedAfter")}
+        return _encode_token({"k": [1e18, ""], "f": _filter_hash(flt)})
+
     def list_imports(self, req):
         return self._list_jobs("import", req)
 
