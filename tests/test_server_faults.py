@@ -77,12 +77,12 @@ def test_throttle_and_5xx_rates_are_seeded(srv):
 
 
 def test_boto3_retries_through_throttling(srv):
-    srv.faults(throttle=1.0, first_n=2)
+    srv.faults(throttle=1.0, first_n=1)
     hl = srv.boto3()
     r = hl.list_fhir_datastores()
-    assert r["ResponseMetadata"]["RetryAttempts"] == 2
+    assert r["ResponseMetadata"]["RetryAttempts"] == 1
     c = srv.counters()["calls"]["ListFHIRDatastores"]
-    assert c == {"400": 2, "200": 1}
+    assert c == {"400": 1, "200": 1}
 
 
 def test_first_n_and_operations_filter(srv):
@@ -149,10 +149,16 @@ def test_fault_flags(server_factory):
 
 def test_quota_mode(server_factory):
     s = server_factory(*NODELAY, "--quota")
-    codes = [call(s, "ListFHIRDatastores")[0] for _ in range(25)]
-    assert codes[:10] == [200] * 10 and codes.count(400) >= 10
-    st, _, b = call(s, "ListFHIRDatastores")
-    assert b["__type"] == "ThrottlingException"
+    t0 = time.monotonic()
+    answers = [call(s, "ListFHIRDatastores") for _ in range(25)]
+    elapsed = time.monotonic() - t0
+    codes = [a[0] for a in answers]
+    assert codes[:10] == [200] * 10  # the burst
+    # Never more than the burst plus 10/s for the time the calls took.
+    assert codes.count(200) <= 10 + int(10 * elapsed) + 1, (codes, elapsed)
+    if elapsed < 1.0:
+        assert 400 in codes
+    assert all(b["__type"] == "ThrottlingException" for st, _, b in answers if st != 200)
     time.sleep(0.5)
     assert call(s, "DescribeFHIRDatastore", {"DatastoreId": "x"})[0] in (200, 400)
     # One Create/Delete/Start per minute.
@@ -246,7 +252,9 @@ def test_counters_connections_peak_and_log(srv):
     log = srv.admin("log")["log"]
     assert [e["op"] for e in log][:3] == ["ListFHIRDatastores"] * 3
     assert log[-1]["status"] == 400 and log[-1]["code"] == "ResourceNotFoundException"
-    assert all(log[i]["t"] <= log[i + 1]["t"] for i in range(len(log) - 1))
+    # In the order the answers were given: t is the arrival, t + ms the answer.
+    done = [e["t"] + e["ms"] / 1000.0 for e in log]
+    assert all(done[i] <= done[i + 1] + 0.005 for i in range(len(done) - 1)), log
     srv.reset_counters()
     c = srv.counters()
     assert c["calls"] == {} and c["requests"] == 0 and srv.admin("log")["log"] == []

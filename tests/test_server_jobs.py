@@ -144,6 +144,10 @@ def test_missing_input_fails_with_message(srv):
     jid = start_import(srv, sid, "s3://empty-bucket/nothing/")
     j = describe(srv, "import", sid, jid)
     assert j["JobStatus"] == "FAILED" and "s3://empty-bucket/nothing/" in j["Message"]
+    # Messages always fit the model's Message pattern (strict mode checks every answer).
+    jid = start_import(srv, sid, "s3://empty-bucket/odd,name(1)~/")
+    j = describe(srv, "import", sid, jid)
+    assert j["JobStatus"] == "FAILED" and "odd_name_1__" in j["Message"]
 
 
 def test_synthea_preload_is_deterministic_fhir(server_factory):

@@ -17,4 +17,4 @@ def test_describe_rate_over_one_connection(server_factory):
     print("describe_per_second %.0f" % best)
     assert best >= 1500, best
     c = srv.counters()
-    assert c["connections"] == 2 and c["calls"]["DescribeFHIRDatastore"] == {"200": c["requests"]}
+    assert c["connections"] == 3 and c["calls"]["DescribeFHIRDatastore"] == {"200": c["requests"]}

@@ -9,7 +9,17 @@ import json
 import os
 import random
 import time
+import unicodedata
 import uuid
+
+
+_MSG_EXTRA = frozenset("_.:/=+-%@")
+
+
+def clean_message(text):
+    """Fits a job Message to the model's pattern ([\\p{L}\\p{Z}\\p{N}_.:/=+\\-%@]*, 1..2048)."""
+    out = "".join(c if c in _MSG_EXTRA or unicodedata.category(c)[0] in "LZN" else "_" for c in text)
+    return out[:2048] or "Error"
 
 
 def s3_path(directory, uri):

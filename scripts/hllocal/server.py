@@ -354,6 +354,8 @@ class Handler(socketserver.StreamRequestHandler):
 
     def _send_raw(self, status, headers, body, close=False, reason=None):
         out = ["HTTP/1.1 %d %s" % (status, reason or REASONS.get(status, "Status"))]
+        if not headers or headers[0][0] != "x-amzn-RequestId":
+            out.append("x-amzn-RequestId: %s" % uuid.uuid4())
         for k, v in headers:
             out.append("%s: %s" % (k, v))
         out.append("Content-Length: %d" % len(body))

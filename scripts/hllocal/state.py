@@ -476,7 +476,7 @@ class State:
             if progress is not None:
                 rec["progress"] = progress
             if message:
-                rec["message"] = message
+                rec["message"] = jobs.clean_message(message)
             self._commit([rec])
 
     def _run_worker(self):
@@ -496,7 +496,7 @@ class State:
             except Exception as e:  # a job must never kill the worker
                 with self.lock:
                     rec = dict(self.jobs[jid], status="FAILED", end=now_ms(),
-                               message="Internal error " + type(e).__name__)
+                               message=jobs.clean_message("Internal error " + type(e).__name__))
                     self._commit([rec])
 
     # ---------- admin ----------
