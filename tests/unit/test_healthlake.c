@@ -448,6 +448,68 @@ static void test_too_large(struct fake_srv *s)
 	hl_client_free(c);
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* Keys rotated in the credentials file are used right after the service
+ * rejected the old ones: AUTH drops the provider's cache. */
+static void test_auth_rotation(struct fake_srv *s)
+{
+	char dir[] = "/tmp/hl-test-XXXXXX";
+	if (!ok(mkdtemp(dir) != NULL, "temp dir"))
+		return;
+	char path[64];
+	snprintf(path, sizeof(path), "%s/credentials", dir);
+	write_file(path, "[default]\naws_access_key_id = AKIDOLDKEY\n"
+			 "aws_secret_access_key = old-secret\n");
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
+
+	struct calls calls = {0};
+	struct hl_client *c = client(s, &calls, 3, 100);
+	struct hl_error e;
+	struct hl_datastore *d = NULL;
+	static const struct fake_resp r[] = {
+	    {FAKE_ANSWER, 200, "OK", NULL, "{\"DatastoreProperties\":" PROPS "}", 0},
+	    {FAKE_ANSWER, 400, "Bad Request", NULL,
+	     "{\"__type\":\"UnrecognizedClientException\",\"message\":\"bad key\"}", 0},
+	    {FAKE_ANSWER, 200, "OK", NULL, "{\"DatastoreProperties\":" PROPS "}", 0},
+	    {FAKE_ANSWER, 200, "OK", NULL, "{\"DatastoreProperties\":" PROPS "}", 0},
+	};
+	fake_script(s, r, 4);
+	int base = fake_requests(s);
+	char v[512];
+	is_int(hl_describe_datastore(c, DS_ID, 0, &d, &e), HL_ERR_OK, "call with the file's key");
+	hl_datastore_free(d);
+	d = NULL;
+	ok(fake_header(s, base, "Authorization", v, sizeof(v)) &&
+	       strstr(v, "Credential=AKIDOLDKEY/") != NULL,
+	   "signed with the old key");
+	write_file(path, "[default]\naws_access_key_id = AKIDNEWKEY\n"
+			 "aws_secret_access_key = new-secret\n");
+	is_int(hl_describe_datastore(c, DS_ID, 0, &d, &e), HL_ERR_AUTH, "old key cached: AUTH");
+	ok(fake_header(s, base + 1, "Authorization", v, sizeof(v)) &&
+	       strstr(v, "Credential=AKIDOLDKEY/") != NULL,
+	   "that call still used the cached key");
+	is_int(calls.last.attempts, 1, "AUTH is not retried");
+	is_int(hl_describe_datastore(c, DS_ID, 0, &d, &e), HL_ERR_OK, "next call");
+	hl_datastore_free(d);
+	ok(fake_header(s, base + 2, "Authorization", v, sizeof(v)) &&
+	       strstr(v, "Credential=AKIDNEWKEY/") != NULL,
+	   "re-read the file after the rejection: new key (%s)", v);
+	hl_client_free(c);
+	unlink(path);
+	rmdir(dir);
+	fake_script(s, NULL, 0);
+}
+
 int main(void)
 {
 	/* Credentials and settings the way the SDKs read them; no files, no IMDS. */
@@ -473,6 +535,7 @@ int main(void)
 	test_deadlines(&s);
 	test_paging(&s);
 	test_too_large(&s);
+	test_auth_rotation(&s);
 	fake_stop(&s);
 	return done_testing();
 }
