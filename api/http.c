@@ -196,7 +196,11 @@ static CURL *handle_new(struct hl_http *h)
 	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms) ||
 	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) ||
 	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) ||
+#if LIBCURL_VERSION_NUM >= 0x075500
 	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") ||
+#else
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) ||
+#endif
 	    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) ||
 	    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) ||
 	    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) ||
