@@ -330,6 +330,20 @@ out:
 	return rc;
 }
 
+/* Turns e (the last attempt's error, if any) into HL_ERR_TIMEOUT, keeping
+ * its code, status and request id and quoting its message. */
+static enum hl_err deadline_error(struct hl_error *e, const char *when, int attempts)
+{
+	char last[sizeof(e->message)];
+	if (!attempts)
+		return hl_error_set(e, HL_ERR_TIMEOUT, "deadline reached %s", when);
+	snprintf(last, sizeof(last), "%s", e->message);
+	return hl_error_set(e, HL_ERR_TIMEOUT,
+			    "deadline reached %s after %d attempts; last error: %s%s%s", when,
+			    attempts, e->aws_code[0] ? e->aws_code : hl_err_name(e->code),
+			    last[0] ? ": " : "", last);
+}
+
 enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body,
 			   int64_t deadline_ms, cJSON **ret, struct hl_error *err)
 {
@@ -356,13 +370,7 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 		}
 		int64_t start = hl_pacer_reserve(&c->pacer, now, deadline_ms);
 		if (start < 0) {
-			if (n == 1)
-				rc = hl_error_set(&e, HL_ERR_TIMEOUT,
-						  "deadline reached while pacing");
-			else
-				rc = hl_error_set(&e, HL_ERR_TIMEOUT,
-						  "deadline reached while pacing after %d attempts",
-						  info.attempts);
+			rc = deadline_error(&e, "while pacing", info.attempts);
 			goto out;
 		}
 		sleep_until(start);
@@ -422,13 +430,7 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 		last_cost = cost;
 		int64_t delay = hl_backoff_ms(n, hl_rand_unit());
 		if (deadline_ms && hl_now_ms() + delay >= deadline_ms) {
-			char last[sizeof(e.message)];
-			snprintf(last, sizeof(last), "%s", e.message);
-			rc = hl_error_set(&e, HL_ERR_TIMEOUT,
-					  "deadline reached after %d attempts; last error: %s%s%s",
-					  info.attempts,
-					  e.aws_code[0] ? e.aws_code : hl_err_name(ae.code),
-					  last[0] ? ": " : "", last);
+			rc = deadline_error(&e, "before the next retry", info.attempts);
 			goto out;
 		}
 		sleep_until(hl_now_ms() + delay);
