@@ -138,6 +138,14 @@ static void copy_printable(char *out, size_t outsz, const char *s, size_t len)
 		unsigned char ch = (unsigned char)s[i];
 		out[n++] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
 	}
+	if (n < len) {
+		/* Cut: do not leave half a UTF-8 sequence at the end. */
+		size_t k = n;
+		while (k && ((unsigned char)out[k - 1] & 0xc0) == 0x80)
+			k--;
+		if (k && ((unsigned char)out[k - 1] & 0x80))
+			n = k - 1;
+	}
 	out[n] = '\0';
 }
 

@@ -176,6 +176,21 @@ static void test_error_decode(void)
 	is_int((long long)strlen(e.message), (long long)sizeof(e.message) - 1,
 	       "huge message truncated to the field");
 
+	/* 510 ASCII bytes then a 3-byte character: the 511-byte cut would
+	 * keep only its first byte. */
+	char utf[600];
+	size_t u = 0;
+	memcpy(utf, "{\"message\":\"", 12);
+	u = 12;
+	memset(utf + u, 'a', 510);
+	u += 510;
+	memcpy(utf + u, "\xe6\x9d\xb1\"}", 6);
+	utf[u + 6] = '\0';
+	decode(400, "Bad Request", NULL, utf, &e);
+	is_int((long long)strlen(e.message), 510, "cut message ends before a split UTF-8 sequence");
+	decode(400, "Bad Request", NULL, "{\"message\":\"\xc3\xa9\xe6\x9d\xb1\"}", &e);
+	is_str(e.message, "\xc3\xa9\xe6\x9d\xb1", "short UTF-8 message kept whole");
+
 	decode(400, "Bad Request", NULL, "{\"__type\":\"Validation", &e);
 	is_str(e.aws_code, "400", "truncated JSON: code is the status");
 	is_str(e.message, "{\"__type\":\"Validation", "truncated JSON: body is the message");
