@@ -35,6 +35,9 @@ struct transfer {
 	size_t max;
 	bool too_large;
 	bool nomem;
+	const char *body;
+	size_t body_len;
+	size_t body_off; /* bytes handed to libcurl so far */
 };
 
 static void share_lock(CURL *handle, curl_lock_data data, curl_lock_access access, void *arg)
@@ -133,6 +136,29 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 	}
 	t->resp->bytes_in += n;
 	return n;
+}
+
+static size_t on_read(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct transfer *t = arg;
+	size_t n = size * nitems;
+	if (n > t->body_len - t->body_off)
+		n = t->body_len - t->body_off;
+	memcpy(buf, t->body + t->body_off, n);
+	t->body_off += n;
+	return n;
+}
+
+/* libcurl replays a request by itself when a reused connection dies before
+ * any answer byte. Refusing the rewind turns that hidden replay into a
+ * transfer error, so every request on the wire is one of our attempts:
+ * paced, freshly signed, counted and reported. */
+static int on_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct transfer *t = arg;
+	if (offset == 0 && origin == SEEK_SET && t->body_off == 0)
+		return CURL_SEEKFUNC_OK; /* nothing sent yet: a no-op */
+	return CURL_SEEKFUNC_CANTSEEK;
 }
 
 /* Copies a header value, trimmed, into out. */
@@ -305,7 +331,10 @@ enum hl_err hl_http_post(struct hl_http *h, const struct hl_http_request *req,
 	struct curl_slist *hdrs = NULL;
 	struct hl_buf line;
 	char errbuf[CURL_ERROR_SIZE] = "";
-	struct transfer t = {.resp = resp, .max = h->max_response_bytes};
+	struct transfer t = {.resp = resp,
+			     .max = h->max_response_bytes,
+			     .body = req->body ? req->body : "",
+			     .body_len = req->body ? req->body_len : 0};
 	enum hl_err rc;
 	CURL *e = NULL;
 
@@ -343,7 +372,10 @@ enum hl_err hl_http_post(struct hl_http *h, const struct hl_http_request *req,
 	if (curl_easy_setopt(e, CURLOPT_URL, req->url) ||
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs) ||
 	    curl_easy_setopt(e, CURLOPT_POST, 1L) ||
-	    curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "") ||
+	    curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read) ||
+	    curl_easy_setopt(e, CURLOPT_READDATA, &t) ||
+	    curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek) ||
+	    curl_easy_setopt(e, CURLOPT_SEEKDATA, &t) ||
 	    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len) ||
 	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 1L) ||
 	    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t) ||
@@ -375,7 +407,8 @@ out:
 		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
 		curl_easy_setopt(e, CURLOPT_WRITEDATA, NULL);
 		curl_easy_setopt(e, CURLOPT_HEADERDATA, NULL);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
+		curl_easy_setopt(e, CURLOPT_READDATA, NULL);
+		curl_easy_setopt(e, CURLOPT_SEEKDATA, NULL);
 		handle_put(h, e);
 	}
 	curl_slist_free_all(hdrs);

@@ -175,8 +175,8 @@ static void test_retries(struct fake_srv *s)
 	struct hl_client *c = client(s, &calls, 3, 100);
 	struct hl_error e;
 	struct hl_datastore *d = NULL;
-	/* The drop comes on a fresh connection: on a reused one libcurl
-	 * itself replays a request that got no byte back (tested below). */
+	/* The first answer closes the connection, so the drop comes on a
+	 * fresh one (a drop on a reused one is tested below). */
 	static const struct fake_resp r[] = {
 	    {FAKE_ANSWER_CLOSE, 503, "Service Unavailable", NULL, "", 0},
 	    {FAKE_DROP, 0, NULL, NULL, NULL, 0},
@@ -221,9 +221,9 @@ static void test_retries(struct fake_srv *s)
 	const char *b3 = fake_body(s, base + 3);
 	ok(b0 && b3 && strcmp(b0, b3) != 0, "a new call gets a new ClientToken");
 
-	/* A connection that dies without an answer after being reused is
-	 * replayed once by libcurl, same bytes: still one attempt for us,
-	 * and the ClientToken makes the replay harmless. */
+	/* A reused connection that dies without an answer: libcurl would
+	 * replay the request by itself; the transport refuses that, so the
+	 * second request is our own counted attempt 2, same body bytes. */
 	static const struct fake_resp warm[] = {r[2], {FAKE_DROP, 0, NULL, NULL, NULL, 0}, r[2]};
 	fake_script(s, warm, 3);
 	base = fake_requests(s);
@@ -234,7 +234,10 @@ static void test_retries(struct fake_srv *s)
 	hl_datastore_free(d);
 	d = NULL;
 	is_int(fake_requests(s) - base, 3, "the request reached the server twice");
+	is_int(calls.last.attempts, 2, "as two attempts of ours");
 	ok(strcmp(fake_body(s, base + 1), fake_body(s, base + 2)) == 0, "with the same bytes");
+	fake_header(s, base + 2, "amz-sdk-request", v2, sizeof(v2));
+	is_str(v2, "attempt=2; max=3", "the second one is our attempt 2, re-signed");
 
 	/* Throttling until attempts run out. */
 	static const struct fake_resp thr = {FAKE_ANSWER,
