@@ -312,7 +312,8 @@ static void test_deadlines(struct fake_srv *s)
 	enum hl_err rc = hl_describe_datastore(c, DS_ID, t0 + 1500, &d, &e);
 	took = hl_now_ms() - t0;
 	is_int(rc, HL_ERR_TIMEOUT, "5xx while backing off past the deadline -> TIMEOUT");
-	ok(took < 1800, "never ran past the deadline (300 ms scheduling slack) (%lld ms)", (long long)took);
+	ok(took < 1800, "never ran past the deadline (300 ms scheduling slack) (%lld ms)",
+	   (long long)took);
 	is_str(e.aws_code, "503", "last error's code kept");
 	ok(strstr(e.message, "deadline") != NULL, "message says why: %s", e.message);
 	hl_client_free(c);
