@@ -605,6 +605,8 @@ class Server(ThreadingHTTPServer):
     def __init__(self, addr, app, ssl_ctx=None):
         self.app = app
         self.ssl_ctx = ssl_ctx
+        if ":" in addr[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(addr, Handler)
 
     def get_request(self):
