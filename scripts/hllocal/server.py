@@ -13,13 +13,11 @@ import random
 import signal
 import socket
 import socketserver
-import ssl
 import struct
 import sys
 import threading
 import time
 import uuid
-from http.server import ThreadingHTTPServer
 
 from . import sigv4
 from .state import ApiError, State
@@ -292,7 +290,7 @@ class Handler(socketserver.StreamRequestHandler):
             while not self.server.app.stop_event.is_set():
                 if not self.handle_one():
                     break
-        except (ConnectionError, ssl.SSLError, socket.timeout, OSError):
+        except (ConnectionError, socket.timeout, OSError):  # ssl.SSLError is an OSError
             pass
 
     # ----- HTTP plumbing -----
@@ -616,7 +614,9 @@ class Handler(socketserver.StreamRequestHandler):
         return keep
 
 
-class Server(ThreadingHTTPServer):
+class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    """http.server.ThreadingHTTPServer without importing http.server (startup time):
+    a daemon thread per connection."""
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
@@ -692,6 +692,7 @@ def main(argv=None):
     app = App(args)
     ctx = None
     if args.tls_cert:
+        import ssl  # only when needed: it is slow to import
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
     srv = Server((args.host, args.port), app, ctx)
