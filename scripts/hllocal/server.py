@@ -607,8 +607,8 @@ class Handler(socketserver.StreamRequestHandler):
                 out = {}
             else:
                 status, out = 404, {"message": "no such admin endpoint: %s %s" % (method, name)}
-        except (ValueError, KeyError, TypeError) as e:
-            status, out = 400, {"message": "bad admin request: %s" % e}
+        except Exception as e:  # any bad admin input is the caller's error, never a crash
+            status, out = 400, {"message": "bad admin request: %s: %s" % (type(e).__name__, e)}
         self._send_raw(status, [("Content-Type", "application/json")], json.dumps(out).encode(),
                        close=not keep)
         return keep

@@ -24,6 +24,7 @@ DEFAULT_MAX_RESULTS = 100
 # Up to this many live records every mutation rewrites state.json atomically;
 # beyond it mutations are appended to state.journal (O(change), not O(state)).
 SMALL_STATE = 2000
+MAX_TAGS = 50  # the AWS per-resource tag limit
 
 
 class ApiError(Exception):
@@ -243,6 +244,10 @@ class State:
             key, prev = self._token("CreateFHIRDatastore", req)
             if prev is not None:
                 return prev["resp"]
+            tags = req.get("Tags") or []
+            self._check_tag_keys(t["Key"] for t in tags)
+            if len({t["Key"] for t in tags}) > MAX_TAGS:
+                raise ApiError("ValidationException", "A resource can have at most %d tags" % MAX_TAGS)
             sid = new_id()
             now = now_ms()
             rec = {"t": "s", "id": sid, "created": now, "ready_at": now + self.create_delay,
@@ -438,12 +443,24 @@ class State:
             raise ApiError("ResourceNotFoundException", "Resource %s does not exist" % arn)
         return self.stores[sid]
 
+    @staticmethod
+    def _check_tag_keys(keys):
+        for k in keys:
+            if k.lower().startswith("aws:"):
+                raise ApiError("ValidationException",
+                               "Tag keys starting with 'aws:' are reserved for AWS use: %s" % k)
+
     def tag(self, req):
         with self.lock:
             s = self._by_arn(req["ResourceARN"])
+            self._check_tag_keys(t["Key"] for t in req["Tags"])
             tags = dict(s.get("tags") or {})
             for t in req["Tags"]:
                 tags[t["Key"]] = t["Value"]
+            if len(tags) > MAX_TAGS:
+                raise ApiError("ValidationException",
+                               "A resource can have at most %d tags; this request would give it %d"
+                               % (MAX_TAGS, len(tags)))
             self._commit([dict(s, tags=tags)])
             return {}
 
