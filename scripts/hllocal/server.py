@@ -468,10 +468,7 @@ class Handler(socketserver.StreamRequestHandler):
                 if errs:
                     raise ApiError("ValidationException", app.model.message(errs))
                 fn = getattr(app.state, OPERATIONS[op])
-                if op in ("StartFHIRImportJob", "StartFHIRExportJob"):
-                    result = fn(req, quota=app.faults.get()["quota"])
-                else:
-                    result = fn(req)
+                result = fn(req)
                 if app.strict:
                     verrs = app.model.validate(app.model.output_shape(op), result, output=True)
                     if verrs:
