@@ -147,6 +147,7 @@ class Stats:
         with self.lock:
             self.calls = {}
             self.connections = 0
+            self.accepted = 0
             self.peak = 0
             self.inflight = 0
             self.requests = 0
@@ -175,7 +176,8 @@ class Stats:
     def snapshot(self):
         with self.lock:
             d = {"calls": {k: dict(v) for k, v in self.calls.items()}, "connections": self.connections,
-                 "peak_concurrent": self.peak, "requests": self.requests, "inflight": self.inflight}
+                 "peak_concurrent": self.peak, "requests": self.requests, "inflight": self.inflight,
+                 "tcp_accepted": self.accepted}
             if self.strict_violations:
                 d["strict_violations"] = list(self.strict_violations)
             return d
@@ -627,6 +629,8 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
 
     def get_request(self):
         sock, addr = self.socket.accept()
+        with self.app.stats.lock:
+            self.app.stats.accepted += 1
         if self.ssl_ctx is not None:
             # The handshake runs lazily in the connection's own thread.
             sock = self.ssl_ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
