@@ -2,7 +2,6 @@
 import json
 import os
 import socket
-import struct
 import sys
 import threading
 import time
@@ -65,7 +64,6 @@ def test_throttle_and_5xx_rates_are_seeded(srv):
     b = [call(srv, "ListFHIRDatastores")[0] for _ in range(60)]
     assert a == b  # deterministic with a seed
     assert 5 < a.count(400) < 35 and 2 < a.count(500) < 25 and a.count(200) > 10
-    st, h, body = call(srv, "ListFHIRDatastores") if False else (None, None, None)
     srv.faults(throttle=1.0)
     st, h, body = call(srv, "ListFHIRDatastores")
     assert st == 400 and body["__type"] == "ThrottlingException" and h["x-amzn-requestid"]

@@ -3,12 +3,10 @@ restart, clean SIGTERM exit, and bulk seeding with O(change) writes."""
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
 
-import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "scripts"))
