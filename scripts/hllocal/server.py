@@ -715,7 +715,7 @@ def main(argv=None):
         pass
     srv.shutdown()          # stop accepting
     srv.socket.close()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 5  # callers (tests) give a SIGTERM 10 s before SIGKILL
     app.stop_event.set()    # release stalled requests
     while time.monotonic() < deadline:
         with app.stats.lock:
