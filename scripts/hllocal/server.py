@@ -273,6 +273,36 @@ class App:
                 sys.stderr.flush()
 
 
+class RequestIds:
+    """UUID-shaped request ids: a random 96-bit prefix per process and a counter
+    (uuid4() costs a getrandom() system call per request)."""
+
+    def __init__(self):
+        self.prefix = uuid.uuid4().hex[:20]
+        self.n = 0
+        self.lock = threading.Lock()
+
+    def next(self):
+        with self.lock:
+            self.n += 1
+            n = self.n
+        tail = "%012x" % (n & 0xFFFFFFFFFFFF)
+        p = self.prefix
+        return "%s-%s-%s-%s-%s" % (p[:8], p[8:12], p[12:16], p[16:20], tail)
+
+
+_REQUEST_IDS = RequestIds()
+_date_cache = [0, ""]
+
+
+def _http_date():
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache[1] = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now))
+        _date_cache[0] = now
+    return _date_cache[1]
+
+
 def _error_body(code, message):
     return json.dumps({"__type": code, "message": message}).encode()
 
@@ -360,7 +390,7 @@ class Handler(socketserver.StreamRequestHandler):
     def _send_raw(self, status, headers, body, close=False, reason=None):
         out = ["HTTP/1.1 %d %s" % (status, reason or REASONS.get(status, "Status"))]
         if not headers or headers[0][0] != "x-amzn-RequestId":
-            out.append("x-amzn-RequestId: %s" % uuid.uuid4())
+            out.append("x-amzn-RequestId: %s" % _REQUEST_IDS.next())
         for k, v in headers:
             out.append("%s: %s" % (k, v))
         out.append("Content-Length: %d" % len(body))
@@ -402,7 +432,7 @@ class Handler(socketserver.StreamRequestHandler):
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         body = self._read_body(hmap)
         if body is None:
-            self._send_raw(413, [("x-amzn-RequestId", str(uuid.uuid4()))],
+            self._send_raw(413, [("x-amzn-RequestId", _REQUEST_IDS.next())],
                            _error_body("SerializationException", "Request body too large"), close=True)
             return False
         raw_path, _, raw_query = target.partition("?")
@@ -416,7 +446,7 @@ class Handler(socketserver.StreamRequestHandler):
         app = self.server.app
         t0 = time.time()
         m0 = time.perf_counter()
-        rid = str(uuid.uuid4())
+        rid = _REQUEST_IDS.next()
         target = hmap.get("x-amz-target", "")
         op = target[len("HealthLake."):] if target.startswith("HealthLake.") else None
         if op not in OPERATIONS:
@@ -509,7 +539,7 @@ class Handler(socketserver.StreamRequestHandler):
                                body, close=not keep)
                 return keep
             hdrs = [("x-amzn-RequestId", rid), ("Content-Type", "application/x-amz-json-1.0"),
-                    ("Date", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()))]
+                    ("Date", _http_date())]
             if code:
                 hdrs.append(("x-amzn-ErrorType", code))
             if extra:
