@@ -272,7 +272,8 @@ int main(int argc, char **argv)
 		goto out;
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)co.clone_fd);
 	fuse_loop_cfg_set_idle_threads(lc, co.max_idle_threads);
-	fuse_loop_cfg_set_max_threads(lc, co.max_threads);
+	if (co.max_threads > 0 && co.max_threads <= 100000) /* else unset: libfuse's default */
+		fuse_loop_cfg_set_max_threads(lc, co.max_threads);
 	rc = fuse_loop_mt(f, lc) == 0 ? 0 : 1;
 	fuse_loop_cfg_destroy(lc);
 #else

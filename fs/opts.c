@@ -7,39 +7,72 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OPT(t, m) {t, offsetof(struct hlfs_opts, m), 1}
+/* Every valued option goes through proc(), so that a repeated one replaces
+ * the earlier value instead of leaking it. */
+struct valued {
+	const char *prefix;
+	size_t off;
+};
 
-enum { KEY_RO = 1 };
+static const struct valued valued[] = {
+#define V(p, m) {p, offsetof(struct hlfs_opts, m)}
+	V("region=", region),
+	V("profile=", profile),
+	V("endpoint=", endpoint),
+	V("ca_file=", ca_file),
+	V("role_arn=", role_arn),
+	V("import_output=", import_output),
+	V("kms_key=", kms_key),
+	V("preload=", preload),
+	V("attr_ttl=", s_attr_ttl),
+	V("list_ttl=", s_list_ttl),
+	V("timeout=", s_timeout),
+	V("max_tps=", s_max_tps),
+	V("max_attempts=", s_max_attempts),
+	V("cache_mb=", s_cache_mb),
+#undef V
+};
+
+enum { KEY_RO = 1, KEY_VALUED = 100 };
 
 static const struct fuse_opt templates[] = {
-	OPT("region=%s", region),
-	OPT("profile=%s", profile),
-	OPT("endpoint=%s", endpoint),
-	OPT("ca_file=%s", ca_file),
-	OPT("role_arn=%s", role_arn),
-	OPT("import_output=%s", import_output),
-	OPT("kms_key=%s", kms_key),
-	OPT("preload=%s", preload),
-	OPT("allow_delete", allow_delete),
-	OPT("show_deleted", show_deleted),
-	OPT("attr_ttl=%s", s_attr_ttl),
-	OPT("list_ttl=%s", s_list_ttl),
-	OPT("timeout=%s", s_timeout),
-	OPT("max_tps=%s", s_max_tps),
-	OPT("max_attempts=%s", s_max_attempts),
-	OPT("cache_mb=%s", s_cache_mb),
+	FUSE_OPT_KEY("region=", KEY_VALUED + 0),
+	FUSE_OPT_KEY("profile=", KEY_VALUED + 1),
+	FUSE_OPT_KEY("endpoint=", KEY_VALUED + 2),
+	FUSE_OPT_KEY("ca_file=", KEY_VALUED + 3),
+	FUSE_OPT_KEY("role_arn=", KEY_VALUED + 4),
+	FUSE_OPT_KEY("import_output=", KEY_VALUED + 5),
+	FUSE_OPT_KEY("kms_key=", KEY_VALUED + 6),
+	FUSE_OPT_KEY("preload=", KEY_VALUED + 7),
+	FUSE_OPT_KEY("attr_ttl=", KEY_VALUED + 8),
+	FUSE_OPT_KEY("list_ttl=", KEY_VALUED + 9),
+	FUSE_OPT_KEY("timeout=", KEY_VALUED + 10),
+	FUSE_OPT_KEY("max_tps=", KEY_VALUED + 11),
+	FUSE_OPT_KEY("max_attempts=", KEY_VALUED + 12),
+	FUSE_OPT_KEY("cache_mb=", KEY_VALUED + 13),
+	{"allow_delete", offsetof(struct hlfs_opts, allow_delete), 1},
+	{"show_deleted", offsetof(struct hlfs_opts, show_deleted), 1},
 	FUSE_OPT_KEY("ro", KEY_RO),
 	FUSE_OPT_END,
 };
 
 static int proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
-	(void)arg;
 	(void)outargs;
 	struct hlfs_opts *o = data;
 	if (key == KEY_RO) {
 		o->ro = 1;
 		return 1; /* keep it: the kernel mount is read-only as well */
+	}
+	if (key >= KEY_VALUED && key < KEY_VALUED + (int)(sizeof(valued) / sizeof(valued[0]))) {
+		const struct valued *v = &valued[key - KEY_VALUED];
+		char **dst = (char **)((char *)o + v->off);
+		char *copy = strdup(arg + strlen(v->prefix));
+		if (!copy)
+			return -1;
+		free(*dst);
+		*dst = copy;
+		return 0;
 	}
 	return 1;
 }

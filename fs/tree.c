@@ -800,6 +800,11 @@ int hlfs_do_getattr(struct hlfs_fs *fs, const char *path, struct stat *st,
 	struct node n;
 	int64_t deadline = hlfs_deadline(fs);
 	int rc = resolve(fs, path, deadline, &n);
+	if (rc && fh && fh->kind == HLFS_FH_SNAPSHOT) {
+		/* fstat of a file whose entry went away: its snapshot still stands */
+		fill_stat(fs, st, S_IFREG | 0400, (off_t)fh->data.len);
+		return 0;
+	}
 	if (rc)
 		return rc;
 	rc = stat_node(fs, &n, deadline, st);

@@ -67,6 +67,13 @@ int main(void)
 	       "FUSE's own options (and ro) stay for FUSE");
 	hlfs_opts_free(&o);
 
+	const char *a3[] = {"healthlakefs", "-o", "region=a,region=b", "-o", "timeout=1,timeout=3",
+			    "/mnt", NULL};
+	is_int(parse(a3, &o, rest, sizeof(rest), why, sizeof(why)), 0, "repeated options");
+	is_str(o.region, "b", "the last region wins");
+	ok(o.timeout == 3, "the last timeout wins");
+	hlfs_opts_free(&o);
+
 	static const struct {
 		const char *opt;
 		const char *why;
