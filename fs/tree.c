@@ -32,6 +32,14 @@ struct hlfs_pending {
 	struct hlfs_pending *next;
 };
 
+/* An open snapshot: stat of its path gives the snapshot's size while it is open. */
+struct hlfs_openfile {
+	char *path;
+	struct stat st;
+	int opens;
+	struct hlfs_openfile *next;
+};
+
 static int64_t clock_ms(void *arg)
 {
 	(void)arg;
@@ -74,6 +82,12 @@ void hlfs_fs_fini(struct hlfs_fs *fs)
 		free(n->key);
 		free(n->msg);
 		free(n);
+	}
+	while (fs->open) {
+		struct hlfs_openfile *o = fs->open;
+		fs->open = o->next;
+		free(o->path);
+		free(o);
 	}
 	while (fs->pending) {
 		struct hlfs_pending *p = fs->pending;
@@ -238,6 +252,58 @@ static void pending_del(struct hlfs_fs *fs, const char *ds_id, const char *key)
 		break;
 	}
 	pthread_mutex_unlock(&fs->lock);
+}
+
+/* Registers (or updates) the newest open snapshot of path. */
+static void open_add(struct hlfs_fs *fs, const char *path, const struct stat *st)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct hlfs_openfile *o = fs->open;
+	while (o && strcmp(o->path, path))
+		o = o->next;
+	if (!o && (o = calloc(1, sizeof(*o))) && !(o->path = strdup(path))) {
+		free(o);
+		o = NULL;
+	} else if (o && !o->opens) {
+		o->next = fs->open;
+		fs->open = o;
+	}
+	if (o) {
+		o->st = *st;
+		o->opens++;
+	}
+	pthread_mutex_unlock(&fs->lock);
+}
+
+static void open_del(struct hlfs_fs *fs, const char *path)
+{
+	pthread_mutex_lock(&fs->lock);
+	for (struct hlfs_openfile **pp = &fs->open; *pp; pp = &(*pp)->next) {
+		struct hlfs_openfile *o = *pp;
+		if (strcmp(o->path, path))
+			continue;
+		if (--o->opens == 0) {
+			*pp = o->next;
+			free(o->path);
+			free(o);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&fs->lock);
+}
+
+static bool open_find(struct hlfs_fs *fs, const char *path, struct stat *st)
+{
+	bool found = false;
+	pthread_mutex_lock(&fs->lock);
+	for (struct hlfs_openfile *o = fs->open; o && !found; o = o->next) {
+		if (!strcmp(o->path, path)) {
+			*st = o->st;
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return found;
 }
 
 /* "<what>: <code>: <message>" from an api error; never holds a secret (the
@@ -529,6 +595,20 @@ static int resolve(struct hlfs_fs *fs, const char *path, int64_t deadline, struc
 	if (n->p.node == HLFS_N_ROOT || n->p.node == HLFS_N_STATS ||
 	    (n->p.node == HLFS_N_ERROR && n->p.dir == HLFS_D_ROOT))
 		return 0;
+	/* A name the last listing knows resolves through it, however old: a
+	 * store's id never changes, and its contents have their own ttl. Only
+	 * a name it does not know is worth a fresh listing (when stale). */
+	struct hlfs_cval *lv = NULL;
+	if (hlfs_cache_peek(fs->cache, "L", &lv, NULL) == 0) {
+		struct dslist *d = lv->data;
+		long i = hlfs_names_find(&d->names, d->refs, n->p.store);
+		if (i >= 0) {
+			n->lv = lv;
+			n->ds = d->items[i];
+			return 0;
+		}
+		hlfs_cval_unref(lv);
+	}
 	rc = get_dslist(fs, deadline, &n->lv, why, sizeof(why));
 	if (rc) {
 		note(fs, "/", "lookup %s: %s", n->p.store, why);
@@ -799,20 +879,18 @@ int hlfs_do_getattr(struct hlfs_fs *fs, const char *path, struct stat *st,
 {
 	struct node n;
 	int64_t deadline = hlfs_deadline(fs);
-	int rc = resolve(fs, path, deadline, &n);
-	if (rc && fh && fh->kind == HLFS_FH_SNAPSHOT) {
-		/* fstat of a file whose entry went away: its snapshot still stands */
-		fill_stat(fs, st, S_IFREG | 0400, (off_t)fh->data.len);
+	/* An open file's size is that of its snapshot: fstat (and the kernel's
+	 * size check before a read) gives what that open reads. */
+	if (fh && fh->kind == HLFS_FH_SNAPSHOT) {
+		*st = fh->st;
 		return 0;
 	}
+	if (open_find(fs, path, st))
+		return 0;
+	int rc = resolve(fs, path, deadline, &n);
 	if (rc)
 		return rc;
 	rc = stat_node(fs, &n, deadline, st);
-	/* An open file's size is that of its snapshot. */
-	if (rc == 0 && fh && fh->kind == HLFS_FH_SNAPSHOT) {
-		st->st_size = (off_t)fh->data.len;
-		st->st_blocks = (st->st_size + 511) / 512;
-	}
 	node_fini(&n);
 	return rc;
 }
@@ -866,9 +944,12 @@ int hlfs_do_readdir(struct hlfs_fs *fs, const char *path, void *ctx,
 		cp.node = HLFS_N_STATS;
 		if (emit(fs, &n, &cp, ".stats", deadline, ctx, fill))
 			goto out;
-		rc = get_dslist(fs, deadline, &hold, NULL, 0);
-		if (rc)
+		char why[600];
+		rc = get_dslist(fs, deadline, &hold, why, sizeof(why));
+		if (rc) {
+			note(fs, "/", "list data stores: %s", why);
 			goto out;
+		}
 		const struct dslist *d = hold->data;
 		for (size_t i = 0; i < d->n; i++) {
 			if (!d->names.dir[i])
@@ -972,6 +1053,7 @@ static void fh_free(struct hlfs_fh *fh)
 	free(fh->ds_id);
 	free(fh->ds_arn);
 	free(fh->key);
+	free(fh->path);
 	pthread_mutex_destroy(&fh->lock);
 	free(fh);
 }
@@ -982,6 +1064,7 @@ static int snapshot(struct hlfs_fs *fs, const struct node *n, int64_t deadline,
 {
 	char key[400], why[600], dk[96];
 	struct hlfs_cval *v = NULL;
+	double mtime = -1;
 	int rc = 0;
 	switch (n->p.node) {
 	case HLFS_N_STATS:
@@ -1001,10 +1084,15 @@ static int snapshot(struct hlfs_fs *fs, const struct node *n, int64_t deadline,
 		if (rc) {
 			dir_key(HLFS_D_STORE, n->ds->id, dk, sizeof(dk));
 			note(fs, dk, "read %s/%s: %s", n->p.store, hlfs_field_name(n->p.field), why);
+			if (rc == -ENOENT) /* gone: the listing that named it is out of date */
+				hlfs_cache_invalidate(fs->cache, "L");
 			break;
 		}
-		if (hlfs_render_field(n->p.field, v->data, &fh->data) != HL_ERR_OK)
+		const struct hl_datastore *d = v->data;
+		if (hlfs_render_field(n->p.field, d, &fh->data) != HL_ERR_OK)
 			rc = -ENOMEM;
+		if (d->has_created_at)
+			mtime = d->created_at;
 		break;
 	}
 	case HLFS_N_JOB: {
@@ -1046,6 +1134,8 @@ static int snapshot(struct hlfs_fs *fs, const struct node *n, int64_t deadline,
 		fh->keep_cache = hl_job_status_terminal(j->status);
 		if (hlfs_render_json(j->raw, &fh->data) != HL_ERR_OK)
 			rc = -ENOMEM;
+		if (j->has_submit_time)
+			mtime = j->submit_time;
 		break;
 	}
 	case HLFS_N_TAG: {
@@ -1066,6 +1156,15 @@ static int snapshot(struct hlfs_fs *fs, const struct node *n, int64_t deadline,
 		rc = -EISDIR;
 	}
 	hlfs_cval_unref(v);
+	if (rc == 0) {
+		fill_stat(fs, &fh->st, S_IFREG | (n->p.node == HLFS_N_TAG ? 0600 : 0400),
+			  (off_t)fh->data.len);
+		if (mtime >= 0) {
+			set_time(&fh->st.st_mtim, mtime);
+			fh->st.st_ctim = fh->st.st_mtim;
+			fh->st.st_atim = fh->st.st_mtim;
+		}
+	}
 	return rc;
 }
 
@@ -1077,6 +1176,14 @@ int hlfs_do_open(struct hlfs_fs *fs, const char *path, int flags, bool create,
 	char dk[96];
 	int64_t deadline = hlfs_deadline(fs);
 	int acc = flags & O_ACCMODE;
+	if (create) { /* only a tag file can be made; nothing else is worth a lookup */
+		struct hlfs_path p;
+		if (hlfs_path_parse(path, &p) != 0 || p.node != HLFS_N_TAG) {
+			note(fs, "/", "create %s: %s", path,
+			     fs->opts->ro ? "read-only mount" : "files cannot be created here");
+			return fs->opts->ro ? -EROFS : -EPERM;
+		}
+	}
 	int rc = resolve(fs, path, deadline, &n);
 	if (rc)
 		return rc;
@@ -1126,6 +1233,11 @@ int hlfs_do_open(struct hlfs_fs *fs, const char *path, int flags, bool create,
 	rc = snapshot(fs, &n, deadline, fh);
 	if (rc)
 		goto out;
+	if (!(fh->path = strdup(path))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	open_add(fs, path, &fh->st);
 	*ret_fh = fh;
 	fh = NULL;
 out:
@@ -1294,6 +1406,8 @@ void hlfs_do_release(struct hlfs_fs *fs, struct hlfs_fh *fh)
 		pthread_mutex_unlock(&fh->lock);
 		if (fh->kind == HLFS_FH_TAG)
 			pending_del(fs, fh->ds_id, fh->key);
+	} else if (fh->path) {
+		open_del(fs, fh->path);
 	}
 	fh_free(fh);
 }
@@ -1431,7 +1545,6 @@ int hlfs_do_mkdir(struct hlfs_fs *fs, const char *path)
 {
 	struct hlfs_path p;
 	struct hl_error err;
-	struct hlfs_cval *lv = NULL;
 	struct hl_datastore *d = NULL;
 	char why[600];
 	int64_t deadline = hlfs_deadline(fs);
@@ -1452,23 +1565,29 @@ int hlfs_do_mkdir(struct hlfs_fs *fs, const char *path)
 		note(fs, "/", "mkdir %s: invalid data store name: %s", p.store, err.message);
 		return -EINVAL;
 	}
-	rc = get_dslist(fs, deadline, &lv, why, sizeof(why));
+	/* Asked afresh, filtered by the name: the cached listing may predate a
+	 * store made elsewhere, and the service itself allows duplicates. */
+	struct hl_list_datastores_input lin = {.name = p.store, .max_results = 500};
+	struct hl_datastore_list *same = NULL;
+	call_begin(fs, &err);
+	enum hl_err le = hl_list_datastores_all(fs->client, &lin, MAX_LIST_ITEMS, deadline, &same,
+						&err);
+	rc = call_end(fs, le, &err, why, sizeof(why));
 	if (rc) {
 		note(fs, "/", "mkdir %s: %s", p.store, why);
 		return rc;
 	}
-	const struct dslist *l = lv->data;
-	for (size_t i = 0; i < l->n; i++) {
-		const struct hl_datastore *x = l->items[i];
+	for (size_t i = 0; i < same->n; i++) {
+		const struct hl_datastore *x = &same->items[i];
 		if (x->name && !strcmp(x->name, p.store) &&
 		    (!x->status || strcmp(x->status, "DELETED"))) {
 			note(fs, "/", "mkdir %s: a data store with that name exists (%s)", p.store,
-			     x->id);
-			hlfs_cval_unref(lv);
+			     x->id ? x->id : "?");
+			hl_datastore_list_free(same);
 			return -EEXIST;
 		}
 	}
-	hlfs_cval_unref(lv);
+	hl_datastore_list_free(same);
 	struct hl_create_datastore_input in = {
 		.name = p.store,
 		.kms_key_id = fs->opts->kms_key,

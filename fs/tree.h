@@ -20,6 +20,7 @@
 
 struct hlfs_errnote;
 struct hlfs_pending;
+struct hlfs_openfile;
 
 /* State of one mount; fuse's private_data. */
 struct hlfs_fs {
@@ -35,6 +36,7 @@ struct hlfs_fs {
 	pthread_mutex_t lock;
 	struct hlfs_errnote *errors;   /* protected by lock */
 	struct hlfs_pending *pending;  /* tags being created; protected by lock */
+	struct hlfs_openfile *open;    /* open snapshots by path; protected by lock */
 };
 
 /* Fills fs from opts (borrowed; must outlive fs). Caller frees with
@@ -61,6 +63,8 @@ struct hlfs_fh {
 	char *ds_id;
 	char *ds_arn;
 	char *key;              /* tag key */
+	char *path;             /* snapshot: its path, for the open-file registry */
+	struct stat st;         /* snapshot: what fstat says */
 };
 
 /* Deadline for one operation starting now. */
@@ -71,7 +75,8 @@ int hlfs_do_getattr(struct hlfs_fs *fs, const char *path, struct stat *st,
 /* fill(ctx, name, st) returns nonzero when the buffer is full. */
 int hlfs_do_readdir(struct hlfs_fs *fs, const char *path, void *ctx,
 		    int (*fill)(void *ctx, const char *name, const struct stat *st));
-/* *ret_fh is allocated here; free with hlfs_do_release(). */
+/* *ret_fh is allocated here; free with hlfs_do_release(). fs is where the
+ * open snapshot is registered (stat of its path gives its size). */
 int hlfs_do_open(struct hlfs_fs *fs, const char *path, int flags, bool create,
 		 struct hlfs_fh **ret_fh);
 int hlfs_do_read(struct hlfs_fh *fh, char *buf, size_t size, off_t off);
