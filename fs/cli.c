@@ -42,54 +42,55 @@ int hlfs_cli_early(int argc, char **argv)
 
 void hlfs_cli_help(FILE *out, const char *prog)
 {
-	fprintf(out,
-		"usage: %s [-f] [-d] [-o option[,option...]] [source] mountpoint\n"
-		"       %s wait [--deleted] [--timeout S] [--interval S] PATH\n"
-		"       %s --help | --version\n"
-		"       mount -t fuse.healthlakefs healthlake mountpoint [-o options]\n"
-		"\n"
-		"Mounts Amazon HealthLake: data stores are directories, import and export\n"
-		"jobs are files. The source argument (e.g. \"healthlake\") is ignored.\n"
-		"\n"
-		"AWS settings (resolved like the AWS CLI):\n"
-		"    -o region=R          region (default: AWS_REGION, AWS_DEFAULT_REGION, profile)\n"
-		"    -o profile=P         profile (default: AWS_PROFILE, else \"default\")\n"
-		"    -o endpoint=URL      service endpoint (default: AWS_ENDPOINT_URL_HEALTHLAKE,\n"
-		"                         AWS_ENDPOINT_URL, profile, regional); plain http:// only\n"
-		"                         to loopback\n"
-		"    -o ca_file=PATH      CA bundle (default: AWS_CA_BUNDLE, profile, system store)\n"
-		"    -o max_attempts=N    attempts per API call (default: AWS_MAX_ATTEMPTS, else 3)\n"
-		"\n"
-		"Defaults for writes:\n"
-		"    -o role_arn=ARN      DataAccessRoleArn for jobs started through new (none)\n"
-		"    -o import_output=S3URI  JobOutputDataConfig for imports (none)\n"
-		"    -o kms_key=KEY       KMS key for job output and mkdir (none)\n"
-		"    -o preload=synthea   mkdir creates stores preloaded with Synthea data (off)\n"
-		"\n"
-		"Safety:\n"
-		"    -o allow_delete      allow rmdir of stores and removal of tags (off)\n"
-		"    -o show_deleted      list DELETED stores (off)\n"
-		"    -o ro                read-only: every change fails with EROFS (off)\n"
-		"\n"
-		"Caching and pacing:\n"
-		"    -o attr_ttl=S        cache lifetime of contents and descriptions (default 2)\n"
-		"    -o list_ttl=S        cache lifetime of listings (default 5); 0 disables\n"
-		"    -o timeout=S         bound on one filesystem operation (default 20)\n"
-		"    -o max_tps=N         API calls started per second at most (default 10)\n"
-		"    -o cache_mb=N        memory bound of the cache (default 64)\n"
-		"\n"
-		"FUSE's own:\n"
-		"    -f                   foreground, log to stderr (default: daemon, syslog)\n"
-		"    -d                   foreground, one log line per API call\n"
-		"    -o allow_other       let other users in (needs user_allow_other)\n"
-		"    -o uid=N, gid=N      owner of every file (default: the mounting user)\n"
-		"    -o umask=M           mode mask (default: owner-only modes)\n"
-		"    -h, --help           this text;  -V, --version  versions\n"
-		"\n"
-		"mount(8) options such as _netdev, noauto, nofail, user and x-systemd.* are\n"
-		"accepted and ignored. kill -USR1 writes /.stats to the log.\n"
-		"See healthlakefs(1).\n",
-		prog, prog, prog);
+	fprintf(
+	    out,
+	    "usage: %s [-f] [-d] [-o option[,option...]] [source] mountpoint\n"
+	    "       %s wait [--deleted] [--timeout S] [--interval S] PATH\n"
+	    "       %s --help | --version\n"
+	    "       mount -t fuse.healthlakefs healthlake mountpoint [-o options]\n"
+	    "\n"
+	    "Mounts Amazon HealthLake: data stores are directories, import and export\n"
+	    "jobs are files. The source argument (e.g. \"healthlake\") is ignored.\n"
+	    "\n"
+	    "AWS settings (resolved like the AWS CLI):\n"
+	    "    -o region=R          region (default: AWS_REGION, AWS_DEFAULT_REGION, profile)\n"
+	    "    -o profile=P         profile (default: AWS_PROFILE, else \"default\")\n"
+	    "    -o endpoint=URL      service endpoint (default: AWS_ENDPOINT_URL_HEALTHLAKE,\n"
+	    "                         AWS_ENDPOINT_URL, profile, regional); plain http:// only\n"
+	    "                         to loopback\n"
+	    "    -o ca_file=PATH      CA bundle (default: AWS_CA_BUNDLE, profile, system store)\n"
+	    "    -o max_attempts=N    attempts per API call (default: AWS_MAX_ATTEMPTS, else 3)\n"
+	    "\n"
+	    "Defaults for writes:\n"
+	    "    -o role_arn=ARN      DataAccessRoleArn for jobs started through new (none)\n"
+	    "    -o import_output=S3URI  JobOutputDataConfig for imports (none)\n"
+	    "    -o kms_key=KEY       KMS key for job output and mkdir (none)\n"
+	    "    -o preload=synthea   mkdir creates stores preloaded with Synthea data (off)\n"
+	    "\n"
+	    "Safety:\n"
+	    "    -o allow_delete      allow rmdir of stores and removal of tags (off)\n"
+	    "    -o show_deleted      list DELETED stores (off)\n"
+	    "    -o ro                read-only: every change fails with EROFS (off)\n"
+	    "\n"
+	    "Caching and pacing:\n"
+	    "    -o attr_ttl=S        cache lifetime of contents and descriptions (default 2)\n"
+	    "    -o list_ttl=S        cache lifetime of listings (default 5); 0 disables\n"
+	    "    -o timeout=S         bound on one filesystem operation (default 20)\n"
+	    "    -o max_tps=N         API calls started per second at most (default 10)\n"
+	    "    -o cache_mb=N        memory bound of the cache (default 64)\n"
+	    "\n"
+	    "FUSE's own:\n"
+	    "    -f                   foreground, log to stderr (default: daemon, syslog)\n"
+	    "    -d                   foreground, one log line per API call\n"
+	    "    -o allow_other       let other users in (needs user_allow_other)\n"
+	    "    -o uid=N, gid=N      owner of every file (default: the mounting user)\n"
+	    "    -o umask=M           mode mask (default: owner-only modes)\n"
+	    "    -h, --help           this text;  -V, --version  versions\n"
+	    "\n"
+	    "mount(8) options such as _netdev, noauto, nofail, user and x-systemd.* are\n"
+	    "accepted and ignored. kill -USR1 writes /.stats to the log.\n"
+	    "See healthlakefs(1).\n",
+	    prog, prog, prog);
 }
 
 void hlfs_cli_version(FILE *out)
@@ -107,8 +108,8 @@ bool hlfs_cli_mount_only_opt(const char *opt)
 	/* mount.fuse3 drops most of these itself; the daemon also runs from
 	 * fstab-like set-ups without it (systemd, direct calls), so drop them
 	 * here as well. */
-	static const char *const exact[] = {"_netdev", "auto",  "noauto",   "nofail", "user",
-					    "users",   "nouser", "defaults", "owner",  "group",
+	static const char *const exact[] = {"_netdev", "auto",	  "noauto",   "nofail", "user",
+					    "users",   "nouser",  "defaults", "owner",	"group",
 					    "noowner", "nogroup", NULL};
 	static const char *const prefix[] = {"x-", "comment=", NULL};
 	if (!opt)

@@ -61,8 +61,8 @@ bool hlfs_xattr_known(enum hlfs_xattr_kind kind, const char *name)
 	return false;
 }
 
-int hlfs_xattr_get(enum hlfs_xattr_kind kind, const struct hlfs_xattr_facts *f,
-		   const char *name, char *buf, size_t size)
+int hlfs_xattr_get(enum hlfs_xattr_kind kind, const struct hlfs_xattr_facts *f, const char *name,
+		   char *buf, size_t size)
 {
 	if (!hlfs_xattr_known(kind, name))
 		return -ENODATA;

@@ -11,7 +11,7 @@
 enum hlfs_xattr_kind {
 	HLFS_XATTR_NONE,  /* no attributes */
 	HLFS_XATTR_STORE, /* a store directory */
-	HLFS_XATTR_JOB,   /* an import or export job file */
+	HLFS_XATTR_JOB,	  /* an import or export job file */
 };
 
 /* Values of one node; NULL members read as "". Owned by the struct. */
@@ -34,8 +34,8 @@ bool hlfs_xattr_known(enum hlfs_xattr_kind kind, const char *name);
 /* The getxattr(2) answer: the value without a NUL or newline. With size 0
  * returns its length; else copies it and returns the length, or -ERANGE when
  * size is too small; -ENODATA for a name kind does not have. */
-int hlfs_xattr_get(enum hlfs_xattr_kind kind, const struct hlfs_xattr_facts *f,
-		   const char *name, char *buf, size_t size);
+int hlfs_xattr_get(enum hlfs_xattr_kind kind, const struct hlfs_xattr_facts *f, const char *name,
+		   char *buf, size_t size);
 
 /* Fills *ret from the JSON text of datastore.json (STORE) or a job file
  * (JOB). Returns 0, -EIO when the text is not a JSON object, or -ENOMEM.

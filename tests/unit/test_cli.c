@@ -12,31 +12,31 @@ static void test_mount_only(void)
 		const char *opt;
 		bool want;
 	} cases[] = {
-		{"_netdev", true},
-		{"noauto", true},
-		{"auto", true},
-		{"nofail", true},
-		{"user", true},
-		{"users", true},
-		{"nouser", true},
-		{"defaults", true},
-		{"x-systemd.automount", true},
-		{"x-systemd.idle-timeout=60", true},
-		{"x-gvfs-show", true},
-		{"comment=systemd.automount", true},
-		{"region=us-east-1", false},
-		{"endpoint=http://127.0.0.1:1", false},
-		{"allow_other", false},
-		{"ro", false},
-		{"rw", false},
-		{"dev", false},
-		{"suid", false},
-		{"user_id=0", false}, /* a prefix of "user" is not "user" */
-		{"userx", false},
-		{"_netdevx", false},
-		{"x", false},
-		{"", false},
-		{NULL, false},
+	    {"_netdev", true},
+	    {"noauto", true},
+	    {"auto", true},
+	    {"nofail", true},
+	    {"user", true},
+	    {"users", true},
+	    {"nouser", true},
+	    {"defaults", true},
+	    {"x-systemd.automount", true},
+	    {"x-systemd.idle-timeout=60", true},
+	    {"x-gvfs-show", true},
+	    {"comment=systemd.automount", true},
+	    {"region=us-east-1", false},
+	    {"endpoint=http://127.0.0.1:1", false},
+	    {"allow_other", false},
+	    {"ro", false},
+	    {"rw", false},
+	    {"dev", false},
+	    {"suid", false},
+	    {"user_id=0", false}, /* a prefix of "user" is not "user" */
+	    {"userx", false},
+	    {"_netdevx", false},
+	    {"x", false},
+	    {"", false},
+	    {NULL, false},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		is_int(hlfs_cli_mount_only_opt(cases[i].opt), cases[i].want, "mount-only '%s'",
@@ -149,15 +149,24 @@ static void test_early(void)
 
 static void test_help_text(void)
 {
-	static const char *const names[] = {
-		"region=",    "profile=",     "endpoint=",    "ca_file=",     "role_arn=",
-		"import_output=", "kms_key=", "preload=synthea", "allow_delete", "show_deleted",
-		" ro ",       "attr_ttl=",    "list_ttl=",    "timeout=",     "max_attempts=",
-		"max_tps=",   "cache_mb=",    " -f ",         " -d ",         "allow_other",
-		"uid=",       "gid=",         "umask=",       "(default 2)",  "(default 5)",
-		"(default 20)", "(default 10)", "(default 64)", "else 3)",   NULL};
-	static const char *const groups[] = {"AWS settings", "Defaults for writes", "Safety:",
-					     "Caching and pacing:", "FUSE's own:", NULL};
+	static const char *const names[] = {"region=",	     "profile=",
+					    "endpoint=",     "ca_file=",
+					    "role_arn=",     "import_output=",
+					    "kms_key=",	     "preload=synthea",
+					    "allow_delete",  "show_deleted",
+					    " ro ",	     "attr_ttl=",
+					    "list_ttl=",     "timeout=",
+					    "max_attempts=", "max_tps=",
+					    "cache_mb=",     " -f ",
+					    " -d ",	     "allow_other",
+					    "uid=",	     "gid=",
+					    "umask=",	     "(default 2)",
+					    "(default 5)",   "(default 20)",
+					    "(default 10)",  "(default 64)",
+					    "else 3)",	     NULL};
+	static const char *const groups[] = {"AWS settings", "Defaults for writes",
+					     "Safety:",	     "Caching and pacing:",
+					     "FUSE's own:",  NULL};
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);

@@ -5,18 +5,18 @@
 #include "xattr.h"
 
 static const char STORE_JSON[] =
-	"{\n  \"DatastoreId\": \"0123456789abcdef0123456789abcdef\",\n"
-	"  \"DatastoreArn\": \"arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/"
-	"0123456789abcdef0123456789abcdef\",\n"
-	"  \"DatastoreName\": \"clinic\",\n  \"DatastoreStatus\": \"ACTIVE\",\n"
-	"  \"CreatedAt\": \"2026-11-29T07:21:46.646Z\",\n"
-	"  \"DatastoreTypeVersion\": \"R4\",\n"
-	"  \"DatastoreEndpoint\": \"https://healthlake.us-east-1.amazonaws.com/datastore/"
-	"0123456789abcdef0123456789abcdef/r4/\"\n}\n";
+    "{\n  \"DatastoreId\": \"0123456789abcdef0123456789abcdef\",\n"
+    "  \"DatastoreArn\": \"arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/"
+    "0123456789abcdef0123456789abcdef\",\n"
+    "  \"DatastoreName\": \"clinic\",\n  \"DatastoreStatus\": \"ACTIVE\",\n"
+    "  \"CreatedAt\": \"2026-11-29T07:21:46.646Z\",\n"
+    "  \"DatastoreTypeVersion\": \"R4\",\n"
+    "  \"DatastoreEndpoint\": \"https://healthlake.us-east-1.amazonaws.com/datastore/"
+    "0123456789abcdef0123456789abcdef/r4/\"\n}\n";
 
 static const char JOB_JSON[] =
-	"{\n  \"JobId\": \"5f0e\",\n  \"JobStatus\": \"IN_PROGRESS\",\n"
-	"  \"SubmitTime\": \"2026-11-29T07:21:46.646Z\",\n  \"DatastoreId\": \"x\"\n}\n";
+    "{\n  \"JobId\": \"5f0e\",\n  \"JobStatus\": \"IN_PROGRESS\",\n"
+    "  \"SubmitTime\": \"2026-11-29T07:21:46.646Z\",\n  \"DatastoreId\": \"x\"\n}\n";
 
 static void test_list(void)
 {
@@ -79,9 +79,9 @@ static void test_store(void)
 	       "https://healthlake.us-east-1.amazonaws.com/datastore/"
 	       "0123456789abcdef0123456789abcdef/r4/");
 	char buf[8];
-	is_int(hlfs_xattr_get(HLFS_XATTR_STORE, &f, "user.healthlake.submit_time", buf,
-			      sizeof(buf)),
-	       -ENODATA, "store: submit_time is ENODATA");
+	is_int(
+	    hlfs_xattr_get(HLFS_XATTR_STORE, &f, "user.healthlake.submit_time", buf, sizeof(buf)),
+	    -ENODATA, "store: submit_time is ENODATA");
 	is_int(hlfs_xattr_get(HLFS_XATTR_STORE, &f, "user.other", NULL, 0), -ENODATA,
 	       "unknown name: ENODATA, also for a size query");
 	hlfs_xattr_facts_free(&f);
@@ -117,8 +117,7 @@ static void test_bad_json(void)
 		hlfs_xattr_facts_free(&f);
 	}
 	/* The length bounds the parse: a valid object cut short is refused. */
-	is_int(hlfs_xattr_facts_parse(HLFS_XATTR_JOB, JOB_JSON, 20, &f), -EIO,
-	       "cut object is EIO");
+	is_int(hlfs_xattr_facts_parse(HLFS_XATTR_JOB, JOB_JSON, 20, &f), -EIO, "cut object is EIO");
 	hlfs_xattr_facts_free(&f);
 	/* Wrong member types are treated as absent. */
 	const char *typed = "{\"JobStatus\": 3, \"SubmitTime\": null}";
