@@ -113,6 +113,22 @@ def daemons_for(mnt):
     return pids
 
 
+def daemon_env(server, tmp_path):
+    """server.env() plus sanitizer reports written to files: a daemon's stderr
+    is /dev/null."""
+    e = server.env()
+    e["ASAN_OPTIONS"] = f"detect_leaks=1:log_path={tmp_path}/asan"
+    e["UBSAN_OPTIONS"] = f"print_stacktrace=1:log_path={tmp_path}/ubsan"
+    return e
+
+
+def check_daemon_reports(tmp_path):
+    for f in os.listdir(tmp_path):
+        if f.startswith(("asan", "ubsan")):
+            check_sanitizers(read(os.path.join(tmp_path, f)))
+            pytest.fail(f"sanitizer report {f}:\n" + read(os.path.join(tmp_path, f))[:4000])
+
+
 def unmount_daemon(ns, mnt):
     """fusermount3 -u inside the namespace; asserts that no daemon is left."""
     pids = daemons_for(mnt)
@@ -142,7 +158,7 @@ def test_mount_t_fuse_healthlakefs(server, ns, tmp_path):
     # Options that mount(8), mount.fuse3 or systemd use, mixed into ours.
     r = ns.run(["mount", "-t", "fuse.healthlakefs", "healthlake", mnt, "-o",
                 f"_netdev,nofail,noauto,x-systemd.automount,endpoint={server.url},"
-                f"region={server.region}"], env=server.env())
+                f"region={server.region}"], env=daemon_env(server, tmp_path))
     assert r.returncode == 0, r.stderr
     try:
         assert ns.ismount(mnt)
@@ -162,6 +178,7 @@ def test_mount_t_fuse_healthlakefs(server, ns, tmp_path):
     finally:
         unmount_daemon(ns, mnt)
     assert not ns.ismount(mnt)
+    check_daemon_reports(tmp_path)
 
 
 def test_mount_from_fstab_line(server, ns, tmp_path):
@@ -173,7 +190,7 @@ def test_mount_from_fstab_line(server, ns, tmp_path):
         f"healthlake {mnt} fuse.healthlakefs _netdev,noauto,x-systemd.automount,"
         f"endpoint={server.url},region={server.region} 0 0\n")
     # `mount MNT` form: everything else comes from the fstab line.
-    r = ns.run(["mount", "--fstab", str(fstab), mnt], env=server.env())
+    r = ns.run(["mount", "--fstab", str(fstab), mnt], env=daemon_env(server, tmp_path))
     assert r.returncode == 0, r.stderr
     try:
         assert ns.ismount(mnt)
@@ -181,6 +198,7 @@ def test_mount_from_fstab_line(server, ns, tmp_path):
         check_tree(ns, mnt)
     finally:
         unmount_daemon(ns, mnt)
+    check_daemon_reports(tmp_path)
 
 
 def test_mount_failure_reaches_mount(server, ns, tmp_path):
