@@ -150,6 +150,9 @@ def check_tree(ns, mnt):
     assert "clinic" in lines
     assert "ACTIVE" in lines
     assert re.fullmatch(r"[0-9a-f]{32}", lines[-1])
+    r = ns.run(["getfattr", "-d", "--absolute-names", f"{mnt}/clinic"])
+    assert 'user.healthlake.status="ACTIVE"' in r.stdout, r.stdout + r.stderr
+    assert f'user.healthlake.id="{lines[-1]}"' in r.stdout
 
 
 def test_mount_t_fuse_healthlakefs(server, ns, tmp_path):
