@@ -261,3 +261,27 @@ def test_unreachable_service_only_warns(server, mount_factory):
     m = mount_factory(server, f"endpoint=http://127.0.0.1:{port},max_attempts=1,timeout=2")
     assert os.path.ismount(m.path)
     assert "warning" in m.stderr()
+
+
+def test_fstat_gives_the_size_of_the_open_snapshot(server, mount_factory):
+    s = seed_one(server, "alpha")
+    m = mount_factory(server, "attr_ttl=0,list_ttl=0,allow_delete")
+    fd = os.open(m.p("alpha", "status"), os.O_RDONLY)
+    try:
+        first = os.pread(fd, 100, 0)
+        assert first == b"ACTIVE\n"
+        server.boto3().delete_fhir_datastore(DatastoreId=s["id"])
+        os.listdir(m.path)  # a fresh listing no longer shows the store
+        assert os.pread(fd, 100, 0) == first
+        assert os.fstat(fd).st_size == len(first)
+    finally:
+        os.close(fd)
+
+
+def test_mkdir_of_a_name_made_elsewhere_is_eexist(server, mount_factory):
+    m = mount_factory(server, "list_ttl=30")
+    os.listdir(m.path)
+    server.boto3().create_fhir_datastore(DatastoreName="late", DatastoreTypeVersion="R4")
+    with pytest.raises(FileExistsError):
+        os.mkdir(m.p("late"))
+    assert server.calls("CreateFHIRDatastore") == 1  # the boto3 one only
