@@ -1,0 +1,72 @@
+"""Fixtures of the end-to-end contract suite (on top of tests/conftest.py)."""
+import os
+import subprocess
+
+import pytest
+
+from .hlutil import JOB_OPTS, Launch, seed_store
+
+
+@pytest.fixture
+def store(server):
+    """One ACTIVE store named clinic-a on the default (no-delay) server."""
+    return seed_store(server, "clinic-a")
+
+
+@pytest.fixture
+def jm(server, store, mount_factory):
+    """A mount with job defaults (role_arn=, import_output=, kms_key=) over `store`."""
+    return mount_factory(server, JOB_OPTS)
+
+
+@pytest.fixture
+def slow_server(server_factory):
+    """healthlake-local whose stores take 1.5 s to create and to delete."""
+    return server_factory("--create-delay", "1.5", "--delete-delay", "1.5", "--job-delay", "0")
+
+
+@pytest.fixture
+def launches():
+    """Collects Launch objects (raw healthlakefs runs) and stops them at teardown."""
+    out = []
+    yield out
+    for ln in out:
+        if isinstance(ln, Launch):
+            ln.stop()
+
+
+def _openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def _make_ca(d, name):
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key",
+             "-out", f"{name}.pem", "-days", "2", "-subj", f"/CN={name}",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory):
+    """A test CA, a server certificate for 127.0.0.1/localhost signed by it, and an unrelated CA.
+
+    Made with the openssl CLI so the suite does not depend on any script's output layout."""
+    d = str(tmp_path_factory.mktemp("certs"))
+    _make_ca(d, "ca")
+    _make_ca(d, "other-ca")
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+             "-subj", "/CN=127.0.0.1", cwd=d)
+    with open(os.path.join(d, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+                "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n")
+    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+             "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf", cwd=d)
+    return {"ca": os.path.join(d, "ca.pem"), "other_ca": os.path.join(d, "other-ca.pem"),
+            "cert": os.path.join(d, "server.pem"), "key": os.path.join(d, "server.key")}
+
+
+@pytest.fixture
+def https_server(server_factory, certs):
+    return server_factory("--create-delay", "0", "--delete-delay", "0", "--job-delay", "0",
+                          "--tls-cert", certs["cert"], "--tls-key", certs["key"],
+                          cafile=certs["ca"])
