@@ -61,7 +61,15 @@ def certs(tmp_path_factory):
                 "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n")
     _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
              "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf", cwd=d)
-    return {"ca": os.path.join(d, "ca.pem"), "other_ca": os.path.join(d, "other-ca.pem"),
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "wrong.key", "-out", "wrong.csr",
+             "-subj", "/CN=wrong.example", cwd=d)
+    with open(os.path.join(d, "wrong.cnf"), "w") as f:
+        f.write("subjectAltName=DNS:wrong.example\nbasicConstraints=CA:FALSE\n"
+                "extendedKeyUsage=serverAuth\n")
+    _openssl("x509", "-req", "-in", "wrong.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+             "-CAcreateserial", "-out", "wrong.pem", "-days", "2", "-extfile", "wrong.cnf", cwd=d)
+    return {"wrong_cert": os.path.join(d, "wrong.pem"), "wrong_key": os.path.join(d, "wrong.key"),
+            "ca": os.path.join(d, "ca.pem"), "other_ca": os.path.join(d, "other-ca.pem"),
             "cert": os.path.join(d, "server.pem"), "key": os.path.join(d, "server.key")}
 
 
