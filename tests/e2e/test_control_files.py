@@ -213,9 +213,9 @@ def test_printf_without_newline_bash(server, store, jm):
 
 
 def test_incomplete_bad_input_fails_at_close(server, store, jm):
+    # Acted on "at the latest at close(2)": refusing it at write(2) is allowed too.
     werr, cerr = write_once(new(jm), "garbage-without-newline")
-    assert werr == 0
-    assert cerr == errno.EINVAL
+    assert (werr or cerr) == errno.EINVAL
     assert server.mutating_calls() == 0
 
 

@@ -217,22 +217,22 @@ def test_server_dead_listing_eio(server, store, mount_factory):
 def test_5xx_after_last_retry_eio(server, store, mount_factory):
     m = mount_factory(server, "attr_ttl=0,list_ttl=0,max_attempts=2")
     os.stat(m.p("clinic-a"))
-    server.faults(error5xx=1.0, operations=["DescribeFHIRDatastore"])
+    server.faults(error5xx=1.0)
     assert_errno(errno.EIO, read, m.p("clinic-a", "status"))
 
 
 def test_malformed_response_eio(server, store, mount_factory):
     m = mount_factory(server, "attr_ttl=0,list_ttl=0,max_attempts=1")
     os.stat(m.p("clinic-a"))
-    server.admin("hostile", {"operation": "DescribeFHIRDatastore", "mode": "malformed_json",
-                             "count": 10})
+    for op in ("DescribeFHIRDatastore", "ListFHIRDatastores"):
+        server.admin("hostile", {"operation": op, "mode": "malformed_json", "count": 10})
     assert_errno(errno.EIO, read, m.p("clinic-a", "status"))
 
 
 def test_throttled_after_last_retry_eagain(server, store, mount_factory):
     m = mount_factory(server, "attr_ttl=0,list_ttl=0,max_attempts=2")
     os.stat(m.p("clinic-a"))
-    server.faults(throttle=1.0, operations=["DescribeFHIRDatastore"])
+    server.faults(throttle=1.0)
     assert_errno(errno.EAGAIN, read, m.p("clinic-a", "status"))
 
 
