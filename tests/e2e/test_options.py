@@ -335,3 +335,93 @@ def test_bad_option_values_refused(server, tmp_path, launches, opt):
 def test_default_permissions_dir_mode(server, mount_factory):
     m = mount_factory(server)
     assert stat.S_IMODE(os.stat(m.path).st_mode) == 0o700
+
+
+# ------------------------------------------------------------------ refreshable credentials
+
+def _iso_in(seconds):
+    import datetime
+    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_credential_process_refreshed_without_remount(server, store, tmp_path, launches):
+    # Expiration inside the mandatory refresh window: the process runs again before requests,
+    # so rotated keys are picked up by the running mount.
+    keyfile = tmp_path / "current-keys"
+    keyfile.write_text(f"{server.access_key} {server.secret_key}\n")
+    helper = tmp_path / "cred-helper"
+    helper.write_text("#!/bin/sh\nread ak sk < " + str(keyfile) + "\n"
+                      "printf '{\"Version\": 1, \"AccessKeyId\": \"%s\", \"SecretAccessKey\": \"%s\", "
+                      "\"Expiration\": \"%s\"}\\n' \"$ak\" \"$sk\" '" + _iso_in(300) + "'\n")
+    helper.chmod(0o700)
+    cfg = tmp_path / "config"
+    cfg.write_text(f"[default]\nregion = {server.region}\ncredential_process = {helper}\n")
+    env = server.env(AWS_CONFIG_FILE=str(cfg))
+    env.pop("AWS_ACCESS_KEY_ID")
+    env.pop("AWS_SECRET_ACCESS_KEY")
+    ln = run_launch(launches, tmp_path, f"endpoint={server.url},attr_ttl=0,list_ttl=0", env)
+    assert ln.mounted(), ln.stderr()
+    assert listing(ln.path) == ["clinic-a"]
+    keyfile.write_text("AKIDROTATED00000001 rotated-secret-value\n")
+    server.admin("keys", {"keys": [{"access_key": "AKIDROTATED00000001",
+                                    "secret_key": "rotated-secret-value"}]})
+    assert listing(ln.path) == ["clinic-a"]
+
+
+def test_container_credentials(server, store, tmp_path, launches):
+    import http.server
+    import json
+    import threading
+    seen = []
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.headers.get("Authorization"))
+            body = json.dumps({"AccessKeyId": "ASIACONTAINER000001", "SecretAccessKey": "ctr-secret",
+                               "Token": "ctr-token", "Expiration": _iso_in(3600)}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        server.admin("keys", {"keys": [{"access_key": "ASIACONTAINER000001",
+                                        "secret_key": "ctr-secret", "session_token": "ctr-token"}]})
+        env = server.env(
+            AWS_CONTAINER_CREDENTIALS_FULL_URI=f"http://127.0.0.1:{httpd.server_address[1]}/creds",
+            AWS_CONTAINER_AUTHORIZATION_TOKEN="ctr-auth")
+        env.pop("AWS_ACCESS_KEY_ID")
+        env.pop("AWS_SECRET_ACCESS_KEY")
+        ln = run_launch(launches, tmp_path, base_opts(server), env)
+        assert ln.mounted(), ln.stderr()
+        assert listing(ln.path) == ["clinic-a"]
+        assert "ctr-auth" in seen
+    finally:
+        httpd.shutdown()
+
+
+def test_env_keys_win_over_profile(server, store, tmp_path, launches):
+    cred = tmp_path / "credentials"
+    cred.write_text("[default]\naws_access_key_id = AKIDWRONG0000000000\n"
+                    "aws_secret_access_key = wrong\n")
+    env = server.env(AWS_SHARED_CREDENTIALS_FILE=str(cred))
+    ln = run_launch(launches, tmp_path, base_opts(server), env)
+    assert ln.mounted(), ln.stderr()
+    assert listing(ln.path) == ["clinic-a"]
+
+
+def test_timeout_bounds_retries_and_backoff(server, store, mount_factory):
+    import time
+    m = mount_factory(server, "attr_ttl=0,list_ttl=0,max_attempts=10,timeout=1")
+    os.stat(m.p("clinic-a"))
+    server.faults(throttle=1.0)
+    t0 = time.monotonic()
+    assert_errno(errno.ETIMEDOUT, read, m.p("clinic-a", "datastore.json"))
+    assert time.monotonic() - t0 < 3.0

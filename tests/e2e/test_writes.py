@@ -203,3 +203,15 @@ def test_rm_rf_leaves_tree_listable(server, store, mount_factory):
     m.sh("rm -rf clinic-a")
     assert listing(m.path) == ["clinic-a"]
     assert read(m.p("clinic-a", "status")) == "ACTIVE\n"
+
+
+def test_rm_rf_of_the_mount_itself_deletes_nothing(server, mount_factory):
+    import subprocess
+    server.seed(count=2, name_prefix="keep")
+    m = mount_factory(server)
+    server.reset_counters()
+    subprocess.run(["rm", "-rf", m.path], capture_output=True, timeout=60)
+    assert server.calls("DeleteFHIRDatastore") == 0
+    assert server.calls("UntagResource") == 0
+    assert len(live_stores(server)) == 2
+    assert os.path.ismount(m.path)
