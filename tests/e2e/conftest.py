@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from .hlutil import JOB_OPTS, Launch, seed_store
+from .hlutil import JOB_OPTS, REPO, Launch, seed_store
 
 
 @pytest.fixture
@@ -48,19 +48,14 @@ def _make_ca(d, name):
 
 @pytest.fixture(scope="session")
 def certs(tmp_path_factory):
-    """A test CA, a server certificate for 127.0.0.1/localhost signed by it, and an unrelated CA.
-
-    Made with the openssl CLI so the suite does not depend on any script's output layout."""
+    """A test CA, a server certificate for 127.0.0.1/localhost signed by it, a certificate from
+    the same CA for another name, and an unrelated CA."""
     d = str(tmp_path_factory.mktemp("certs"))
-    _make_ca(d, "ca")
+    # The project's own script makes the CA and the server certificate (ca.pem, ca.key,
+    # server.pem, server.key); the unrelated CA and the wrong-name certificate are extra.
+    subprocess.run([os.path.join(REPO, "scripts", "make-test-certs"), d], check=True,
+                   capture_output=True)
     _make_ca(d, "other-ca")
-    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-             "-subj", "/CN=127.0.0.1", cwd=d)
-    with open(os.path.join(d, "ext.cnf"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
-                "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n")
-    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-             "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf", cwd=d)
     _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "wrong.key", "-out", "wrong.csr",
              "-subj", "/CN=wrong.example", cwd=d)
     with open(os.path.join(d, "wrong.cnf"), "w") as f:
