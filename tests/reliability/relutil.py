@@ -1,0 +1,270 @@
+"""Helpers shared by the reliability tests (imported by module name: pytest puts
+this directory on sys.path)."""
+import base64
+import errno
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FSOP = os.path.join(HERE, "fsop.py")
+PYTHON = "/usr/bin/python3"
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/HealthLakeRelTest"
+KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/rel-test-key-0001"
+IMPORT_OUTPUT = "s3://rel-bucket/import-out/"
+JOB_OPTS = f"role_arn={ROLE_ARN},import_output={IMPORT_OUTPUT},kms_key={KMS_KEY}"
+
+# Texts the coreutils print for the errnos the contract allows under faults.
+STRERROR = {e: os.strerror(e) for e in (errno.ETIMEDOUT, errno.EIO, errno.EAGAIN, errno.EBUSY,
+                                        errno.EACCES, errno.ENOENT, errno.EEXIST, errno.EINVAL,
+                                        errno.EPERM, errno.EROFS, errno.ENOTCONN)}
+
+
+def b64(raw):
+    """A path given as raw bytes (for invalid UTF-8 names) in fsop's encoding."""
+    return {"b64": base64.b64encode(raw).decode()}
+
+
+STRACE = shutil.which("strace")
+MARK_RE = re.compile(r'"/__fsop_marker_(\d+)"')
+DUR_RE = re.compile(r"<(\d+\.\d+)>\s*$")
+
+
+def parse_trace(path):
+    """Splits an `strace -f -T` log at the /__fsop_marker_N probes.
+
+    Returns {N: (max_ms, slowest_line)}: the longest single syscall after
+    marker N and before marker N+1. One syscall is one FUSE-visible step the
+    timeout= contract bounds (an open(2) path walk may be several FUSE
+    requests, each bounded; we hold the whole syscall to the bound)."""
+    out = {}
+    cur = None
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = MARK_RE.search(line)
+            if m:
+                cur = int(m.group(1))
+                out.setdefault(cur, (0.0, ""))
+                continue
+            if cur is None:
+                continue
+            d = DUR_RE.search(line)
+            if not d:
+                continue
+            ms = float(d.group(1)) * 1000.0
+            if ms > out[cur][0]:
+                out[cur] = (ms, line.strip()[:300])
+    return out
+
+
+def need_strace():
+    if not STRACE:
+        pytest.skip("strace is not installed: per-syscall timing needs it (apt-get install strace)")
+
+
+def traced(cmd, trace_path):
+    """cmd run under strace -f -T, tracing file and descriptor syscalls."""
+    return [STRACE, "-f", "-qq", "-T", "-e", "trace=%file,%desc", "-o", trace_path, *cmd]
+
+
+def run_ops(ops, timeout, cwd=None, trace=None):
+    """Runs ops through fsop.py in a child; returns its result dicts.
+
+    Fails the test (instead of hanging) when the child is still busy after
+    timeout seconds, naming the operation that was in flight. With trace (a
+    file path) the child runs under strace and each result gets
+    "max_syscall_ms" and "slowest" (the longest syscall of that operation)."""
+    cmd = [PYTHON, FSOP]
+    env = dict(os.environ)
+    if trace:
+        need_strace()
+        cmd = traced(cmd, trace)
+        env["FSOP_MARK"] = "1"
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, cwd=cwd, env=env)
+    try:
+        out, err = p.communicate(json.dumps(ops), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        done = [json.loads(l) for l in out.splitlines() if l.strip()]
+        pytest.fail(f"filesystem operation still blocked after {timeout}s: "
+                    f"{ops[len(done)] if len(done) < len(ops) else '?'} (finished {len(done)})")
+    res = [json.loads(l) for l in out.splitlines() if l.strip()]
+    if p.returncode != 0 or len(res) != len(ops):
+        pytest.fail(f"fsop failed rc={p.returncode}: {err[-2000:]}")
+    if trace:
+        per = parse_trace(trace)
+        for r in res:
+            r["max_syscall_ms"], r["slowest"] = per.get(r["i"], (0.0, ""))
+    return res
+
+
+def run_op(op, timeout=30, cwd=None):
+    return run_ops([op], timeout, cwd=cwd)[0]
+
+
+def daemon_alive(m):
+    return m.proc.poll() is None and os.path.ismount(m.path)
+
+
+def vm_rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def vm_hwm_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def port_of(url):
+    return int(url.rsplit(":", 1)[1].split("/")[0])
+
+
+def walk_files(root, limit=2000):
+    """Every regular file and symlink under root (does not follow symlinks)."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        for n in filenames:
+            out.append(os.path.join(dirpath, n))
+        if len(out) > limit:
+            break
+    return out
+
+
+def read_all_files(root):
+    """{path: bytes or OSError} for every readable file of the tree."""
+    got = {}
+    for p in walk_files(root):
+        if os.path.basename(p) == "new":
+            continue  # control files are write-only
+        try:
+            with open(p, "rb") as f:
+                got[p] = f.read()
+        except OSError as e:
+            got[p] = e
+    return got
+
+
+def boto_state(server):
+    """The server's state as the API shows it: {store_id: {...}} with import and
+    export jobs and tags. Faults must be off."""
+    hl = server.boto3()
+    stores = {}
+    kw = {}
+    while True:
+        r = hl.list_fhir_datastores(**kw)
+        for d in r["DatastorePropertiesList"]:
+            stores[d["DatastoreId"]] = {"props": d, "imports": [], "exports": [], "tags": {}}
+        if not r.get("NextToken"):
+            break
+        kw = {"NextToken": r["NextToken"]}
+    for sid, s in stores.items():
+        for kind, fn, key in (("imports", hl.list_fhir_import_jobs, "ImportJobPropertiesList"),
+                              ("exports", hl.list_fhir_export_jobs, "ExportJobPropertiesList")):
+            kw = {"DatastoreId": sid}
+            while True:
+                r = fn(**kw)
+                s[kind].extend(r[key])
+                if not r.get("NextToken"):
+                    break
+                kw["NextToken"] = r["NextToken"]
+        t = hl.list_tags_for_resource(ResourceARN=s["props"]["DatastoreArn"])
+        s["tags"] = {x["Key"]: x["Value"] for x in t.get("Tags", [])}
+    return stores
+
+
+def seed_store(server, name, **kw):
+    r = server.seed(datastores=[{"name": name, "status": "ACTIVE"}], **kw)
+    return r["datastores"][0]
+
+
+def wait_until(pred, timeout, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(interval)
+    return pred()
+
+
+def report(name, lines):
+    """Prints figures (pytest -s shows them) and appends them to
+    $HLFS_REL_REPORT when set, so RELIABILITY.md can quote a run."""
+    text = f"== {name}\n" + "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    path = os.environ.get("HLFS_REL_REPORT")
+    if path:
+        with open(path, "a") as f:
+            f.write(text)
+
+
+class Rig:
+    """Servers and mounts of one test, always stopped at the end (fixture `rig`)."""
+
+    def __init__(self, tmp_path):
+        import conftest
+        self.cf = conftest
+        self.tmp = tmp_path
+        self.servers = []
+        self.mounts = []
+
+    def server(self, *args, state=None, port=None, cafile=None, fast=True):
+        state = state or str(self.tmp / f"state{len(self.servers)}")
+        os.makedirs(state, exist_ok=True)
+        extra = list(args)
+        if fast:
+            extra = ["--create-delay", "0", "--delete-delay", "0", "--job-delay", "0"] + extra
+        if port:
+            extra += ["--port", str(port)]
+        s = self.cf.start_server(state, *extra, cafile=cafile,
+                                 log_path=os.path.join(state, f"server{len(self.servers)}.log"))
+        self.servers.append(s)
+        return s
+
+    def mount(self, server, opts="", **kw):
+        mnt = str(self.tmp / f"mnt{len(self.mounts)}")
+        m = self.cf.start_mount(server, mnt, opts, **kw)
+        self.mounts.append(m)
+        return m
+
+    def close(self):
+        for m in self.mounts:
+            m.unmount()
+            # A crashed daemon leaves a dead mount ismount() does not see.
+            subprocess.run(["fusermount3", "-u", "-z", m.path], capture_output=True)
+        for s in self.servers:
+            s.stop()
+        for m in self.mounts:
+            self.cf.check_sanitizers(m.stderr())
+
+
+@pytest.fixture
+def rig(tmp_path):
+    r = Rig(tmp_path)
+    yield r
+    r.close()
