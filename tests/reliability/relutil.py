@@ -268,3 +268,101 @@ def rig(tmp_path):
     r = Rig(tmp_path)
     yield r
     r.close()
+
+
+def try_mount(rig, opts, env, extra_args=(), timeout=20):
+    """Starts healthlakefs -f -o opts (opts complete: endpoint and region
+    included) and waits until it is mounted or has exited.
+    Returns (mounted, returncode or None, stderr text, Mount)."""
+    cf = rig.cf
+    mnt = str(rig.tmp / f"mnt{len(rig.mounts)}")
+    os.makedirs(mnt, exist_ok=True)
+    stderr_path = mnt + ".stderr"
+    proc = subprocess.Popen([cf.HEALTHLAKEFS, "-f", "-o", opts, *extra_args, mnt],
+                            stdout=subprocess.DEVNULL, stderr=open(stderr_path, "wb"), env=env)
+    m = cf.Mount(mnt, proc, stderr_path)
+    rig.mounts.append(m)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.ismount(mnt):
+            return True, None, m.stderr(), m
+        if proc.poll() is not None:
+            return False, proc.returncode, m.stderr(), m
+        time.sleep(0.02)
+    return os.path.ismount(mnt), proc.poll(), m.stderr(), m
+
+
+def write_atomic(path, text):
+    tmp = str(path) + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def secrets_in(text, secrets):
+    """The secrets (or their first 16 characters) found in text."""
+    found = []
+    for s in secrets:
+        if not s:
+            continue
+        if s in text or (len(s) >= 16 and s[:16] in text):
+            found.append(s[:6] + "...")
+    return found
+
+
+class CredsEndpoint:
+    """A container-credentials endpoint on loopback (what ECS/EKS serve at
+    AWS_CONTAINER_CREDENTIALS_FULL_URI). Serves self.creds; counts fetches."""
+
+    def __init__(self, path="/v2/credentials/rel", auth=None):
+        import http.server
+        import threading
+        outer = self
+        self.path = path
+        self.auth = auth
+        self.creds = None
+        self.hits = 0
+        self.bad_auth = 0
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if outer.auth is not None and self.headers.get("Authorization") != outer.auth:
+                    outer.bad_auth += 1
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                if self.path != outer.path or outer.creds is None:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                outer.hits += 1
+                body = json.dumps(outer.creds).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def serve(self, akid, secret, token, expires_in):
+        exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + expires_in))
+        self.creds = {"AccessKeyId": akid, "SecretAccessKey": secret, "Token": token,
+                      "Expiration": exp, "RoleArn": "arn:aws:iam::123456789012:role/rel"}
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def make_keys(tag):
+    """A fresh (access key, secret, session token) triple, recognisable in logs."""
+    import secrets as _s
+    return (f"AKIDREL{tag.upper()}{_s.token_hex(4).upper()}",
+            f"relsecret{tag}/{_s.token_urlsafe(24)}",
+            f"reltoken{tag}{_s.token_urlsafe(48)}")

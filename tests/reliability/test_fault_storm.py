@@ -8,7 +8,6 @@ errno; the server ends up holding exactly what the successful writes asked for
 import errno
 import os
 import random
-import re
 import subprocess
 import time
 
