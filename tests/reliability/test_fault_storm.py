@@ -113,7 +113,7 @@ def test_fault_storm(rig, tmp_path):
     need_strace()
     s = rig.server()
     s.seed(count=len(STORES), name_prefix="storm", import_jobs=2, export_jobs=1)
-    m = rig.mount(s, f"timeout={T},attr_ttl=0.5,list_ttl=1,max_tps=50,{JOB_OPTS}")
+    m = rig.mount(s, f"timeout={T},attr_ttl=0.5,list_ttl=1,max_tps=10,{JOB_OPTS}")
     assert sorted(n for n in os.listdir(m.path) if not n.startswith(".")) == STORES
     seeded = boto_state(s)
     s.reset_counters()
