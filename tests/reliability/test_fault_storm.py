@@ -259,3 +259,68 @@ def test_fault_storm(rig, tmp_path):
     assert any(c.startswith("5") for c in statuses), statuses
     assert sum(n for c, n in statuses.items() if c in ("400", "429")) > 0, statuses
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:40])
+
+
+# ---- the storm's guarantees one at a time, deterministically ----
+
+def one_store(rig, opts):
+    s = rig.server()
+    s.seed(datastores=[{"name": "drop", "status": "ACTIVE"}])
+    m = rig.mount(s, f"timeout={T},attr_ttl=0,list_ttl=0,{JOB_OPTS}" + opts)
+    assert "drop" in os.listdir(m.path)
+    return s, m
+
+
+def uris(s, kind="imports"):
+    st = next(v for v in boto_state(s).values() if v["props"].get("DatastoreName") == "drop")
+    if kind == "imports":
+        return [j["InputDataConfig"]["S3Uri"] for j in st[kind]]
+    return [j["OutputDataConfig"]["S3Configuration"]["S3Uri"] for j in st[kind]]
+
+
+@pytest.mark.parametrize("kind,op", [("imports", "StartFHIRImportJob"),
+                                     ("exports", "StartFHIRExportJob")])
+def test_answer_lost_once_write_succeeds_one_job(rig, kind, op):
+    s, m = one_store(rig, "")
+    s.faults(drop_after_commit=1.0, first_n=1, operations=[op])
+    uri = f"s3://rel-bucket/once/{kind}/"
+    r = subprocess.run(["bash", "-c", f"echo {uri} > drop/{kind}/new"], cwd=m.path,
+                       capture_output=True, text=True, timeout=T + 10)
+    s.faults()
+    assert r.returncode == 0, r.stderr
+    assert s.calls(op) >= 2, "the lost answer was not retried"
+    assert uris(s, kind).count(uri) == 1, uris(s, kind)
+    # As soon as write(2) returned, the job is listed and latest points at it.
+    jobs = [n for n in os.listdir(m.p("drop", kind)) if n not in ("new", "latest", ".error")]
+    assert len(jobs) == 1 and os.readlink(m.p("drop", kind, "latest")) == jobs[0]
+
+
+def test_answer_always_lost_write_fails_at_most_one_job(rig):
+    s, m = one_store(rig, ",max_attempts=3")
+    s.faults(drop_after_commit=1.0, operations=["StartFHIRImportJob"])
+    uri = "s3://rel-bucket/lost/"
+    t0 = time.monotonic()
+    r = subprocess.run(["bash", "-c", f"echo {uri} > drop/imports/new"], cwd=m.path,
+                       capture_output=True, text=True, timeout=T + 10)
+    took = time.monotonic() - t0
+    s.faults()
+    assert r.returncode != 0
+    assert errno_of(r.stderr) in (errno.EIO, errno.ETIMEDOUT), r.stderr
+    assert took <= T + 1 + 0.5, took
+    assert s.calls("StartFHIRImportJob") >= 2
+    assert uris(s).count(uri) <= 1, uris(s)
+    assert uris(s).count(uri) == 1  # the server committed the first attempt
+    jobs = [n for n in os.listdir(m.p("drop", "imports")) if n not in ("new", "latest", ".error")]
+    assert len(jobs) == 1, "the job the failed write started is not listed"
+
+
+def test_create_answer_lost_once_mkdir_succeeds_one_store(rig):
+    s, m = one_store(rig, "")
+    s.faults(drop_after_commit=1.0, first_n=1, operations=["CreateFHIRDatastore"])
+    r = subprocess.run(["mkdir", m.p("dropped-once")], capture_output=True, text=True,
+                       timeout=T + 10)
+    s.faults()
+    assert r.returncode == 0, r.stderr
+    names = [v["props"].get("DatastoreName") for v in boto_state(s).values()]
+    assert names.count("dropped-once") == 1, names
+    assert os.path.isdir(m.p("dropped-once"))
