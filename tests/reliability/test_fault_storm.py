@@ -306,10 +306,10 @@ def test_answer_always_lost_write_fails_at_most_one_job(rig):
     s.faults()
     assert r.returncode != 0
     assert errno_of(r.stderr) in (errno.EIO, errno.ETIMEDOUT), r.stderr
-    assert took <= T + 1 + 0.5, took
+    assert took <= T + 1, took
     assert s.calls("StartFHIRImportJob") >= 2
-    assert uris(s).count(uri) <= 1, uris(s)
-    assert uris(s).count(uri) == 1  # the server committed the first attempt
+    # The server committed the first attempt; retries carried its ClientToken.
+    assert uris(s).count(uri) == 1, uris(s)
     jobs = [n for n in os.listdir(m.p("drop", "imports")) if n not in ("new", "latest", ".error")]
     assert len(jobs) == 1, "the job the failed write started is not listed"
 
