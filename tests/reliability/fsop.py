@@ -151,7 +151,8 @@ def main():
             except OSError:
                 pass
         t0 = time.monotonic()
-        res = {"i": i, "op": op, "errno": 0, "name": "", "stage": "", "out": None}
+        res = {"i": i, "op": op, "errno": 0, "name": "", "stage": "", "out": None,
+               "t0": time.time()}
         try:
             res["out"], res["stage"] = run(op, args)
         except OSError as e:
@@ -160,6 +161,7 @@ def main():
             res["stage"] = getattr(e, "stage", op)
             res["out"] = getattr(e, "written", None)
         res["ms"] = round((time.monotonic() - t0) * 1000.0, 1)
+        res["t1"] = time.time()
         sys.stdout.write(json.dumps(res) + "\n")
         sys.stdout.flush()
 
