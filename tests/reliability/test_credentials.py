@@ -11,7 +11,7 @@ from relutil import (CredsEndpoint, JOB_OPTS, make_keys, read_all_files, rig, ru
                      secrets_in, try_mount, wait_until, write_atomic)
 
 T = 3
-OPTS = f"timeout={T},attr_ttl=0,list_ttl=0,{JOB_OPTS}"
+OPTS = f"timeout={T},attr_ttl=0,list_ttl=0,max_tps=100,{JOB_OPTS}"
 AUTH_WORDS = ("credential", "signature", "token", "access", "key", "unrecognized", "expired",
               "denied", "auth")
 
@@ -23,9 +23,11 @@ def set_keys(server, *triples, tokens=True):
 
 
 def env_without_keys(server, **extra):
-    e = server.env(**extra)
+    """The server's client environment minus its keys, plus extra."""
+    e = server.env()
     for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         e.pop(k, None)
+    e.update(extra)
     return e
 
 
