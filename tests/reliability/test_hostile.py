@@ -13,21 +13,28 @@ from relutil import JOB_OPTS, Rig, rig, run_op, run_ops, vm_hwm_kb, vm_rss_kb  #
 
 T = 3
 BOUND_MS = (T + 1) * 1000
-OPTS = f"timeout={T},max_attempts=2,attr_ttl=0,list_ttl=0,{JOB_OPTS}"
+OPTS = f"timeout={T},max_attempts=2,attr_ttl=0,list_ttl=0,max_tps=100,{JOB_OPTS}"
 BAD = {errno.EIO, errno.ETIMEDOUT}
 PEAK_GROWTH_KB = 60 * 1024  # a 100 MB body must never be held whole
 
 STORE = "hostile"
-READS = [["listdir", "."], ["read", f"{STORE}/status"], ["read", f"{STORE}/datastore.json"],
-         ["listdir", f"{STORE}/imports"], ["read", f"{STORE}/imports/{{JOB}}"],
-         ["listdir", f"{STORE}/exports"], ["listdir", f"{STORE}/tags"],
-         ["read", f"{STORE}/tags/team"]]
-# Operations whose call the READS above certainly make (listings, caching off).
+# The reads that make each operation's call (caching is off).
+READS = {
+    "ListFHIRDatastores": [["listdir", "."], ["read", f"{STORE}/status"]],
+    "DescribeFHIRDatastore": [["read", f"{STORE}/status"], ["read", f"{STORE}/datastore.json"]],
+    "ListFHIRImportJobs": [["listdir", f"{STORE}/imports"], ["readlink", f"{STORE}/imports/latest"]],
+    "DescribeFHIRImportJob": [["read", f"{STORE}/imports/{{JOB}}"]],
+    "ListFHIRExportJobs": [["listdir", f"{STORE}/exports"]],
+    "ListTagsForResource": [["listdir", f"{STORE}/tags"], ["read", f"{STORE}/tags/team"]],
+}
+# Operations whose call those reads certainly make (listings, caching off).
 CERTAIN = {"ListFHIRDatastores", "ListFHIRImportJobs", "ListFHIRExportJobs", "ListTagsForResource"}
+# ListTagsForResource has no required member: {} is a valid answer (no tags),
+# after which tags/team is rightly ENOENT.
+VALID_ANYWAY = {("ListTagsForResource", "missing_required")}
 
 CASES = []
-for op in ("ListFHIRDatastores", "DescribeFHIRDatastore", "ListFHIRImportJobs",
-           "DescribeFHIRImportJob", "ListFHIRExportJobs", "ListTagsForResource"):
+for op in READS:
     for mode in ("malformed_json", "truncated", "wrong_types", "missing_required"):
         CASES.append((op, mode))
 CASES += [("ListFHIRDatastores", "huge"), ("DescribeFHIRDatastore", "huge"),
@@ -49,16 +56,15 @@ def daemon_env(s):
 def env(tmp_path_factory):
     rig = Rig(tmp_path_factory.mktemp("hostile"))
     s = rig.server()
-    st = s.seed(datastores=[{"name": STORE, "status": "ACTIVE"}], import_jobs=1, export_jobs=1,
-                job_status="IN_PROGRESS")
-    s.boto3().tag_resource(ResourceARN=st["datastores"][0]["arn"],
-                           Tags=[{"Key": "team", "Value": "a"}])
+    s.seed(datastores=[{"name": STORE, "status": "ACTIVE", "tags": {"team": "a"}}],
+           import_jobs=1, export_jobs=1, job_status="IN_PROGRESS")
     m = rig.mount(s, OPTS, env=daemon_env(s))
     jobs = [n for n in run_op(["listdir", f"{STORE}/imports"], cwd=m.path)["out"]
             if n not in ("new", "latest", ".error")]
     assert len(jobs) == 1, jobs
-    reads = [[x.replace("{JOB}", jobs[0]) for x in op] for op in READS]
-    ok = run_ops(reads, 120, cwd=m.path)
+    reads = {op: [[x.replace("{JOB}", jobs[0]) for x in o] for o in ops]
+             for op, ops in READS.items()}
+    ok = run_ops([o for ops in reads.values() for o in ops], 120, cwd=m.path)
     assert all(r["errno"] == 0 for r in ok), ok
     yield rig, s, m, reads
     rig.close()
@@ -70,7 +76,8 @@ def hostile(s, op, mode, count):
 
 @pytest.mark.parametrize("op,mode", CASES, ids=[f"{o}-{m}" for o, m in CASES])
 def test_hostile_response(env, tmp_path, op, mode):
-    rig, s, m, reads = env
+    rig, s, m, all_reads = env
+    reads = all_reads[op]
     base = vm_rss_kb(m.proc.pid)
     before = s.calls().get(op, 0)
     hostile(s, op, mode, 1000)
@@ -83,15 +90,16 @@ def test_hostile_response(env, tmp_path, op, mode):
     assert m.proc.poll() is None, f"daemon died on {mode} {op}:\n" + m.stderr()[-4000:]
     peak = vm_hwm_kb(m.proc.pid)
     bad = []
+    allowed = BAD | {0} | ({errno.ENOENT} if (op, mode) in VALID_ANYWAY else set())
     for o, r in zip(reads, res):
-        if r["errno"] not in BAD | {0}:
+        if r["errno"] not in allowed:
             bad.append(f"{o}: {r['name']} (expected success, EIO or ETIMEDOUT)")
         if r["max_syscall_ms"] > BOUND_MS:
             bad.append(f"{o}: syscall took {r['max_syscall_ms']:.0f} ms: {r['slowest']}")
     assert not bad, "\n".join(bad)
     if op in CERTAIN:
         assert called > 0, f"{op} was never called by the reads"
-    if called:
+    if called and (op, mode) not in VALID_ANYWAY:
         # A response that is not what the model says is an error, not data.
         assert any(r["errno"] in BAD for r in res), \
             f"{mode} {op} answered {called}x and every read succeeded: {res}"
@@ -101,7 +109,8 @@ def test_hostile_response(env, tmp_path, op, mode):
         f"daemon peak RSS grew {(peak - base) // 1024} MiB on {mode} {op}"
 
     # The mount works again once the server behaves.
-    ok = run_ops(reads, timeout=len(reads) * (T + 5) + 30, cwd=m.path)
+    every = [o for ops in all_reads.values() for o in ops]
+    ok = run_ops(every, timeout=len(every) * (T + 5) + 30, cwd=m.path)
     assert all(r["errno"] == 0 for r in ok), [r for r in ok if r["errno"]]
 
 
@@ -180,10 +189,9 @@ def test_names_seeded_as_jobs_and_tags_are_safe(rig):
     """A hostile service's tag keys with `/`, `%`, newlines, `..`: file names
     stay safe and decode back (DESIGN: `/` and `%` as %2F and %25)."""
     s = rig.server()
-    st = s.seed(datastores=[{"name": "tagged", "status": "ACTIVE"}])["datastores"][0]
+    # Seeded without validation: a real service would refuse `%` in a key.
     keys = {"a/b": "1", "50%": "2", "..": "3", ".": "4", "x" * 128: "5"}
-    s.boto3().tag_resource(ResourceARN=st["arn"],
-                           Tags=[{"Key": k, "Value": v} for k, v in keys.items()])
+    s.seed(datastores=[{"name": "tagged", "status": "ACTIVE", "tags": keys}])
     m = rig.mount(s, OPTS, env=daemon_env(s))
     r = run_op(["listdir", "tagged/tags"], timeout=60, cwd=m.path)
     assert r["errno"] == 0, r
