@@ -366,3 +366,108 @@ def make_keys(tag):
     return (f"AKIDREL{tag.upper()}{_s.token_hex(4).upper()}",
             f"relsecret{tag}/{_s.token_urlsafe(24)}",
             f"reltoken{tag}{_s.token_urlsafe(48)}")
+
+
+FUSE_OPS = {1: "LOOKUP", 2: "FORGET", 3: "GETATTR", 4: "SETATTR", 5: "READLINK", 6: "SYMLINK",
+            8: "MKNOD", 9: "MKDIR", 10: "UNLINK", 11: "RMDIR", 12: "RENAME", 13: "LINK",
+            14: "OPEN", 15: "READ", 16: "WRITE", 17: "STATFS", 18: "RELEASE", 20: "FSYNC",
+            21: "SETXATTR", 22: "GETXATTR", 23: "LISTXATTR", 24: "REMOVEXATTR", 25: "FLUSH",
+            26: "INIT", 27: "OPENDIR", 28: "READDIR", 29: "RELEASEDIR", 30: "FSYNCDIR",
+            34: "ACCESS", 35: "CREATE", 36: "INTERRUPT", 38: "DESTROY", 42: "BATCH_FORGET",
+            44: "READDIRPLUS", 45: "RENAME2", 46: "LSEEK"}
+_TS_RE = re.compile(r"^(\d+)\s+(\d+):(\d+):(\d+\.\d+)\s+(.*)$")
+
+
+class DaemonTrace:
+    """How long the daemon took over each FUSE request, from `strace -f -p`:
+    a worker's read(2) of /dev/fuse returning a request starts it, that
+    worker's next write/writev to /dev/fuse (the reply) ends it. This is the
+    "one filesystem operation" DESIGN.md's timeout= bounds (time spent queued
+    in the kernel before a worker picks the request up is not included)."""
+
+    def __init__(self, pid, path):
+        need_strace()
+        self.pid, self.path = pid, path
+        self.fd = None
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == "/dev/fuse":
+                    self.fd = int(fd)
+            except OSError:
+                pass
+        assert self.fd is not None, "daemon has no /dev/fuse descriptor"
+        self.err = path + ".stderr"
+        self.proc = subprocess.Popen(
+            [STRACE, "-f", "-p", str(pid), "-tt", "-T", "-xx", "-s", "8",
+             "-e", "trace=read,write,writev", "-o", path],
+            stdout=subprocess.DEVNULL, stderr=open(self.err, "w"))
+        # Wait until strace has attached every thread.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with open(self.err) as f:
+                if "attached" in f.read():
+                    break
+            time.sleep(0.02)
+        time.sleep(0.1)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(2)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.ops()
+
+    def ops(self):
+        """[(opcode name, ms, start epoch-of-day seconds)] of every answered request."""
+        fdtag = f"({self.fd},"
+        pending = {}   # tid -> (opcode, start)
+        unfinished = {}  # tid -> syscall name
+        out = []
+        with open(self.path, errors="replace") as f:
+            for line in f:
+                m = _TS_RE.match(line.strip())
+                if not m:
+                    continue
+                tid = int(m.group(1))
+                ts = int(m.group(2)) * 3600 + int(m.group(3)) * 60 + float(m.group(4))
+                rest = m.group(5)
+                d = DUR_RE.search(rest)
+                dur = float(d.group(1)) if d else 0.0
+                if rest.endswith("<unfinished ...>"):
+                    if rest.startswith("read" + fdtag):
+                        unfinished[tid] = "read"
+                    continue
+                if rest.startswith("<... read resumed>"):
+                    if unfinished.pop(tid, None) != "read":
+                        continue
+                    end = ts
+                    body = rest
+                elif rest.startswith("read" + fdtag):
+                    end = ts + dur
+                    body = rest
+                elif rest.startswith("writev" + fdtag) or rest.startswith("write" + fdtag):
+                    if tid in pending:
+                        op, start = pending.pop(tid)
+                        out.append((op, (ts - start) * 1000.0, start))
+                    continue
+                else:
+                    continue
+                hx = re.search(r'"((?:\\x[0-9a-f]{2}){8})"', body)
+                if not hx or "= -1" in body:
+                    pending.pop(tid, None)
+                    continue
+                b = bytes(int(x, 16) for x in hx.group(1).split("\\x")[1:])
+                opcode = int.from_bytes(b[4:8], "little")
+                # FORGET and BATCH_FORGET get no reply.
+                if opcode in (2, 42):
+                    pending.pop(tid, None)
+                    continue
+                pending[tid] = (FUSE_OPS.get(opcode, str(opcode)), end)
+        return out
+
+
+def slowest(ops, n=5):
+    return sorted(ops, key=lambda x: -x[1])[:n]

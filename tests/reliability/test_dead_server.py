@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from relutil import (JOB_OPTS, daemon_alive, free_port, rig, run_op, run_ops,  # noqa: F401
-                     seed_store, wait_until)
+from relutil import (JOB_OPTS, DaemonTrace, daemon_alive, free_port, rig, run_op,  # noqa: F401
+                     run_ops, seed_store, slowest, wait_until)
 
 T = 2  # timeout= of these mounts, seconds
 BOUND_MS = (T + 1) * 1000
@@ -70,18 +70,21 @@ def mounted_and_warm(rig):
 @pytest.mark.parametrize("mode", ["killed", "stalled", "reset"])
 def test_calls_return_within_timeout_then_same_mount_recovers(rig, tmp_path, mode):
     s, m = mounted_and_warm(rig)
+    dtrace = DaemonTrace(m.proc.pid, str(tmp_path / "daemon.trace"))
     take_down(rig, s, mode)
 
     res = run_ops(DOWN_OPS, timeout=len(DOWN_OPS) * (T + 5) + 20, cwd=m.path,
                   trace=str(tmp_path / "down.trace"))
-    bad = []
+    fuse_ops = dtrace.stop()
+    bad = [f"FUSE {o} took {ms:.0f} ms > {BOUND_MS} ms" for o, ms, _ in fuse_ops if ms > BOUND_MS]
     for op, r in zip(DOWN_OPS, res):
         if r["errno"] not in DOWN_ERRNOS:
             bad.append(f"{op}: expected ETIMEDOUT/EIO, got {r['name'] or 'success'}")
         if r["max_syscall_ms"] > BOUND_MS:
             bad.append(f"{op}: one syscall took {r['max_syscall_ms']:.0f} ms > {BOUND_MS} ms: "
                        f"{r['slowest']}")
-    assert not bad, f"server {mode}:\n" + "\n".join(bad)
+    assert not bad, (f"server {mode}:\n" + "\n".join(bad) + "\nslowest FUSE requests: "
+                     + ", ".join(f"{o} {ms:.0f} ms" for o, ms, _ in slowest(fuse_ops)))
     assert daemon_alive(m), m.stderr()[-3000:]
 
     # The reason is in /.error (a local file: readable while the server is down).
