@@ -101,7 +101,7 @@ step fail w vg0000/imports/new '{"Bogus": 1}'
 step fail cat vg0000/nonexistent
 step fail cat vg0000/imports/ffffffffffffffffffffffffffffffff
 step fail mv vg0000/status vg0000/x
-admin faults '{"throttle": 1.0, "first_n": 4}'
+admin faults '{"throttle": 1.0, "first_n": 2}'
 step ok cat vg0001/datastore.json vg0001/status
 admin faults '{"error5xx": 1.0, "first_n": 2}'
 step ok ls -l vg0001/imports
