@@ -18,18 +18,26 @@ BOUND_MS = (T + 1) * 1000
 OPTS = f"timeout={T},attr_ttl=0,list_ttl=0,max_attempts=3,{JOB_OPTS}"
 DOWN_ERRNOS = {errno.ETIMEDOUT, errno.EIO}
 
-# Calls that all need the service (caching is off): reads, stats, listings, writes.
+# Calls that need the service whatever the cache holds (caching is off):
+# listings, opening a file (Describe when stale), writes, mkdir.
 DOWN_OPS = [
     ["listdir", "."],
-    ["listdir", "deadsrv"],
     ["listdir", "deadsrv/imports"],
+    ["listdir", "deadsrv/exports"],
     ["read", "deadsrv/status"],
     ["read", "deadsrv/datastore.json"],
-    ["stat", "deadsrv/id"],
-    ["stat", "deadsrv"],
     ["write", "deadsrv/tags/down", ["v\n"]],
     ["write", "deadsrv/imports/new", ["s3://rel-bucket/in/dead/\n"]],
     ["mkdir", "dead-new-store"],
+]
+# Calls the fs may answer from what it knows for good (a store's id and the
+# fixed shape of its directory never change; fs/DESIGN-NOTES.md "Name
+# resolution"): success is allowed, but they too must end in time.
+MAY_ANSWER = [
+    ["listdir", "deadsrv"],
+    ["stat", "deadsrv"],
+    ["stat", "deadsrv/id"],
+    ["stat", "deadsrv/status"],
 ]
 
 
@@ -73,13 +81,16 @@ def test_calls_return_within_timeout_then_same_mount_recovers(rig, tmp_path, mod
     dtrace = DaemonTrace(m.proc.pid, str(tmp_path / "daemon.trace"))
     take_down(rig, s, mode)
 
-    res = run_ops(DOWN_OPS, timeout=len(DOWN_OPS) * (T + 5) + 20, cwd=m.path,
+    ops = DOWN_OPS + MAY_ANSWER
+    res = run_ops(ops, timeout=len(ops) * (T + 5) + 20, cwd=m.path,
                   trace=str(tmp_path / "down.trace"))
     fuse_ops = dtrace.stop()
     bad = [f"FUSE {o} took {ms:.0f} ms > {BOUND_MS} ms" for o, ms, _ in fuse_ops if ms > BOUND_MS]
-    for op, r in zip(DOWN_OPS, res):
-        if r["errno"] not in DOWN_ERRNOS:
+    for op, r in zip(ops, res):
+        if op in DOWN_OPS and r["errno"] not in DOWN_ERRNOS:
             bad.append(f"{op}: expected ETIMEDOUT/EIO, got {r['name'] or 'success'}")
+        if op in MAY_ANSWER and r["errno"] not in DOWN_ERRNOS | {0}:
+            bad.append(f"{op}: expected success, ETIMEDOUT or EIO, got {r['name']}")
         if r["max_syscall_ms"] > BOUND_MS:
             bad.append(f"{op}: one syscall took {r['max_syscall_ms']:.0f} ms > {BOUND_MS} ms: "
                        f"{r['slowest']}")
@@ -120,14 +131,14 @@ def test_fusermount_unmount_works_while_server_down(rig, tmp_path, mode, infligh
     s, m = mounted_and_warm(rig)
     take_down(rig, s, mode)
     # One failed call first, so daemon threads have met the dead server.
-    r = run_op(["stat", "deadsrv/status"], timeout=T + 10, cwd=m.path)
+    r = run_op(["read", "deadsrv/status"], timeout=T + 10, cwd=m.path)
     assert r["errno"] in DOWN_ERRNOS, r
 
     bg = None
     if inflight:
         # A call in flight against the stalled server while the user unmounts.
         tb = time.monotonic()
-        bg = subprocess.Popen(["stat", os.path.join(m.path, "deadsrv", "endpoint")],
+        bg = subprocess.Popen(["cat", os.path.join(m.path, "deadsrv", "endpoint")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(0.3)
     t0 = time.monotonic()
