@@ -523,8 +523,8 @@ def fuse_ops_per_iteration(cmd_prefix, work, name, path, iters=100, env=None):
 
 def section_warm(b):
     log("2. warm path")
-    n_status = b.q(20000, 5000)
-    n_job = b.q(40000, 10000)
+    n_status = b.q(10000, 4000)
+    n_job = b.q(20000, 8000)
     reps = b.q(5, 3)
     s = b.server("warm")
     s.seed(datastores=[{"name": "jobs"}], import_jobs=3, job_status="COMPLETED")
@@ -637,7 +637,7 @@ def section_cold(b):
         if "ACTIVE" not in p.stdout:
             raise RuntimeError(f"{k} did not print ACTIVE: {p.stdout[:200]} {p.stderr[:300]}")
     runs = {"cat": b.q((60, 5), (20, 3)), "curl": b.q((60, 5), (20, 3)),
-            "boto3": b.q((15, 2), (5, 1)), "awscli": b.q((8, 1), (3, 1))}
+            "boto3": b.q((10, 1), (5, 1)), "awscli": b.q((6, 1), (3, 1))}
     res = {}
     for lat in (0, 20):
         s.faults(latency_ms=lat) if lat else s.faults()
@@ -919,7 +919,8 @@ def machine():
                 break
     rev = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True,
                          text=True).stdout.strip()
-    return (f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu}, Linux "
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"load average {load}; {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu}, Linux "
             f"{platform.release()}, fuse3 "
             f"{subprocess.run(['pkg-config', '--modversion', 'fuse3'], capture_output=True, text=True).stdout.strip()}"
             f", commit {rev}")
@@ -935,6 +936,7 @@ def main():
     b = Bench(args)
     log(f"work directory {b.work}")
     started = time.time()
+    load0 = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     only = args.only.split(",") if args.only else list(SECTIONS)
     try:
         for name in only:
@@ -949,7 +951,7 @@ def main():
     mode = "quick" if args.quick else "full"
     head = [f"## healthlakefs benchmark ({mode} run, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))}, "
             f"{time.time() - started:.0f} s)", "",
-            f"Machine: {machine()}", "",
+            f"Machine: {machine()} (at start: {load0})", "",
             f"Command: `scripts/bench{' --quick' if args.quick else ''}"
             f"{' --only ' + args.only if args.only else ''}`", ""]
     if args.quick:
