@@ -36,7 +36,13 @@ struct hl_sigv4_result {
 
 /* Signs req for (region, service) at time now. The caller sends X-Amz-Date:
  * ret->amz_date, X-Amz-Security-Token: creds->session_token when non-empty, and
- * Authorization: ret->authorization. On error *ret is untouched. */
+ * Authorization: ret->authorization. Every header in req->headers is signed
+ * except Authorization and X-Amz-Date (replaced) and X-Amz-Security-Token when
+ * the credentials carry a token (replaced). HL_ERR_INVALID for a NULL or
+ * non-alphabetic method, NULL path, no Host header, a Date header, a header
+ * name that is not an HTTP token, CR/LF in a value or token, an empty key,
+ * secret, region or service. Caller frees *ret with hl_sigv4_result_free();
+ * on error *ret is untouched and *err (may be NULL) says why, never quoting a secret. */
 enum hl_err hl_sigv4_sign(const struct hl_sigv4_request *req, const struct hl_credentials *creds,
 			  const char *region, const char *service, time_t now,
 			  struct hl_sigv4_result *ret, struct hl_error *err);
@@ -44,7 +50,24 @@ enum hl_err hl_sigv4_sign(const struct hl_sigv4_request *req, const struct hl_cr
 /* NULL-safe; wipes nothing secret because the result holds no secret. */
 void hl_sigv4_result_free(struct hl_sigv4_result *r);
 
-/* Lowercase hex SHA-256 of data into out[65]. */
+/* Lowercase hex SHA-256 of data into out[65]. On an (unlikely) libcrypto
+ * failure out is the empty string. */
 void hl_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* The SigV4 key chain, exposed so tests can pin each step. Secret material:
+ * wipe with hl_sigv4_keys_wipe() as soon as it is no longer needed. */
+struct hl_sigv4_keys {
+	unsigned char k_date[32];
+	unsigned char k_region[32];
+	unsigned char k_service[32];
+	unsigned char k_signing[32];
+};
+
+/* kDate = HMAC("AWS4"+secret, date8) ... kSigning = HMAC(kService, "aws4_request").
+ * date8 is "YYYYMMDD". Writes *ret only on success; "AWS4"+secret is wiped. */
+enum hl_err hl_sigv4_derive_keys(const char *secret, const char *date8, const char *region,
+				 const char *service, struct hl_sigv4_keys *ret);
+/* Zeroes *k (NULL is fine). */
+void hl_sigv4_keys_wipe(struct hl_sigv4_keys *k);
 
 #endif
