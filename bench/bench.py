@@ -237,21 +237,21 @@ def read_file(path):
 
 
 def run_shell(cmd, cwd, timeout):
-    """Runs a bash command; returns (seconds, returncode or None when timed out)."""
+    """Runs a bash command; returns (seconds, returncode or None when timed out, stdout lines)."""
     t0 = time.perf_counter()
-    p = subprocess.Popen(["bash", "-c", cmd], cwd=cwd, stdout=subprocess.DEVNULL,
+    p = subprocess.Popen(["bash", "-c", cmd], cwd=cwd, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, start_new_session=True)
     try:
-        _, err = p.communicate(timeout=timeout)
+        out, err = p.communicate(timeout=timeout)
         rc = p.returncode
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)
-        p.communicate()
+        out, err = p.communicate()
         rc = None
     dt = time.perf_counter() - t0
     if rc:
         log(f"  `{cmd}` exited {rc}: {err.decode(errors='replace')[:300]}")
-    return dt, rc
+    return dt, rc, out.count(b"\n")
 
 
 # --------------------------------------------------------------------------- SigV4 (row 6)
@@ -353,7 +353,7 @@ def mib(b):
 # --------------------------------------------------------------------------- 1: calls
 
 def calls_for(b, server, name, cmd, minimum, num, what, timeout, prime=None, opts="",
-              during=None):
+              during=None, lines=None):
     """Fresh mount, optional priming, counters reset, one shell command, calls counted."""
     m = hlfs_mount(b, server, name, opts)
     try:
@@ -362,7 +362,7 @@ def calls_for(b, server, name, cmd, minimum, num, what, timeout, prime=None, opt
         server.reset()
         if during:
             during()
-        dt, rc = run_shell(cmd, m.path, timeout)
+        dt, rc, nlines = run_shell(cmd, m.path, timeout)
         calls = server.calls()
         total = sum(calls.values())
         detail = ", ".join(f"{k} {v}" for k, v in sorted(calls.items()))
@@ -370,6 +370,11 @@ def calls_for(b, server, name, cmd, minimum, num, what, timeout, prime=None, opt
         if rc:
             note += f"; exit {rc}"
         ok = rc == 0 and total <= minimum
+        if lines is not None and rc is not None and nlines != lines:
+            ok = False
+            note += f"; WRONG OUTPUT: {nlines} lines, expected {lines}"
+        elif rc is not None:
+            note += f"; {nlines:,} lines of output"
         b.row(num, what, f"{total} calls", f"{minimum} (minimum)", fmt_ratio(total / minimum),
               "= minimum", ok, note)
         b.raw[num] = {"calls": calls, "seconds": dt, "rc": rc, "minimum": minimum}
@@ -393,7 +398,8 @@ def section_calls(b):
             num = f"1.{'ab'[cmd == 'ls -l']}{'' if n == n1 else '2'}"
             try:
                 calls_for(b, big, f"roots{n}", cmd, pages, num,
-                          f"`{cmd}` of the root, {n:,} stores", t)
+                          f"`{cmd}` of the root, {n:,} stores", t,
+                          lines=n + (cmd == "ls -l"))
             except Exception as e:  # noqa: BLE001 - a failed row is reported, the run goes on
                 b.failed(num, f"`{cmd}` of the root, {n:,} stores", e)
     big.stop()
@@ -402,12 +408,14 @@ def section_calls(b):
     small.seed(datastores=[{"name": "jobs"}], import_jobs=1000, job_status="COMPLETED")
     try:
         calls_for(b, small, "jobs", "ls -l jobs/imports/", 1 + math.ceil(1000 / PAGE), "1.c",
-                  "`ls -l jobs/imports/`, 1,000 jobs", t)
+                  "`ls -l jobs/imports/`, 1,000 jobs", t,
+                  lines=1 + 1000 + 2)
     except Exception as e:  # noqa: BLE001
         b.failed("1.c", "`ls -l jobs/imports/`", e)
     try:
         calls_for(b, small, "cat100", "for i in $(seq 100); do cat jobs/status; done", 1, "1.e",
-                  "100 × `cat jobs/status` inside the TTL", t)
+                  "100 × `cat jobs/status` inside the TTL (attr_ttl=list_ttl=3600)", t,
+                  lines=100, opts="attr_ttl=3600,list_ttl=3600")
     except Exception as e:  # noqa: BLE001
         b.failed("1.e", "100 × cat status", e)
     try:
