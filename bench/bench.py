@@ -959,7 +959,7 @@ def main():
     mode = "quick" if args.quick else "full"
     head = [f"## healthlakefs benchmark ({mode} run, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))}, "
             f"{time.time() - started:.0f} s)", "",
-            f"Machine: {machine()} (at start: {load0})", "",
+            f"Machine: {machine()} (at start: {load0}); bench niceness {os.nice(0)}", "",
             f"Command: `scripts/bench{' --quick' if args.quick else ''}"
             f"{' --only ' + args.only if args.only else ''}`", ""]
     if args.quick:
