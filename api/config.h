@@ -4,6 +4,7 @@
 #define HL_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "err.h"
 
@@ -48,5 +49,34 @@ void hl_config_free(struct hl_config *cfg);
 const char *hl_config_getenv(const struct hl_config *cfg, const char *name);
 /* A key of the effective profile (lowercase name), or NULL. */
 const char *hl_config_profile_get(const struct hl_config *cfg, const char *key);
+
+/* Which file's keys a profile lookup sees: the credential chain needs them
+ * apart (credentials-file keys, then credential_process, then config-file keys). */
+enum hl_profile_file {
+	HL_PROFILE_MERGED,      /* credentials-file keys over config-file keys */
+	HL_PROFILE_CREDENTIALS, /* section [name] of the credentials file */
+	HL_PROFILE_CONFIG,      /* [profile name] / [default] of the config file */
+};
+
+/* Reads both shared files again (keys may have been rotated since load) and
+ * returns cfg's profile. *ret is NULL when neither file has the profile (an
+ * error for a named profile other than "default"). Caller frees the result
+ * with hl_profile_free(), which wipes it. */
+enum hl_err hl_config_read_profile(const struct hl_config *cfg, struct hl_profile **ret,
+				   struct hl_error *err);
+void hl_profile_free(struct hl_profile *p);
+/* A key (lowercase) of p as seen from which, or NULL; p may be NULL. Keys
+ * holding a nested block (`s3 =` + indented lines) read as absent. */
+const char *hl_profile_get(const struct hl_profile *p, enum hl_profile_file which,
+			   const char *key);
+
+/* Splits an absolute URL: scheme (lowercased) and host (lowercased, IPv6
+ * without brackets). HL_ERR_INVALID when it is not scheme://host[:port]... */
+enum hl_err hl_url_host(const char *url, char *scheme, size_t scheme_size, char *host,
+			size_t host_size);
+/* True for 127.0.0.0/8, ::1 (and ::ffff:127.x) and "localhost". */
+bool hl_host_is_loopback(const char *host);
+/* True when s equals "true" in any case (the SDKs' boolean settings). */
+bool hl_config_true(const char *s);
 
 #endif

@@ -1,0 +1,724 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "ini.h"
+
+#define MAX_ATTEMPTS_LIMIT 20
+
+struct hl_profile {
+	struct hl_ini *creds_ini;
+	struct hl_ini *config_ini;
+	const struct hl_ini_section *creds;  /* into creds_ini, may be NULL */
+	const struct hl_ini_section *config; /* into config_ini, may be NULL */
+};
+
+static const char *env_raw(const struct hl_config *cfg, const char *name)
+{
+	if (cfg->getenv_fn)
+		return cfg->getenv_fn(cfg->getenv_arg, name);
+	return getenv(name);
+}
+
+const char *hl_config_getenv(const struct hl_config *cfg, const char *name)
+{
+	return env_raw(cfg, name);
+}
+
+/* The settings chains treat an empty variable as unset. */
+static const char *env_set(const struct hl_config *cfg, const char *name)
+{
+	const char *v = env_raw(cfg, name);
+	return v && *v ? v : NULL;
+}
+
+bool hl_config_true(const char *s)
+{
+	return s && strcasecmp(s, "true") == 0;
+}
+
+void hl_profile_free(struct hl_profile *p)
+{
+	if (!p)
+		return;
+	hl_ini_free(p->creds_ini);
+	hl_ini_free(p->config_ini);
+	free(p);
+}
+
+static const char *section_get(const struct hl_ini_section *s, const char *key)
+{
+	const struct hl_ini_entry *e = hl_ini_entry(s, key);
+	return e && !e->sub ? e->value : NULL;
+}
+
+const char *hl_profile_get(const struct hl_profile *p, enum hl_profile_file which, const char *key)
+{
+	if (!p)
+		return NULL;
+	const char *v = NULL;
+	if (which != HL_PROFILE_CONFIG)
+		v = section_get(p->creds, key);
+	if (!v && which != HL_PROFILE_CREDENTIALS)
+		v = section_get(p->config, key);
+	return v;
+}
+
+const char *hl_config_profile_get(const struct hl_config *cfg, const char *key)
+{
+	return hl_profile_get(cfg->profile_data, HL_PROFILE_MERGED, key);
+}
+
+/* os.path.expandvars: $name and ${name} of set variables; others stay. */
+static enum hl_err expand_vars(const struct hl_config *cfg, const char *in, struct hl_buf *out)
+{
+	enum hl_err e = HL_ERR_OK;
+	for (const char *p = in; *p && !e; p++) {
+		if (*p != '$') {
+			e = hl_buf_appendc(out, *p);
+			continue;
+		}
+		const char *name = p + 1, *end;
+		size_t n = 0;
+		if (*name == '{') {
+			end = strchr(name, '}');
+			if (!end) {
+				e = hl_buf_appendc(out, *p);
+				continue;
+			}
+			name++;
+			n = (size_t)(end - name);
+		} else {
+			while ((name[n] >= 'A' && name[n] <= 'Z') ||
+			       (name[n] >= 'a' && name[n] <= 'z') ||
+			       (name[n] >= '0' && name[n] <= '9') || name[n] == '_')
+				n++;
+			if (!n) {
+				e = hl_buf_appendc(out, *p);
+				continue;
+			}
+			end = name + n - 1;
+		}
+		char var[256];
+		const char *val = NULL;
+		if (n < sizeof(var)) {
+			memcpy(var, name, n);
+			var[n] = '\0';
+			val = env_raw(cfg, var);
+		}
+		if (val) {
+			e = hl_buf_appends(out, val);
+			p = end;
+		} else {
+			e = hl_buf_appendc(out, *p);
+		}
+	}
+	return e;
+}
+
+/* os.path.expanduser: ~ is $HOME (else the passwd entry), ~user that user's home. */
+static enum hl_err expand_user(const struct hl_config *cfg, const char *in, struct hl_buf *out)
+{
+	if (in[0] != '~')
+		return hl_buf_appends(out, in);
+	const char *slash = strchr(in, '/');
+	size_t ulen = slash ? (size_t)(slash - in - 1) : strlen(in) - 1;
+	char pwbuf[4096];
+	struct passwd pw, *res = NULL;
+	const char *home = NULL;
+	if (ulen == 0) {
+		home = env_raw(cfg, "HOME");
+		if (!home && getpwuid_r(getuid(), &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res)
+			home = res->pw_dir;
+	} else {
+		char user[256];
+		if (ulen < sizeof(user)) {
+			memcpy(user, in + 1, ulen);
+			user[ulen] = '\0';
+			if (getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res)
+				home = res->pw_dir;
+		}
+	}
+	if (!home)
+		return hl_buf_appends(out, in);
+	size_t hl = strlen(home);
+	while (hl > 0 && home[hl - 1] == '/')
+		hl--;
+	const char *rest = in + 1 + ulen;
+	if (hl == 0 && !*rest)
+		return hl_buf_appendc(out, '/');
+	enum hl_err e = hl_buf_append(out, home, hl);
+	return e ? e : hl_buf_appends(out, rest);
+}
+
+static enum hl_err expand_path(const struct hl_config *cfg, const char *in, char **ret)
+{
+	struct hl_buf a, b;
+	hl_buf_init(&a, 64 * 1024);
+	hl_buf_init(&b, 64 * 1024);
+	enum hl_err e = expand_vars(cfg, in, &a);
+	if (!e)
+		e = hl_buf_append(&a, "", 0); /* ensure a NUL-terminated string exists */
+	if (!e)
+		e = expand_user(cfg, a.data, &b);
+	if (!e)
+		e = hl_buf_append(&b, "", 0);
+	if (!e) {
+		*ret = hl_buf_steal(&b);
+		if (!*ret)
+			e = HL_ERR_NOMEM;
+	}
+	hl_buf_free(&a);
+	hl_buf_free(&b);
+	return e;
+}
+
+/* Reads and parses one shared file. *ret stays NULL when the file does not
+ * exist or is not a regular file (botocore ignores those). */
+static enum hl_err read_ini(const char *path, struct hl_ini **ret, struct hl_error *err)
+{
+	struct hl_buf b;
+	hl_buf_init(&b, HL_INI_MAX_SIZE + 1);
+	enum hl_err rc;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR) {
+			rc = HL_ERR_OK;
+			goto out;
+		}
+		rc = hl_error_set(err, HL_ERR_CONFIG, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = HL_ERR_OK;
+		goto out;
+	}
+	for (;;) {
+		char chunk[8192];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = hl_error_set(err, HL_ERR_CONFIG, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		rc = hl_buf_append(&b, chunk, (size_t)n);
+		explicit_bzero(chunk, sizeof(chunk));
+		if (rc == HL_ERR_TOO_LARGE) {
+			rc = hl_error_set(err, HL_ERR_CONFIG, "%s: larger than %u bytes", path,
+					  HL_INI_MAX_SIZE);
+			goto out;
+		}
+		if (rc) {
+			rc = hl_error_set(err, rc, "out of memory");
+			goto out;
+		}
+	}
+	struct hl_error perr;
+	hl_error_clear(&perr);
+	rc = hl_ini_parse(b.data ? b.data : "", b.len, ret, &perr);
+	if (rc) {
+		rc = hl_error_set(err, rc == HL_ERR_NOMEM ? rc : HL_ERR_CONFIG,
+				  "cannot parse %s: %s", path, perr.message);
+		goto out;
+	}
+	rc = HL_ERR_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	hl_buf_free_secure(&b);
+	return rc;
+}
+
+/* botocore's _parse_section(): the header must split (shell-style) into
+ * exactly two words; the second is the name. Returns true on a match. */
+static bool header_names(const char *header, const char *kind, const char *name)
+{
+	if (strncmp(header, kind, strlen(kind)) != 0)
+		return false;
+	char **argv = NULL;
+	size_t argc = 0;
+	if (hl_shell_split(header, &argv, &argc, NULL) != HL_ERR_OK)
+		return false;
+	bool match = argc == 2 && strcmp(argv[1], name) == 0;
+	hl_shell_split_free(argv);
+	return match;
+}
+
+/* The config-file section for profile name: [profile name] or [default] for
+ * "default"; when several qualify the last one wins, as in botocore. */
+static const struct hl_ini_section *config_profile(const struct hl_ini *ini, const char *name)
+{
+	const struct hl_ini_section *found = NULL;
+	for (size_t i = 0; ini && i < ini->n; i++) {
+		const char *h = ini->sections[i].name;
+		if (strncmp(h, "profile", 7) == 0) {
+			if (header_names(h, "profile", name))
+				found = &ini->sections[i];
+		} else if (strncmp(h, "sso-session", 11) == 0 || strncmp(h, "services", 8) == 0) {
+			continue;
+		} else if (strcmp(h, "default") == 0 && strcmp(name, "default") == 0) {
+			found = &ini->sections[i];
+		}
+	}
+	return found;
+}
+
+static enum hl_err load_profile(const char *cred_path, const char *config_path, const char *profile,
+				struct hl_profile **ret, struct hl_error *err)
+{
+	struct hl_profile *p = calloc(1, sizeof(*p));
+	if (!p)
+		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	enum hl_err rc = read_ini(cred_path, &p->creds_ini, err);
+	if (!rc)
+		rc = read_ini(config_path, &p->config_ini, err);
+	if (rc) {
+		hl_profile_free(p);
+		return rc;
+	}
+	p->creds = hl_ini_find(p->creds_ini, profile);
+	p->config = config_profile(p->config_ini, profile);
+	*ret = p;
+	return HL_ERR_OK;
+}
+
+enum hl_err hl_config_read_profile(const struct hl_config *cfg, struct hl_profile **ret,
+				   struct hl_error *err)
+{
+	struct hl_profile *p = NULL;
+	enum hl_err rc =
+	    load_profile(cfg->credentials_file, cfg->config_file, cfg->profile, &p, err);
+	if (rc)
+		return rc;
+	if (!p->creds && !p->config) {
+		hl_profile_free(p);
+		p = NULL;
+		if (strcmp(cfg->profile, "default") != 0)
+			return hl_error_set(err, HL_ERR_CONFIG,
+					    "profile '%s' not found in %s or %s", cfg->profile,
+					    cfg->credentials_file, cfg->config_file);
+	}
+	*ret = p;
+	return HL_ERR_OK;
+}
+
+bool hl_host_is_loopback(const char *host)
+{
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	unsigned char a[16];
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, host, a) == 1) {
+		static const unsigned char lo[16] = {[15] = 1};
+		static const unsigned char mapped[12] = {[10] = 0xff, [11] = 0xff};
+		return memcmp(a, lo, 16) == 0 || (memcmp(a, mapped, 12) == 0 && a[12] == 127);
+	}
+	return false;
+}
+
+static void lower_copy(char *dst, const char *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = (char)((src[i] >= 'A' && src[i] <= 'Z') ? src[i] + 32 : src[i]);
+	dst[n] = '\0';
+}
+
+enum hl_err hl_url_host(const char *url, char *scheme, size_t scheme_size, char *host,
+			size_t host_size)
+{
+	const char *sep = strstr(url, "://");
+	if (!sep || sep == url || (size_t)(sep - url) >= scheme_size)
+		return HL_ERR_INVALID;
+	for (const char *p = url; p < sep; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (p > url &&
+		       ((*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.'))))
+			return HL_ERR_INVALID;
+	const char *h = sep + 3;
+	size_t alen = strcspn(h, "/?#");
+	if (memchr(h, '@', alen))
+		return HL_ERR_INVALID; /* user:password@ has no place in an endpoint */
+	const char *hs = h, *he;
+	const char *port = NULL;
+	if (*h == '[') {
+		const char *close = memchr(h, ']', alen);
+		if (!close)
+			return HL_ERR_INVALID;
+		hs = h + 1;
+		he = close;
+		if (close + 1 < h + alen) {
+			if (close[1] != ':')
+				return HL_ERR_INVALID;
+			port = close + 2;
+		}
+	} else {
+		const char *colon = memchr(h, ':', alen);
+		he = colon ? colon : h + alen;
+		if (colon)
+			port = colon + 1;
+	}
+	if (port) {
+		size_t pl = (size_t)(h + alen - port);
+		long v = 0;
+		if (pl == 0 || pl > 5)
+			return HL_ERR_INVALID;
+		for (size_t i = 0; i < pl; i++) {
+			if (port[i] < '0' || port[i] > '9')
+				return HL_ERR_INVALID;
+			v = v * 10 + (port[i] - '0');
+		}
+		if (v < 1 || v > 65535)
+			return HL_ERR_INVALID;
+	}
+	size_t hn = (size_t)(he - hs);
+	if (hn == 0 || hn >= host_size)
+		return HL_ERR_INVALID;
+	lower_copy(scheme, url, (size_t)(sep - url));
+	lower_copy(host, hs, hn);
+	return HL_ERR_OK;
+}
+
+/* ^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{,63}(?<!-)$, non-empty. */
+static bool valid_region(const char *r)
+{
+	size_t n = strlen(r);
+	if (n == 0 || n > 63 || r[0] == '-' || r[n - 1] == '-')
+		return false;
+	bool all_digits = true;
+	for (size_t i = 0; i < n; i++) {
+		char c = r[i];
+		bool digit = c >= '0' && c <= '9';
+		if (!digit && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && c != '-')
+			return false;
+		all_digits = all_digits && digit;
+	}
+	return !all_digits;
+}
+
+struct partition {
+	const char *prefix; /* region regex ^prefix\w+-\d+$ */
+	const char *global; /* the one listed region the regex misses */
+	const char *dns;
+	const char *dualstack;
+};
+
+/* partitions.json, in its order; aws is also the fallback. */
+static const struct partition partitions[] = {
+    {NULL, "aws-global", "amazonaws.com", "api.aws"},
+    {"cn-", "aws-cn-global", "amazonaws.com.cn", "api.amazonwebservices.com.cn"},
+    {"eusc-de-", NULL, "amazonaws.eu", "api.amazonwebservices.eu"},
+    {"us-iso-", "aws-iso-global", "c2s.ic.gov", "api.aws.ic.gov"},
+    {"us-isob-", "aws-iso-b-global", "sc2s.sgov.gov", "api.aws.scloud"},
+    {"eu-isoe-", "aws-iso-e-global", "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk"},
+    {"us-isof-", "aws-iso-f-global", "csp.hci.ic.gov", "api.aws.hci.ic.gov"},
+    {"us-gov-", "aws-us-gov-global", "amazonaws.com", "api.aws"},
+};
+
+/* Matches \w+-\d+$ at s. */
+static bool word_dash_digits(const char *s)
+{
+	/* \w excludes '-', so the only '-' must separate the two parts */
+	const char *dash = strrchr(s, '-');
+	if (!dash || dash == s)
+		return false;
+	for (const char *q = s; q < dash; q++)
+		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+		      (*q >= '0' && *q <= '9') || *q == '_'))
+			return false;
+	if (!dash[1])
+		return false;
+	for (const char *q = dash + 1; *q; q++)
+		if (*q < '0' || *q > '9')
+			return false;
+	return true;
+}
+
+static const struct partition *partition_of(const char *region)
+{
+	size_t np = sizeof(partitions) / sizeof(partitions[0]);
+	for (size_t i = 0; i < np; i++)
+		if (partitions[i].global && strcmp(region, partitions[i].global) == 0)
+			return &partitions[i];
+	static const char *const aws_prefixes[] = {"us-", "eu-", "ap-", "sa-", "ca-",
+						   "me-", "af-", "il-", "mx-"};
+	for (size_t i = 0; i < sizeof(aws_prefixes) / sizeof(aws_prefixes[0]); i++)
+		if (strncmp(region, aws_prefixes[i], 3) == 0 && word_dash_digits(region + 3))
+			return &partitions[0];
+	for (size_t i = 1; i < np; i++) {
+		size_t pl = strlen(partitions[i].prefix);
+		if (strncmp(region, partitions[i].prefix, pl) == 0 && word_dash_digits(region + pl))
+			return &partitions[i];
+	}
+	return &partitions[0];
+}
+
+static const char *setting(const struct hl_config *cfg, const char *env, const char *key,
+			   const char **from)
+{
+	const char *v = env_set(cfg, env);
+	if (v) {
+		*from = env;
+		return v;
+	}
+	v = hl_config_profile_get(cfg, key);
+	if (v && *v) {
+		*from = key;
+		return v;
+	}
+	return NULL;
+}
+
+static enum hl_err resolve_region(const struct hl_config_options *opt, struct hl_config *cfg,
+				  struct hl_error *err)
+{
+	const char *from = "the region option";
+	const char *r = opt->region && *opt->region ? opt->region : NULL;
+	if (!r && (r = env_set(cfg, "AWS_REGION")))
+		from = "AWS_REGION";
+	if (!r && (r = env_set(cfg, "AWS_DEFAULT_REGION")))
+		from = "AWS_DEFAULT_REGION";
+	if (!r && (r = hl_config_profile_get(cfg, "region")) && *r)
+		from = "the profile's region key";
+	if (!r || !*r)
+		return hl_error_set(err, HL_ERR_NO_REGION,
+				    "no region: tried the region option, AWS_REGION, "
+				    "AWS_DEFAULT_REGION and 'region' in profile '%s' (%s, %s)",
+				    cfg->profile, cfg->config_file, cfg->credentials_file);
+	if (!valid_region(r))
+		return hl_error_set(err, HL_ERR_CONFIG,
+				    "invalid region '%.64s' from %s: expected a host label "
+				    "such as us-east-1",
+				    r, from);
+	cfg->region = strdup(r);
+	return cfg->region ? HL_ERR_OK : hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+}
+
+/* Profile `services = NAME` -> [services NAME] -> healthlake -> endpoint_url. */
+static enum hl_err services_endpoint(const struct hl_config *cfg, const struct hl_ini *config_ini,
+				     const char **ret, struct hl_error *err)
+{
+	*ret = NULL;
+	const char *name = hl_config_profile_get(cfg, "services");
+	if (!name)
+		return HL_ERR_OK;
+	const struct hl_ini_section *s = NULL;
+	for (size_t i = 0; config_ini && i < config_ini->n; i++)
+		if (header_names(config_ini->sections[i].name, "services", name))
+			s = &config_ini->sections[i];
+	if (!s)
+		return hl_error_set(err, HL_ERR_CONFIG,
+				    "profile '%s' names services '%s' but %s has no [services %s]",
+				    cfg->profile, name, cfg->config_file, name);
+	*ret = hl_ini_sub_get(hl_ini_entry(s, "healthlake"), "endpoint_url");
+	return HL_ERR_OK;
+}
+
+static enum hl_err check_endpoint(const char *url, const char *from, struct hl_error *err)
+{
+	char scheme[16], host[256];
+	if (hl_url_host(url, scheme, sizeof(scheme), host, sizeof(host)) != HL_ERR_OK)
+		return hl_error_set(err, HL_ERR_CONFIG,
+				    "invalid endpoint '%.200s' from %s: expected "
+				    "https://host[:port][/path]",
+				    url, from);
+	if (strpbrk(url, "?#") || strpbrk(url, " \t\r\n"))
+		return hl_error_set(
+		    err, HL_ERR_CONFIG,
+		    "invalid endpoint '%.200s' from %s: no query, fragment or spaces", url, from);
+	if (strcmp(scheme, "https") == 0)
+		return HL_ERR_OK;
+	if (strcmp(scheme, "http") == 0) {
+		if (hl_host_is_loopback(host))
+			return HL_ERR_OK;
+		return hl_error_set(err, HL_ERR_CONFIG,
+				    "endpoint '%.200s' from %s: plain http:// is allowed only to a "
+				    "loopback host (127.0.0.0/8, ::1, localhost); use https://",
+				    url, from);
+	}
+	return hl_error_set(err, HL_ERR_CONFIG,
+			    "invalid endpoint '%.200s' from %s: scheme must be https (or http to "
+			    "loopback)",
+			    url, from);
+}
+
+static enum hl_err resolve_endpoint(const struct hl_config_options *opt, struct hl_config *cfg,
+				    const struct hl_ini *config_ini, struct hl_error *err)
+{
+	const char *url = NULL, *from = NULL;
+	enum hl_err rc;
+	if (opt->endpoint && *opt->endpoint) {
+		url = opt->endpoint;
+		from = "the endpoint option";
+	}
+	const char *ign_from;
+	bool ignore = hl_config_true(setting(cfg, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+					     "ignore_configured_endpoint_urls", &ign_from));
+	if (!url && !ignore) {
+		if ((url = env_set(cfg, "AWS_ENDPOINT_URL_HEALTHLAKE"))) {
+			from = "AWS_ENDPOINT_URL_HEALTHLAKE";
+		} else if ((url = env_set(cfg, "AWS_ENDPOINT_URL"))) {
+			from = "AWS_ENDPOINT_URL";
+		} else {
+			rc = services_endpoint(cfg, config_ini, &url, err);
+			if (rc)
+				return rc;
+			if (url && *url) {
+				from = "the profile's services section";
+			} else if ((url = hl_config_profile_get(cfg, "endpoint_url")) && *url) {
+				from = "the profile's endpoint_url";
+			} else {
+				url = NULL;
+			}
+		}
+	}
+	if (url) {
+		rc = check_endpoint(url, from, err);
+		if (rc)
+			return rc;
+		cfg->endpoint = strdup(url);
+		cfg->endpoint_custom = true;
+		return cfg->endpoint ? HL_ERR_OK : hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	}
+	const char *f;
+	bool fips = hl_config_true(setting(cfg, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint", &f));
+	bool dual = hl_config_true(
+	    setting(cfg, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint", &f));
+	const struct partition *pt = partition_of(cfg->region);
+	struct hl_buf b;
+	hl_buf_init(&b, 1024);
+	rc = hl_buf_appendf(&b, "https://healthlake%s.%s.%s", fips ? "-fips" : "", cfg->region,
+			    dual ? pt->dualstack : pt->dns);
+	if (rc) {
+		hl_buf_free(&b);
+		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	}
+	cfg->endpoint = hl_buf_steal(&b);
+	cfg->endpoint_custom = false;
+	return cfg->endpoint ? HL_ERR_OK : hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+}
+
+static enum hl_err resolve_max_attempts(const struct hl_config_options *opt, struct hl_config *cfg,
+					struct hl_error *err)
+{
+	if (opt->max_attempts < 0 || opt->max_attempts > MAX_ATTEMPTS_LIMIT)
+		return hl_error_set(err, HL_ERR_CONFIG, "max_attempts option %d: expected 1..%d",
+				    opt->max_attempts, MAX_ATTEMPTS_LIMIT);
+	if (opt->max_attempts > 0) {
+		cfg->max_attempts = opt->max_attempts;
+		return HL_ERR_OK;
+	}
+	const char *from;
+	const char *v = setting(cfg, "AWS_MAX_ATTEMPTS", "max_attempts", &from);
+	if (!v) {
+		cfg->max_attempts = 3;
+		return HL_ERR_OK;
+	}
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < 1 || n > MAX_ATTEMPTS_LIMIT)
+		return hl_error_set(err, HL_ERR_CONFIG,
+				    "invalid max_attempts '%.32s' from %s: "
+				    "expected an integer 1..%d",
+				    v, from, MAX_ATTEMPTS_LIMIT);
+	cfg->max_attempts = (int)n;
+	return HL_ERR_OK;
+}
+
+void hl_config_free(struct hl_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->profile);
+	free(cfg->region);
+	free(cfg->endpoint);
+	free(cfg->ca_bundle);
+	free(cfg->credentials_file);
+	free(cfg->config_file);
+	hl_profile_free(cfg->profile_data);
+	free(cfg);
+}
+
+enum hl_err hl_config_load(const struct hl_config_options *opt, struct hl_config **ret,
+			   struct hl_error *err)
+{
+	static const struct hl_config_options none = {0};
+	if (!opt)
+		opt = &none;
+	enum hl_err rc;
+	struct hl_config *cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	cfg->getenv_fn = opt->getenv_fn;
+	cfg->getenv_arg = opt->getenv_arg;
+
+	const char *profile = "default";
+	const char *v;
+	if (opt->profile && *opt->profile) {
+		profile = opt->profile;
+		cfg->profile_explicit = true;
+	} else if ((v = env_set(cfg, "AWS_DEFAULT_PROFILE")) || (v = env_set(cfg, "AWS_PROFILE"))) {
+		profile = v;
+	}
+	cfg->profile = strdup(profile);
+	const char *cp = env_set(cfg, "AWS_SHARED_CREDENTIALS_FILE");
+	const char *fp = env_set(cfg, "AWS_CONFIG_FILE");
+	if (!cfg->profile ||
+	    expand_path(cfg, cp ? cp : "~/.aws/credentials", &cfg->credentials_file) ||
+	    expand_path(cfg, fp ? fp : "~/.aws/config", &cfg->config_file)) {
+		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+
+	rc = load_profile(cfg->credentials_file, cfg->config_file, cfg->profile, &cfg->profile_data,
+			  err);
+	if (rc)
+		goto out;
+	if (!cfg->profile_data->creds && !cfg->profile_data->config &&
+	    strcmp(cfg->profile, "default") != 0) {
+		rc = hl_error_set(err, HL_ERR_CONFIG, "profile '%s' not found in %s or %s",
+				  cfg->profile, cfg->credentials_file, cfg->config_file);
+		goto out;
+	}
+
+	rc = resolve_region(opt, cfg, err);
+	if (!rc)
+		rc = resolve_endpoint(opt, cfg, cfg->profile_data->config_ini, err);
+	if (!rc)
+		rc = resolve_max_attempts(opt, cfg, err);
+	if (rc)
+		goto out;
+	const char *from;
+	const char *ca = opt->ca_bundle && *opt->ca_bundle
+			     ? opt->ca_bundle
+			     : setting(cfg, "AWS_CA_BUNDLE", "ca_bundle", &from);
+	if (ca && !(cfg->ca_bundle = strdup(ca))) {
+		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* the documented contract: NULL when neither file has the profile */
+	if (!cfg->profile_data->creds && !cfg->profile_data->config) {
+		hl_profile_free(cfg->profile_data);
+		cfg->profile_data = NULL;
+	}
+	*ret = cfg;
+	cfg = NULL;
+	rc = HL_ERR_OK;
+out:
+	hl_config_free(cfg);
+	return rc;
+}

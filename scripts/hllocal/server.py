@@ -1,0 +1,703 @@
+"""healthlake-local: the HTTP front end (JSON 1.0 over HTTP/1.1 keep-alive),
+SigV4 checks, fault injection, quotas, counters and the /__admin API.
+
+The request parser is our own (not BaseHTTPRequestHandler) because SigV4
+needs the raw path, query and every header as received, and because it is
+several times faster on the hot path.
+"""
+import argparse
+import collections
+import json
+import os
+import random
+import signal
+import socket
+import socketserver
+import ssl
+import struct
+import sys
+import threading
+import time
+import uuid
+from http.server import ThreadingHTTPServer
+
+from . import sigv4
+from .state import ApiError, State
+from .validate import Model
+
+OPERATIONS = {
+    "CreateFHIRDatastore": "create_datastore",
+    "DeleteFHIRDatastore": "delete_datastore",
+    "DescribeFHIRDatastore": "describe_datastore",
+    "ListFHIRDatastores": "list_datastores",
+    "StartFHIRImportJob": "start_import",
+    "DescribeFHIRImportJob": "describe_import",
+    "ListFHIRImportJobs": "list_imports",
+    "StartFHIRExportJob": "start_export",
+    "DescribeFHIRExportJob": "describe_export",
+    "ListFHIRExportJobs": "list_exports",
+    "TagResource": "tag",
+    "UntagResource": "untag",
+    "ListTagsForResource": "list_tags",
+}
+# Quota classes (the service's documented limits, per account).
+SLOW_OPS = ("CreateFHIRDatastore", "DeleteFHIRDatastore", "StartFHIRImportJob", "StartFHIRExportJob")
+REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+           413: "Payload Too Large", 500: "Internal Server Error", 503: "Service Unavailable"}
+MAX_BODY = 16 * 1024 * 1024
+HUGE_SIZE = 100 * 1024 * 1024
+
+
+class Bucket:
+    """Token bucket: `rate` tokens per second, at most `burst` stored."""
+
+    def __init__(self, rate, burst):
+        self.rate, self.burst = rate, burst
+        self.tokens, self.t = burst, time.monotonic()
+
+    def take(self):
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.t) * self.rate)
+        self.t = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class Faults:
+    FIELDS = ("throttle", "error5xx", "drop_after_commit", "latency_ms", "jitter_ms", "stall",
+              "reset", "operations", "first_n", "quota", "seed")
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.set({})
+
+    def set(self, cfg):
+        unknown = [k for k in cfg if k not in self.FIELDS]
+        if unknown:
+            raise ValueError("unknown fault fields: " + ", ".join(unknown))
+        with self.lock:
+            self.cfg = {
+                "throttle": float(cfg.get("throttle") or 0), "error5xx": float(cfg.get("error5xx") or 0),
+                "drop_after_commit": float(cfg.get("drop_after_commit") or 0),
+                "latency_ms": float(cfg.get("latency_ms") or 0), "jitter_ms": float(cfg.get("jitter_ms") or 0),
+                "stall": bool(cfg.get("stall")), "reset": bool(cfg.get("reset")),
+                "operations": cfg.get("operations"), "first_n": cfg.get("first_n"),
+                "quota": bool(cfg.get("quota")), "seed": cfg.get("seed", 0),
+            }
+            self.remaining = self.cfg["first_n"]
+            self.rng = random.Random(self.cfg["seed"])
+            self.read_bucket = Bucket(10.0, 10.0)
+            self.slow_bucket = Bucket(1.0 / 60.0, 1.0)
+
+    def get(self):
+        with self.lock:
+            return dict(self.cfg)
+
+    def decide(self, op):
+        """Which faults hit this request: a dict with the mode names that apply."""
+        with self.lock:
+            c = self.cfg
+            hit = {}
+            ops = c["operations"]
+            if ops is not None and op not in ops:
+                return hit
+            lat = c["latency_ms"]
+            if c["jitter_ms"]:
+                lat += self.rng.uniform(0, c["jitter_ms"])
+            if self.remaining is not None:
+                if self.remaining <= 0:
+                    return hit
+                self.remaining -= 1
+                forced = True
+            else:
+                forced = False
+            if c["stall"]:
+                hit["stall"] = True
+            elif c["reset"]:
+                hit["reset"] = True
+            else:
+                for mode in ("throttle", "error5xx", "drop_after_commit"):
+                    rate = c[mode]
+                    if rate > 0 and (forced or self.rng.random() < rate):
+                        hit[mode] = True
+                        break
+            if lat > 0:
+                hit["latency"] = lat / 1000.0
+            return hit
+
+    def quota_ok(self, op):
+        with self.lock:
+            if not self.cfg["quota"]:
+                return True
+            b = self.slow_bucket if op in SLOW_OPS else self.read_bucket
+            return b.take()
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            self.calls = {}
+            self.connections = 0
+            self.peak = 0
+            self.inflight = 0
+            self.requests = 0
+            self.log = collections.deque(maxlen=200000)
+            self.strict_violations = []
+
+    def begin(self, new_connection=False):
+        with self.lock:
+            if new_connection:
+                self.connections += 1
+            self.requests += 1
+            self.inflight += 1
+            if self.inflight > self.peak:
+                self.peak = self.inflight
+
+    def end(self, op, status, code, t0, ms):
+        with self.lock:
+            self.inflight -= 1
+            per = self.calls.get(op)
+            if per is None:
+                per = self.calls[op] = {}
+            k = str(status)
+            per[k] = per.get(k, 0) + 1
+            self.log.append({"op": op, "status": status, "code": code, "t": round(t0, 3), "ms": ms})
+
+    def snapshot(self):
+        with self.lock:
+            d = {"calls": {k: dict(v) for k, v in self.calls.items()}, "connections": self.connections,
+                 "peak_concurrent": self.peak, "requests": self.requests, "inflight": self.inflight}
+            if self.strict_violations:
+                d["strict_violations"] = list(self.strict_violations)
+            return d
+
+
+class Hostile:
+    MODES = ("malformed_json", "truncated", "huge", "wrong_types", "missing_required", "next_token_loop")
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.entries = []  # [op or None, mode, remaining]
+
+    def add(self, body):
+        mode = body.get("mode")
+        if mode not in self.MODES:
+            raise ValueError("mode must be one of " + ", ".join(self.MODES))
+        with self.lock:
+            if body.get("clear"):
+                self.entries = []
+            self.entries.append([body.get("operation"), mode, int(body.get("count", 1))])
+
+    def clear(self):
+        with self.lock:
+            self.entries = []
+
+    def take(self, op):
+        with self.lock:
+            for e in self.entries:
+                if (e[0] is None or e[0] == op) and e[2] > 0:
+                    e[2] -= 1
+                    mode = e[1]
+                    self.entries = [x for x in self.entries if x[2] > 0]
+                    return mode
+            return None
+
+
+def _wrong_types(v):
+    if isinstance(v, dict):
+        return {k: _wrong_types(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return {"unexpected": "object instead of list"}
+    if isinstance(v, bool):
+        return "true"
+    if isinstance(v, (int, float)):
+        return "not-a-number"
+    if isinstance(v, str):
+        return 12345
+    return v
+
+
+class App:
+    """Everything a request handler needs: state, model, auth, faults, stats."""
+
+    def __init__(self, args):
+        self.args = args
+        self.model = Model()
+        self.state = State(args.state, args.region, args.account, args.create_delay, args.delete_delay,
+                           args.job_delay, args.synthea_patients, args.seed)
+        keys = [{"access_key": args.access_key, "secret_key": args.secret_key,
+                 "session_token": args.session_token}]
+        self.verifier = sigv4.Verifier(keys, args.region)
+        self.faults = Faults()
+        fcfg = {}
+        if args.throttle_rate:
+            fcfg["throttle"] = args.throttle_rate
+        if args.error_rate:
+            fcfg["error5xx"] = args.error_rate
+        if args.drop_rate:
+            fcfg["drop_after_commit"] = args.drop_rate
+        if args.latency_ms:
+            fcfg["latency_ms"] = args.latency_ms
+        if args.jitter_ms:
+            fcfg["jitter_ms"] = args.jitter_ms
+        if args.stall:
+            fcfg["stall"] = True
+        if args.fault_ops:
+            fcfg["operations"] = [o for o in args.fault_ops.split(",") if o]
+        if args.quota:
+            fcfg["quota"] = True
+        fcfg["seed"] = args.seed
+        self.faults.set(fcfg)
+        self.stats = Stats()
+        self.hostile = Hostile()
+        self.stop_event = threading.Event()
+        self.quiet = args.quiet
+        self.strict = args.strict
+        self.log_lock = threading.Lock()
+
+    def log(self, line):
+        if not self.quiet:
+            with self.log_lock:
+                sys.stderr.write(line + "\n")
+                sys.stderr.flush()
+
+
+def _error_body(code, message):
+    return json.dumps({"__type": code, "message": message}).encode()
+
+
+class Handler(socketserver.StreamRequestHandler):
+    rbufsize = 65536
+    wbufsize = 0
+    timeout = None
+    disable_nagle_algorithm = True
+
+    def setup(self):
+        super().setup()
+        self.counted = False  # a connection is counted at its first API request (not admin)
+
+    def handle(self):
+        try:
+            while not self.server.app.stop_event.is_set():
+                if not self.handle_one():
+                    break
+        except (ConnectionError, ssl.SSLError, socket.timeout, OSError):
+            pass
+
+    # ----- HTTP plumbing -----
+
+    def _read_request(self):
+        line = self.rfile.readline(65537)
+        if not line:
+            return None
+        while line in (b"\r\n", b"\n"):
+            line = self.rfile.readline(65537)
+            if not line:
+                return None
+        parts = line.decode("utf-8", "surrogateescape").rstrip("\r\n").split(" ")
+        if len(parts) != 3:
+            self._send_raw(400, [], b"", close=True)
+            return None
+        method, target, version = parts
+        headers = []
+        while True:
+            h = self.rfile.readline(65537)
+            if not h:
+                return None
+            if h in (b"\r\n", b"\n"):
+                break
+            if len(headers) > 200:
+                self._send_raw(400, [], b"", close=True)
+                return None
+            name, sep, value = h.decode("utf-8", "surrogateescape").partition(":")
+            if not sep:
+                self._send_raw(400, [], b"", close=True)
+                return None
+            headers.append((name.strip(), value.strip()))
+        return method, target, version, headers
+
+    def _read_body(self, hmap):
+        te = hmap.get("transfer-encoding", "").lower()
+        if "chunked" in te:
+            chunks = []
+            total = 0
+            while True:
+                size_line = self.rfile.readline(1024)
+                if not size_line:
+                    raise ConnectionError("eof in chunked body")
+                size = int(size_line.split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                total += size
+                if total > MAX_BODY:
+                    return None
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(3)
+            return b"".join(chunks)
+        n = int(hmap.get("content-length", "0") or 0)
+        if n > MAX_BODY:
+            return None
+        if n <= 0:
+            return b""
+        data = self.rfile.read(n)
+        if len(data) != n:
+            raise ConnectionError("short body")
+        return data
+
+    def _send_raw(self, status, headers, body, close=False, reason=None):
+        out = ["HTTP/1.1 %d %s" % (status, reason or REASONS.get(status, "Status"))]
+        if not headers or headers[0][0] != "x-amzn-RequestId":
+            out.append("x-amzn-RequestId: %s" % uuid.uuid4())
+        for k, v in headers:
+            out.append("%s: %s" % (k, v))
+        out.append("Content-Length: %d" % len(body))
+        if close:
+            out.append("Connection: close")
+        self.wfile.write(("\r\n".join(out) + "\r\n\r\n").encode() + body)
+
+    def _abort(self, rst):
+        """Closes the connection without an answer; with rst, as a TCP reset."""
+        sock = self.connection
+        try:
+            if rst:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            else:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            sock.close()
+        except OSError:
+            pass
+
+    def handle_one(self):
+        req = self._read_request()
+        if req is None:
+            return False
+        method, target, version, headers = req
+        hmap = {}
+        for k, v in headers:
+            lk = k.lower()
+            hmap[lk] = hmap[lk] + "," + v if lk in hmap else v
+        keep = version == "HTTP/1.1"
+        conn = hmap.get("connection", "").lower()
+        if "close" in conn:
+            keep = False
+        elif "keep-alive" in conn:
+            keep = True
+        if hmap.get("expect", "").lower() == "100-continue" and version == "HTTP/1.1":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        body = self._read_body(hmap)
+        if body is None:
+            self._send_raw(413, [("x-amzn-RequestId", str(uuid.uuid4()))],
+                           _error_body("SerializationException", "Request body too large"), close=True)
+            return False
+        raw_path, _, raw_query = target.partition("?")
+        if raw_path.startswith("/__admin/"):
+            return self.admin(method, raw_path[len("/__admin/"):], body, keep)
+        return self.api(method, raw_path, raw_query, headers, hmap, body, keep)
+
+    # ----- API -----
+
+    def api(self, method, raw_path, raw_query, headers, hmap, body, keep):
+        app = self.server.app
+        t0 = time.time()
+        m0 = time.perf_counter()
+        rid = str(uuid.uuid4())
+        target = hmap.get("x-amz-target", "")
+        op = target[len("HealthLake."):] if target.startswith("HealthLake.") else None
+        if op not in OPERATIONS:
+            op_name = op or (target or "Unknown")
+            op = None
+        else:
+            op_name = op
+        app.stats.begin(not self.counted)
+        self.counted = True
+        status, code, resp_body, extra = 200, "", b"", None
+        action = None
+        try:
+            try:
+                app.verifier.verify(method, raw_path, raw_query, headers, body)
+            except sigv4.AuthError as e:
+                raise ApiError(e.code, e.message, 403)
+            if op is None or method != "POST":
+                raise ApiError("UnknownOperationException",
+                               "Operation %s is not supported by this service" % (target or "(none)"))
+            hit = app.faults.decide(op)
+            if hit:
+                if "latency" in hit:
+                    time.sleep(hit["latency"])
+                if hit.get("stall"):
+                    action = "stall"
+                elif hit.get("reset"):
+                    action = "reset"
+                elif hit.get("throttle"):
+                    raise ApiError("ThrottlingException", "Rate exceeded")
+                elif hit.get("error5xx"):
+                    raise ApiError("InternalServerException", "Injected internal server error", 500)
+                elif hit.get("drop_after_commit"):
+                    action = "drop"
+            if action in ("stall", "reset"):
+                pass
+            else:
+                if not app.faults.quota_ok(op):
+                    raise ApiError("ThrottlingException", "Rate exceeded")
+                try:
+                    req = json.loads(body) if body.strip() else {}
+                except ValueError as e:
+                    raise ApiError("SerializationException", "Malformed JSON request body: %s" % e)
+                if not isinstance(req, dict):
+                    raise ApiError("SerializationException", "Request body must be a JSON object")
+                errs = app.model.validate(app.model.input_shape(op), req)
+                if errs:
+                    raise ApiError("ValidationException", app.model.message(errs))
+                fn = getattr(app.state, OPERATIONS[op])
+                if op in ("StartFHIRImportJob", "StartFHIRExportJob"):
+                    result = fn(req, quota=app.faults.get()["quota"])
+                else:
+                    result = fn(req)
+                if app.strict:
+                    verrs = app.model.validate(app.model.output_shape(op), result, output=True)
+                    if verrs:
+                        with app.stats.lock:
+                            app.stats.strict_violations.append({"op": op, "errors": verrs})
+                        app.log("STRICT violation in %s response: %s" % (op, verrs))
+                hmode = app.hostile.take(op)
+                if hmode:
+                    extra = (hmode, result, req, op)
+                resp_body = json.dumps(result).encode()
+        except ApiError as e:
+            status, code = e.status, e.code
+            resp_body = _error_body(e.code, e.message)
+        except Exception as e:  # never let a bug kill the connection silently
+            status, code = 500, "InternalServerException"
+            resp_body = _error_body(code, "Internal error: %s" % type(e).__name__)
+            app.log("internal error: %r" % e)
+        try:
+            if action == "stall":
+                status = 0
+                app.stop_event.wait()
+                self._abort(False)
+                return False
+            if action in ("reset", "drop"):
+                status = 0
+                code = action
+                self._abort(action == "reset")
+                return False
+            hdrs = [("x-amzn-RequestId", rid), ("Content-Type", "application/x-amz-json-1.0"),
+                    ("Date", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()))]
+            if code:
+                hdrs.append(("x-amzn-ErrorType", code))
+            if extra:
+                return self.hostile_send(extra, hdrs, keep)
+            self._send_raw(status, hdrs, resp_body, close=not keep)
+            return keep
+        finally:
+            ms = round((time.perf_counter() - m0) * 1000, 3)
+            app.stats.end(op_name, status, code, t0, ms)
+            if not app.quiet:
+                app.log("%s %s %d %s %.1fms" % (time.strftime("%H:%M:%S", time.localtime(t0)),
+                                                 op_name, status, code or "-", ms))
+
+    def hostile_send(self, extra, hdrs, keep):
+        mode, result, req, op = extra
+        if mode == "malformed_json":
+            self._send_raw(200, hdrs, b'{"DatastoreProperties": {"DatastoreId": "abc", ', close=not keep)
+            return keep
+        if mode == "truncated":
+            full = json.dumps(result).encode()
+            head = "HTTP/1.1 200 OK\r\n" + "".join("%s: %s\r\n" % h for h in hdrs)
+            head += "Content-Length: %d\r\n\r\n" % len(full)
+            self.wfile.write(head.encode() + full[:max(1, len(full) // 2)])
+            self._abort(False)
+            return False
+        if mode == "huge":
+            prefix = b'{"Padding": "'
+            suffix = b'"}'
+            head = "HTTP/1.1 200 OK\r\n" + "".join("%s: %s\r\n" % h for h in hdrs)
+            head += "Content-Length: %d\r\n\r\n" % HUGE_SIZE
+            self.wfile.write(head.encode() + prefix)
+            left = HUGE_SIZE - len(prefix) - len(suffix)
+            chunk = b"x" * 65536
+            while left > 0:
+                n = min(left, len(chunk))
+                self.wfile.write(chunk[:n])
+                left -= n
+            self.wfile.write(suffix)
+            return keep
+        if mode == "wrong_types":
+            body = json.dumps(_wrong_types(result)).encode()
+        elif mode == "missing_required":
+            body = json.dumps({}).encode()
+        elif mode == "next_token_loop":
+            r = dict(result)
+            r["NextToken"] = self.server.app.state.first_page_token(op, req)
+            body = json.dumps(r).encode()
+        else:
+            body = json.dumps(result).encode()
+        self._send_raw(200, hdrs, body, close=not keep)
+        return keep
+
+    # ----- admin -----
+
+    def admin(self, method, name, body, keep):
+        app = self.server.app
+        status, out = 200, None
+        try:
+            data = json.loads(body) if body.strip() else {}
+            if method == "GET" and name == "counters":
+                out = app.stats.snapshot()
+            elif method == "GET" and name == "log":
+                with app.stats.lock:
+                    out = {"log": list(app.stats.log)}
+            elif method == "GET" and name == "state":
+                out = app.state.dump()
+            elif method == "GET" and name == "faults":
+                out = app.faults.get()
+            elif method == "POST" and name == "reset":
+                app.stats.reset()
+                out = {}
+            elif method == "POST" and name == "faults":
+                app.faults.set(data)
+                out = app.faults.get()
+            elif method == "POST" and name == "seed":
+                out = app.state.seed(data)
+            elif method == "POST" and name == "keys":
+                app.verifier.set_keys(data["keys"])
+                out = {}
+            elif method == "POST" and name == "hostile":
+                if not data or data.get("mode") is None:
+                    app.hostile.clear()
+                else:
+                    app.hostile.add(data)
+                out = {}
+            elif method == "POST" and name == "delays":
+                st = app.state
+                for k in ("create_delay", "delete_delay", "job_delay"):
+                    if k in data:
+                        setattr(st, k, float(data[k]))
+                out = {k: getattr(st, k) for k in ("create_delay", "delete_delay", "job_delay")}
+            elif method == "POST" and name == "compact":
+                app.state.compact()
+                out = {}
+            else:
+                status, out = 404, {"message": "no such admin endpoint: %s %s" % (method, name)}
+        except (ValueError, KeyError, TypeError) as e:
+            status, out = 400, {"message": "bad admin request: %s" % e}
+        self._send_raw(status, [("Content-Type", "application/json")], json.dumps(out).encode(),
+                       close=not keep)
+        return keep
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, addr, app, ssl_ctx=None):
+        self.app = app
+        self.ssl_ctx = ssl_ctx
+        super().__init__(addr, Handler)
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        if self.ssl_ctx is not None:
+            # The handshake runs lazily in the connection's own thread.
+            sock = self.ssl_ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
+
+    def handle_error(self, request, client_address):
+        pass  # connection-level errors are the client's business; never print tracebacks
+
+    def shutdown_request(self, request):
+        try:
+            request.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        self.close_request(request)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="healthlake-local",
+                                description="Local Amazon HealthLake-compatible server")
+    p.add_argument("--state", required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
+    p.add_argument("--access-key", default="AKIDLOCALEXAMPLE")
+    p.add_argument("--secret-key", default="healthlake-local-secret-EXAMPLE")
+    p.add_argument("--session-token")
+    p.add_argument("--region", default="us-east-1")
+    p.add_argument("--account", default="123456789012")
+    p.add_argument("--create-delay", type=float, default=2.0)
+    p.add_argument("--delete-delay", type=float, default=2.0)
+    p.add_argument("--job-delay", type=float, default=2.0)
+    p.add_argument("--throttle-rate", type=float, default=0.0)
+    p.add_argument("--error-rate", type=float, default=0.0)
+    p.add_argument("--drop-rate", type=float, default=0.0)
+    p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument("--jitter-ms", type=float, default=0.0)
+    p.add_argument("--stall", action="store_true")
+    p.add_argument("--fault-ops")
+    p.add_argument("--quota", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--synthea-patients", type=int, default=10)
+    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--strict", action="store_true",
+                   help="validate every response against the model's output shapes")
+    a = p.parse_args(argv)
+    a.strict = a.strict or os.environ.get("HEALTHLAKE_LOCAL_STRICT") == "1"
+    if bool(a.tls_cert) != bool(a.tls_key):
+        p.error("--tls-cert and --tls-key go together")
+    if a.fault_ops:
+        bad = [o for o in a.fault_ops.split(",") if o and o not in OPERATIONS]
+        if bad:
+            p.error("unknown operation(s) in --fault-ops: " + ",".join(bad))
+    return a
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    os.makedirs(args.state, exist_ok=True)
+    app = App(args)
+    ctx = None
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+    srv = Server((args.host, args.port), app, ctx)
+    host, port = srv.server_address[:2]
+    shown = "[%s]" % host if ":" in host else host
+    url = "%s://%s:%d" % ("https" if ctx else "http", shown, port)
+
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    t.start()
+    sys.stdout.write("listening on %s\n" % url)
+    sys.stdout.flush()
+    while not stop.wait(0.1):
+        pass
+    srv.shutdown()          # stop accepting
+    srv.socket.close()
+    deadline = time.monotonic() + 10
+    app.stop_event.set()    # release stalled requests
+    while time.monotonic() < deadline:
+        with app.stats.lock:
+            if app.stats.inflight <= 0:
+                break
+        time.sleep(0.02)
+    app.state.close()
+    return 0
