@@ -354,7 +354,7 @@ def mib(b):
 # --------------------------------------------------------------------------- 1: calls
 
 def calls_for(b, server, name, cmd, minimum, num, what, timeout, prime=None, opts="",
-              during=None, lines=None):
+              during=None, lines=None, list_ttl=None):
     """Fresh mount, optional priming, counters reset, one shell command, calls counted."""
     m = hlfs_mount(b, server, name, opts)
     try:
@@ -370,14 +370,21 @@ def calls_for(b, server, name, cmd, minimum, num, what, timeout, prime=None, opt
         note = f"{detail}; {ms(dt)}" if rc is not None else f"TIMED OUT after {timeout} s; {detail}"
         if rc:
             note += f"; exit {rc}"
-        ok = rc == 0 and total <= minimum
+        allowed = minimum
+        target = "= minimum"
+        if list_ttl:
+            # A walk longer than list_ttl may re-list the root once per expiry.
+            allowed = minimum + int(dt // list_ttl)
+            target = "≤ minimum + 1 per list_ttl elapsed"
+            note += f"; {allowed} allowed for {dt:.1f} s"
+        ok = rc == 0 and total <= allowed
         if lines is not None and rc is not None and nlines != lines:
             ok = False
             note += f"; WRONG OUTPUT: {nlines} lines, expected {lines}"
         elif rc is not None:
             note += f"; {nlines:,} lines of output"
         b.row(num, what, f"{total} calls", f"{minimum} (minimum)", fmt_ratio(total / minimum),
-              "= minimum", ok, note)
+              target, ok, note)
         b.raw[num] = {"calls": calls, "seconds": dt, "rc": rc, "minimum": minimum}
     finally:
         server.faults()
@@ -433,7 +440,8 @@ def section_calls(b):
     fs_.seed(count=nf, name_prefix="f", import_jobs=10, job_status="COMPLETED")
     try:
         calls_for(b, fs_, "find", f"find {'.'} -type f", 1 + 3 * nf, "1.d",
-                  f"`find /m -type f`, {nf} stores × 10 jobs", b.q(300, 60))
+                  f"`find /m -type f`, {nf} stores × 10 jobs", b.q(300, 60),
+                  list_ttl=5)
     except Exception as e:  # noqa: BLE001
         b.failed("1.d", "find", e)
     fs_.stop()
@@ -509,8 +517,8 @@ def warmloops(paths, n, reps):
 
 
 def fuse_ops_per_iteration(cmd_prefix, work, name, path, iters=100, env=None):
-    """FUSE requests per warm iteration, by opcode, counted in the daemon's -d output."""
-    m = Mount(work, name, cmd_prefix + ["-d"], env=env)
+    """FUSE requests per warm iteration, by opcode, counted in libfuse's `-o debug` output."""
+    m = Mount(work, name, cmd_prefix + ["-o", "debug"], env=env)
     try:
         read_file(m.p(path))
         time.sleep(0.3)
@@ -576,7 +584,7 @@ def section_warm(b):
         for kind, rel, frel in (("status", status_rel, "s/status"), ("job", job_rel, "s/imports/job")):
             hl_ops = fuse_ops_per_iteration(hl_cmd, b.work, "d-hl-" + kind, rel, env=s.env())
             fl_ops = fuse_ops_per_iteration(fl_cmd, b.work, "d-fl-" + kind, frel)
-            b.note(f"FUSE requests per warm {kind} iteration (counted in -d output): "
+            b.note(f"FUSE requests per warm {kind} iteration (counted in libfuse's `-o debug` output): "
                    f"healthlakefs {hl_ops}; floorfs {fl_ops}")
         b.note(f"floorfs kernel cache options: `{FLOOR_OPTS}`")
     except Exception as e:  # noqa: BLE001
@@ -605,8 +613,11 @@ print(c.describe_fhir_datastore(DatastoreId=sys.argv[2])["DatastoreProperties"][
 
 def hyperfine(b, name, cmd, runs, warmup, env=None):
     out = os.path.join(b.work, f"hf-{name}.json")
+    # --prepare (not timed) spaces the runs out to under 10 a second, as a person or a
+    # script polling would: faster, the mount's max_tps pacing would be measured instead.
     p = subprocess.run(["hyperfine", "-N", "--style", "none", "--runs", str(runs),
-                        "--warmup", str(warmup), "--export-json", out, cmd],
+                        "--warmup", str(warmup), "--prepare", "sleep 0.11",
+                        "--export-json", out, cmd],
                        capture_output=True, text=True, env=env, timeout=900)
     if p.returncode != 0:
         raise RuntimeError(f"hyperfine {name}: {p.stderr.strip()[-500:]}")
@@ -662,28 +673,26 @@ def section_cold(b):
     s.faults()
     m.unmount()
     s.stop()
+    # Medians: other work on a shared machine adds outliers that a mean would carry.
     for lat in (0, 20):
         cat = res[("cat", lat)]
         desc, allc, total = res[("cat-calls", lat)]
-        note = (f"{allc / total:.2f} API calls per cat ({desc} Describe in {total} runs); "
-                f"medians: cat {ms(cat['median'])}, curl {ms(res[('curl', lat)]['median'])}")
-        for k, label in (("curl", "curl --aws-sigv4 (new process, new connection)"),):
-            r = res[(k, lat)]
-            ratio = cat["mean"] / r["mean"]
-            b.row(f"3.{'a' if lat == 0 else 'd'}", f"cold `cat status`, server latency {lat} ms, vs {label}",
-                  f"{ms(cat['mean'])} ± {ms(cat['stddev'] or 0)}",
-                  f"{ms(r['mean'])} ± {ms(r['stddev'] or 0)}", fmt_ratio(ratio), "≤ 1.3x",
-                  ratio <= 1.3, note)
+        spread = lambda r: f"{ms(r['median'])} (mean {ms(r['mean'])} ± {ms(r['stddev'] or 0)})"  # noqa: E731
+        note = f"{allc / total:.2f} API calls per cat ({desc} Describe in {total} runs)"
+        sub = "abc" if lat == 0 else "def"
+        r = res[("curl", lat)]
+        ratio = cat["median"] / r["median"]
+        b.row(f"3.{sub[0]}", f"cold `cat status`, server latency {lat} ms, vs "
+              "curl --aws-sigv4 (new process, new connection): median", spread(cat), spread(r),
+              fmt_ratio(ratio), "≤ 1.3x", ratio <= 1.3, note)
         r = res[("boto3", lat)]
-        b.row(f"3.{'b' if lat == 0 else 'e'}", f"same, vs boto3 (fresh python process, like a user's script)",
-              ms(cat["mean"]), f"{ms(r['mean'])} ± {ms(r['stddev'] or 0)}",
-              fmt_ratio(r["mean"] / cat["mean"]) + " faster")
+        b.row(f"3.{sub[1]}", "same, vs boto3 (fresh python process, like a user's script)",
+              ms(cat["median"]), spread(r), fmt_ratio(r["median"] / cat["median"]) + " faster")
         r = res[("awscli", lat)]
-        speed = r["mean"] / cat["mean"]
-        b.row(f"3.{'c' if lat == 0 else 'f'}", f"same, vs `aws healthlake describe-fhir-datastore` "
-              f"(AWS CLI {cli_version()})", ms(cat["mean"]),
-              f"{ms(r['mean'])} ± {ms(r['stddev'] or 0)}", fmt_ratio(speed) + " faster",
-              "≥ 20x faster", speed >= 20)
+        speed = r["median"] / cat["median"]
+        b.row(f"3.{sub[2]}", f"same, vs `aws healthlake describe-fhir-datastore` "
+              f"(AWS CLI {cli_version()})", ms(cat["median"]), spread(r),
+              fmt_ratio(speed) + " faster", "≥ 20x faster", speed >= 20)
     b.raw["3"] = {f"{k[0]}@{k[1]}": v for k, v in res.items()}
 
 
@@ -766,8 +775,10 @@ def section_parallel(b):
     b.row("4.a", f"{n} stores' status read at once, cold, 50 ms latency (max_tps=1000): wall",
           ms(par[0]), f"{ms(seq[0])} one after another", fmt_ratio(seq[0] / par[0]) + " faster",
           note=f"{par[2]} API calls; server peak concurrency {par[3]} (sequential: {seq[3]})")
-    b.row("4.b", "same: TCP connections opened", f"{par[1]} parallel", f"{seq[1]} sequential",
-          fmt_ratio(par[1] / seq[1]) if seq[1] else "—")
+    b.row("4.b", "same: new TCP connections opened during the reads", f"{par[1]} parallel",
+          f"{seq[1]} sequential", fmt_ratio(par[1] / seq[1]) if seq[1] else "—",
+          note="the connection the listing opened is reused; parallel reads need one per "
+          "concurrent request")
     d = res[("default", "par")]
     bound = (n - DEFAULT_MAX_TPS) / DEFAULT_MAX_TPS + 0.05
     b.row("4.c", f"same at the default max_tps={DEFAULT_MAX_TPS}: wall", ms(d[0]),
@@ -781,9 +792,9 @@ def section_parallel(b):
     nreq = b.q(1000, 200)
     st = b.server("tls", tls=certs)
     ds = st.seed(datastores=[{"name": "tls"}])
+    st.reset()  # before the mount: its first connection's handshake counts too
     m = hlfs_mount(b, st, "tls", "attr_ttl=0,list_ttl=3600,max_tps=100000")
     os.listdir(m.path)
-    st.reset()
     p = m.p("tls", "status")
     t0 = time.perf_counter()
     for _ in range(nreq):
@@ -803,7 +814,8 @@ def section_parallel(b):
     bt = float(pr.stdout.strip().splitlines()[-1])
     bc = st.connections()
     st.stop()
-    b.row("4.d", f"HTTPS: TLS handshakes for {nreq:,} cold reads of status (sequential)",
+    b.row("4.d", f"HTTPS: TLS handshakes for {nreq:,} cold reads of status (sequential; "
+          "from before the mount)",
           f"{hl_conns} handshakes", f"{bc} (one boto3 client, {nreq:,} calls)",
           fmt_ratio(hl_conns / max(bc, 1)), "≤ 10 (one per FUSE thread)", hl_conns <= 10,
           f"{hl_desc} API calls; handshakes counted as TCP connections accepted by the server "
