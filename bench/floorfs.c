@@ -17,6 +17,11 @@
  *   entry_timeout=, attr_timeout=, negative_timeout=  (libfuse's own options)
  *   status_keep_cache=0|1, job_keep_cache=0|1     fi->keep_cache on open
  *   status_direct_io=0|1,  job_direct_io=0|1      fi->direct_io on open
+ * and, to reproduce what another filesystem asks of the kernel on top of the
+ * floor (for diagnosis, not for the floor itself):
+ *   flush=1           implement flush (the kernel then sends FLUSH on every close)
+ *   status_inval=1    fuse_invalidate_path() on each open of status (the kernel
+ *                     then asks for its attributes again)
  * The file contents are read once at start-up; nothing changes afterwards.
  */
 #define FUSE_USE_VERSION 314
@@ -35,6 +40,7 @@ struct floor_file {
 	size_t size;
 	int keep_cache;
 	int direct_io;
+	int inval_on_open;
 };
 
 struct floor_state {
@@ -51,6 +57,8 @@ struct floor_conf {
 	int job_keep_cache;
 	int status_direct_io;
 	int job_direct_io;
+	int flush;
+	int status_inval;
 };
 
 static const struct fuse_opt floor_opts[] = {
@@ -60,6 +68,8 @@ static const struct fuse_opt floor_opts[] = {
 	{ "job_keep_cache=%d", offsetof(struct floor_conf, job_keep_cache), 0 },
 	{ "status_direct_io=%d", offsetof(struct floor_conf, status_direct_io), 0 },
 	{ "job_direct_io=%d", offsetof(struct floor_conf, job_direct_io), 0 },
+	{ "flush=%d", offsetof(struct floor_conf, flush), 0 },
+	{ "status_inval=%d", offsetof(struct floor_conf, status_inval), 0 },
 	FUSE_OPT_END
 };
 
@@ -155,6 +165,8 @@ static int floor_open(const char *path, struct fuse_file_info *fi)
 		return -EACCES;
 	fi->keep_cache = f->keep_cache ? 1 : 0;
 	fi->direct_io = f->direct_io ? 1 : 0;
+	if (f->inval_on_open)
+		fuse_invalidate_path(fuse_get_context()->fuse, path);
 	return 0;
 }
 
@@ -174,11 +186,27 @@ static int floor_read(const char *path, char *buf, size_t size, off_t off,
 	return (int)n;
 }
 
+static int floor_flush(const char *path, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)fi;
+	return 0;
+}
+
 static const struct fuse_operations floor_ops = {
 	.getattr = floor_getattr,
 	.readdir = floor_readdir,
 	.open = floor_open,
 	.read = floor_read,
+};
+
+/* The same with flush: only for reproducing another filesystem's requests. */
+static const struct fuse_operations floor_ops_flush = {
+	.getattr = floor_getattr,
+	.readdir = floor_readdir,
+	.open = floor_open,
+	.read = floor_read,
+	.flush = floor_flush,
 };
 
 /* Reads a whole small file into *ret (caller frees ret->data). Returns 0 or -1. */
@@ -245,10 +273,11 @@ int main(int argc, char **argv)
 	}
 	st.status.keep_cache = conf.status_keep_cache;
 	st.status.direct_io = conf.status_direct_io;
+	st.status.inval_on_open = conf.status_inval;
 	st.job.keep_cache = conf.job_keep_cache;
 	st.job.direct_io = conf.job_direct_io;
 	st.start = time(NULL);
-	rc = fuse_main(args.argc, args.argv, &floor_ops, &st);
+	rc = fuse_main(args.argc, args.argv, conf.flush ? &floor_ops_flush : &floor_ops, &st);
 out:
 	free(st.status.data);
 	free(st.job.data);
