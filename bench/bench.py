@@ -203,7 +203,10 @@ class Mount:
         return None
 
     def unmount(self):
-        if os.path.ismount(self.path):
+        # Not os.path.ismount: it says False for a mount whose daemon died (ENOTCONN).
+        with open("/proc/self/mounts") as f:
+            mounted = any(line.split()[1] == self.path for line in f)
+        if mounted:
             subprocess.run(["fusermount3", "-u", "-z", self.path], capture_output=True)
         if self.proc.poll() is None:
             try:
