@@ -92,12 +92,13 @@ def main():
                                  "--access-key", a.access_key, "--secret-key", a.secret_key,
                                  "--region", a.region] + a.server_args.split(),
                                 stdout=subprocess.PIPE)
-        line = proc.stdout.readline().decode()
-        a.url = line.split("listening on ", 1)[1].strip()
-        import urllib.request
-        req = urllib.request.Request(a.url + "/__admin/seed", data=b'{"count": 1}', method="POST")
-        a.id = json.loads(urllib.request.urlopen(req).read())["datastores"][0]["id"]
     try:
+        if proc:
+            line = proc.stdout.readline().decode()
+            a.url = line.split("listening on ", 1)[1].strip()
+            import urllib.request
+            req = urllib.request.Request(a.url + "/__admin/seed", data=b'{"count": 1}', method="POST")
+            a.id = json.loads(urllib.request.urlopen(req).read())["datastores"][0]["id"]
         rate = bench(a.url, a.access_key, a.secret_key, a.region, a.id, a.seconds)
         print("describe_per_second %.0f" % rate)
     finally:

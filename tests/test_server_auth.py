@@ -192,6 +192,14 @@ def test_admin_keys_replaces_credentials(srv):
     assert st == 403 and b["__type"] == "UnrecognizedClientException"
     st, _, b = raw_call(srv.url, "ListFHIRDatastores", {}, "AKIDTMP", "s", srv.region, session_token="tok")
     assert st == 200
+    srv.admin("keys", {"keys": [{"access_key": "AKIDOLD", "secret_key": "s", "session_token": "t1",
+                                 "expires": time.time() - 1},
+                                {"access_key": "AKIDNEWER", "secret_key": "s2", "session_token": "t2",
+                                 "expires": time.time() + 3600}]})
+    st, _, b = raw_call(srv.url, "ListFHIRDatastores", {}, "AKIDOLD", "s", srv.region, session_token="t1")
+    assert st == 403 and b["__type"] == "ExpiredTokenException"
+    st, _, b = raw_call(srv.url, "ListFHIRDatastores", {}, "AKIDNEWER", "s2", srv.region, session_token="t2")
+    assert st == 200
 
 
 def aws(srv, *args):

@@ -72,8 +72,15 @@ def test_throttle_and_5xx_rates_are_seeded(srv):
     srv.faults(error5xx=1.0)
     st, h, body = call(srv, "ListFHIRDatastores")
     assert st == 500 and body["__type"] == "InternalServerException"
+    srv.faults(error5xx=1.0, error_status=503, error_body="html")
+    st, h, body = call(srv, "ListFHIRDatastores")
+    assert st == 503 and body.startswith(b"<html>") and h["x-amzn-requestid"]
+    srv.faults(error5xx=1.0, error_status=502, error_body="empty", first_n=1)
+    st, h, body = call(srv, "ListFHIRDatastores")
+    assert st == 502 and body == {}
     srv.faults()
     assert call(srv, "ListFHIRDatastores")[0] == 200
+    assert srv.counters()["calls"]["ListFHIRDatastores"]["503"] == 1
 
 
 def test_boto3_retries_through_throttling(srv):

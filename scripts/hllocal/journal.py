@@ -34,6 +34,16 @@ class Journal:
         if os.path.exists(self.journal_path):
             with open(self.journal_path, "rb") as f:
                 data = f.read()
+            body = data.strip()
+            if body:
+                try:
+                    # Fast path: one decode for the whole journal (no torn tail).
+                    recs = json.loads(b"[" + body.replace(b"\n", b",") + b"]")
+                    records.extend(recs)
+                    self.records_in_journal = len(recs)
+                    return records
+                except ValueError:
+                    pass
             good = 0
             for line in data.split(b"\n"):
                 if not line.strip():

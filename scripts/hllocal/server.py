@@ -43,7 +43,8 @@ OPERATIONS = {
 # Quota classes (the service's documented limits, per account).
 SLOW_OPS = ("CreateFHIRDatastore", "DeleteFHIRDatastore", "StartFHIRImportJob", "StartFHIRExportJob")
 REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-           413: "Payload Too Large", 500: "Internal Server Error", 503: "Service Unavailable"}
+           413: "Payload Too Large", 429: "Too Many Requests", 500: "Internal Server Error",
+           502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 MAX_BODY = 16 * 1024 * 1024
 HUGE_SIZE = 100 * 1024 * 1024
 
@@ -67,7 +68,7 @@ class Bucket:
 
 class Faults:
     FIELDS = ("throttle", "error5xx", "drop_after_commit", "latency_ms", "jitter_ms", "stall",
-              "reset", "operations", "first_n", "quota", "seed")
+              "reset", "operations", "first_n", "quota", "seed", "error_status", "error_body")
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -85,7 +86,11 @@ class Faults:
                 "stall": bool(cfg.get("stall")), "reset": bool(cfg.get("reset")),
                 "operations": cfg.get("operations"), "first_n": cfg.get("first_n"),
                 "quota": bool(cfg.get("quota")), "seed": cfg.get("seed", 0),
+                "error_status": int(cfg.get("error_status") or 500),
+                "error_body": cfg.get("error_body") or "json",
             }
+            if self.cfg["error_body"] not in ("json", "html", "empty"):
+                raise ValueError("error_body must be json, html or empty")
             self.remaining = self.cfg["first_n"]
             self.rng = random.Random(self.cfg["seed"])
             self.read_bucket = Bucket(10.0, 10.0)
@@ -442,10 +447,15 @@ class Handler(socketserver.StreamRequestHandler):
                 elif hit.get("throttle"):
                     raise ApiError("ThrottlingException", "Rate exceeded")
                 elif hit.get("error5xx"):
-                    raise ApiError("InternalServerException", "Injected internal server error", 500)
+                    fc = app.faults.get()
+                    if fc["error_body"] == "json":
+                        raise ApiError("InternalServerException", "Injected internal server error",
+                                       fc["error_status"])
+                    action = "error_" + fc["error_body"]
+                    status = fc["error_status"]
                 elif hit.get("drop_after_commit"):
                     action = "drop"
-            if action in ("stall", "reset"):
+            if action in ("stall", "reset") or (action or "").startswith("error_"):
                 pass
             else:
                 if not app.faults.quota_ok(op):
@@ -492,6 +502,15 @@ class Handler(socketserver.StreamRequestHandler):
                 code = action
                 self._abort(action == "reset")
                 return False
+            if action in ("error_html", "error_empty"):
+                # What a proxy or load balancer in front of the service may answer.
+                code = str(status)
+                reason = REASONS.get(status, "Error")
+                body = (b"<html><body><h1>%d %s</h1></body></html>" % (status, reason.encode())
+                        if action == "error_html" else b"")
+                self._send_raw(status, [("x-amzn-RequestId", rid), ("Content-Type", "text/html")],
+                               body, close=not keep)
+                return keep
             hdrs = [("x-amzn-RequestId", rid), ("Content-Type", "application/x-amz-json-1.0"),
                     ("Date", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()))]
             if code:
@@ -605,6 +624,8 @@ class Server(ThreadingHTTPServer):
     def __init__(self, addr, app, ssl_ctx=None):
         self.app = app
         self.ssl_ctx = ssl_ctx
+        if ":" in addr[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(addr, Handler)
 
     def get_request(self):

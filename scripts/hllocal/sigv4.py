@@ -95,9 +95,11 @@ class Verifier:
         self.set_keys(keys)
 
     def set_keys(self, keys):
-        """keys: list of dicts access_key, secret_key, session_token (optional)."""
+        """keys: list of dicts access_key, secret_key, session_token and expires (epoch
+        seconds; from then on the key gets ExpiredTokenException), both optional."""
         with self._lock:
-            self.keys = {k["access_key"]: (k["secret_key"], k.get("session_token") or None)
+            self.keys = {k["access_key"]: (k["secret_key"], k.get("session_token") or None,
+                                           k.get("expires"))
                          for k in keys}
             self._key_cache = {}
 
@@ -158,13 +160,16 @@ class Verifier:
         if entry is None:
             raise AuthError("UnrecognizedClientException",
                             "The security token included in the request is invalid.")
-        secret, token = entry
+        secret, token, expires = entry
         if token is not None and hdrs.get("x-amz-security-token") != token:
             raise AuthError("UnrecognizedClientException",
                             "The security token included in the request is invalid.")
         if token is None and "x-amz-security-token" in hdrs:
             raise AuthError("UnrecognizedClientException",
                             "The security token included in the request is invalid.")
+        if expires is not None and (time.time() if now is None else now) >= float(expires):
+            raise AuthError("ExpiredTokenException",
+                            "The security token included in the request is expired")
         if term != "aws4_request":
             raise AuthError("InvalidSignatureException",
                             "Credential should be scoped with a valid terminator: 'aws4_request', "

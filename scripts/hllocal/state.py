@@ -539,7 +539,7 @@ class State:
                         tick += 1
                         sub = round(base + 0.001 * tick, 3)
                         jrec = {"t": "j", "kind": kind, "store": sid, "id": new_id(),
-                                "name": "%s-%s-%d" % (spec.get("name") or sid, kind, k),
+                                "name": "%s-%d" % (kind, k),
                                 "submit": sub, "due": sub, "status": job_status,
                                 "end": sub if job_status in TERMINAL else None,
                                 "role": "arn:aws:iam::%s:role/HealthLakeSeed" % self.account,

@@ -1,0 +1,458 @@
+#include "client_i.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "json.h"
+#include "sigv4.h"
+
+/* Per-attempt bound when the caller gives no deadline (the SDKs' default
+ * read timeout). */
+#define HL_ATTEMPT_TIMEOUT_MS 60000
+#define HL_DEFAULT_TPS 10.0
+#define HL_PACER_MAX_K 1000
+
+int64_t hl_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_until(int64_t t)
+{
+	for (;;) {
+		int64_t left = t - hl_now_ms();
+		if (left <= 0)
+			return;
+		struct timespec ts = {.tv_sec = left / 1000, .tv_nsec = (left % 1000) * 1000000};
+		nanosleep(&ts, NULL); /* EINTR: loop and recompute */
+	}
+}
+
+/* ---- Pacer ---- */
+
+enum hl_err hl_pacer_init(struct hl_pacer *p, double max_tps)
+{
+	memset(p, 0, sizeof(*p));
+	if (!(max_tps > 0) || max_tps > 1e9)
+		max_tps = HL_DEFAULT_TPS;
+	double k = max_tps < 1 ? 1 : max_tps > HL_PACER_MAX_K ? HL_PACER_MAX_K : max_tps;
+	p->k = (size_t)k; /* floor: never more than max_tps starts per second */
+	double w = (double)p->k * 1000.0 / max_tps;
+	p->window_ms = (int64_t)w;
+	if ((double)p->window_ms < w)
+		p->window_ms++;
+	p->starts = calloc(p->k, sizeof(*p->starts));
+	if (!p->starts)
+		return HL_ERR_NOMEM;
+	pthread_mutex_init(&p->lock, NULL);
+	return HL_ERR_OK;
+}
+
+void hl_pacer_destroy(struct hl_pacer *p)
+{
+	if (!p || !p->starts)
+		return;
+	pthread_mutex_destroy(&p->lock);
+	free(p->starts);
+	p->starts = NULL;
+}
+
+int64_t hl_pacer_reserve(struct hl_pacer *p, int64_t now_ms, int64_t deadline_ms)
+{
+	pthread_mutex_lock(&p->lock);
+	int64_t start = now_ms;
+	if (p->n) {
+		/* Reservations stay sorted, so the ring's oldest entry is the
+		 * k-th most recent start. */
+		int64_t last = p->starts[(p->next + p->n - 1) % p->k];
+		if (last > start)
+			start = last;
+	}
+	if (p->n == p->k && p->starts[p->next] + p->window_ms > start)
+		start = p->starts[p->next] + p->window_ms;
+	if (deadline_ms && start > deadline_ms) {
+		start = -1;
+		goto out;
+	}
+	if (p->n < p->k) {
+		p->starts[(p->next + p->n) % p->k] = start;
+		p->n++;
+	} else {
+		p->starts[p->next] = start;
+		p->next = (p->next + 1) % p->k;
+	}
+out:
+	pthread_mutex_unlock(&p->lock);
+	return start;
+}
+
+/* ---- Retry quota ---- */
+
+void hl_quota_init(struct hl_retry_quota *q)
+{
+	pthread_mutex_init(&q->lock, NULL);
+	q->tokens = HL_QUOTA_MAX;
+}
+
+void hl_quota_destroy(struct hl_retry_quota *q)
+{
+	pthread_mutex_destroy(&q->lock);
+}
+
+int hl_quota_acquire(struct hl_retry_quota *q, bool timeout)
+{
+	int cost = timeout ? HL_QUOTA_TIMEOUT_COST : HL_QUOTA_RETRY_COST;
+	pthread_mutex_lock(&q->lock);
+	if (q->tokens < cost)
+		cost = 0;
+	else
+		q->tokens -= cost;
+	pthread_mutex_unlock(&q->lock);
+	return cost;
+}
+
+void hl_quota_success(struct hl_retry_quota *q, int last_cost)
+{
+	pthread_mutex_lock(&q->lock);
+	q->tokens += last_cost ? last_cost : 1;
+	if (q->tokens > HL_QUOTA_MAX)
+		q->tokens = HL_QUOTA_MAX;
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* ---- Retry decision, backoff, randomness ---- */
+
+enum hl_retry hl_retry_classify(enum hl_err transport, long status, const char *aws_code)
+{
+	switch (transport) {
+	case HL_ERR_OK:
+		break;
+	case HL_ERR_TIMEOUT:
+		return HL_RETRY_TIMEOUT;
+	case HL_ERR_NETWORK:
+	case HL_ERR_RESOLVE:
+		return HL_RETRY_YES;
+	default:
+		/* TLS verification, oversized answers, configuration: the same
+		 * request would fail the same way. */
+		return HL_RETRY_NO;
+	}
+	if (hl_aws_code_is_throttling(aws_code))
+		return HL_RETRY_THROTTLE;
+	if (status == 500 || status == 502 || status == 503 || status == 504 ||
+	    hl_aws_code_is_transient(aws_code))
+		return HL_RETRY_YES;
+	return HL_RETRY_NO;
+}
+
+int64_t hl_backoff_ms(int n, double r)
+{
+	double cap = 20.0, base = 1.0;
+	for (int i = 1; i < n && base < cap; i++)
+		base *= 2;
+	if (base > cap)
+		base = cap;
+	if (!(r >= 0) || r >= 1)
+		r = 0;
+	return (int64_t)(r * base * 1000.0);
+}
+
+double hl_rand_unit(void)
+{
+	uint64_t v = 0;
+	if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+		return 0;
+	return (double)(v >> 11) * (1.0 / 9007199254740992.0); /* 53 bits / 2^53 */
+}
+
+enum hl_err hl_uuid4(char out[37])
+{
+	unsigned char b[16];
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		return HL_ERR_NOMEM;
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+	return HL_ERR_OK;
+}
+
+/* ---- Client ---- */
+
+void hl_client_free(struct hl_client *c)
+{
+	if (!c)
+		return;
+	hl_http_free(c->http);
+	hl_creds_provider_free(c->creds);
+	hl_config_free(c->cfg);
+	hl_pacer_destroy(&c->pacer);
+	if (c->quota.tokens >= 0)
+		hl_quota_destroy(&c->quota);
+	free(c->host);
+	free(c->path);
+	free(c);
+}
+
+enum hl_err hl_client_new(const struct hl_client_options *opt, struct hl_client **ret,
+			  struct hl_error *err)
+{
+	static const struct hl_client_options none = {0};
+	struct hl_client *c = calloc(1, sizeof(*c));
+	enum hl_err rc;
+	if (!opt)
+		opt = &none;
+	if (!c)
+		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	c->quota.tokens = -1; /* not initialised yet, for hl_client_free */
+	hl_error_clear(err);
+
+	struct hl_config_options co = {
+	    .profile = opt->profile,
+	    .region = opt->region,
+	    .endpoint = opt->endpoint,
+	    .ca_bundle = opt->ca_file,
+	    .max_attempts = opt->max_attempts,
+	};
+	if ((rc = hl_config_load(&co, &c->cfg, err)))
+		goto out;
+	/* config.c enforces this too; a plain-http endpoint elsewhere would
+	 * send signed requests (and session tokens) in the clear. */
+	if (!hl_http_url_allowed(c->cfg->endpoint)) {
+		rc = hl_error_set(err, HL_ERR_CONFIG,
+				  "endpoint %s: only https, or plain http to a loopback address",
+				  c->cfg->endpoint);
+		goto out;
+	}
+	if ((rc = hl_http_split_url(c->cfg->endpoint, &c->host, &c->path, err)))
+		goto out;
+	c->max_attempts = c->cfg->max_attempts >= 1 ? c->cfg->max_attempts : 3;
+	if ((rc = hl_creds_provider_new(c->cfg, &c->creds, err)))
+		goto out;
+	struct hl_http_options ho = {
+	    .ca_file = c->cfg->ca_bundle,
+	    .connect_timeout_ms = opt->connect_timeout_ms,
+	    .max_response_bytes = opt->max_response_bytes,
+	};
+	if ((rc = hl_http_new(&ho, &c->http, err)))
+		goto out;
+	if ((rc = hl_pacer_init(&c->pacer, opt->max_tps))) {
+		hl_error_set(err, rc, "out of memory");
+		goto out;
+	}
+	hl_quota_init(&c->quota);
+	c->on_call = opt->on_call;
+	c->on_call_arg = opt->on_call_arg;
+	*ret = c;
+	c = NULL;
+	rc = HL_ERR_OK;
+out:
+	hl_client_free(c);
+	return rc;
+}
+
+const char *hl_client_region(const struct hl_client *c)
+{
+	return c->cfg->region;
+}
+
+const char *hl_client_endpoint(const struct hl_client *c)
+{
+	return c->cfg->endpoint;
+}
+
+/* One attempt's request: signs body for op with fresh credentials and the
+ * current time, then sends it. *sent tells whether it reached the wire. */
+static enum hl_err attempt(struct hl_client *c, const char *op, const char *body,
+			   const char *invocation_id, int n, int64_t timeout_ms,
+			   struct hl_http_response *resp, bool *sent, struct hl_error *e)
+{
+	struct hl_credentials creds = {0};
+	struct hl_sigv4_result sig = {0};
+	char target[128], sdk_request[64];
+	enum hl_err rc;
+	size_t body_len = strlen(body);
+
+	*sent = false;
+	snprintf(target, sizeof(target), "HealthLake.%s", op);
+	snprintf(sdk_request, sizeof(sdk_request), "attempt=%d; max=%d", n, c->max_attempts);
+	if ((rc = hl_creds_get(c->creds, time(NULL), &creds, e)))
+		goto out;
+	const struct hl_header to_sign[] = {
+	    {"content-type", "application/x-amz-json-1.0"},
+	    {"host", c->host},
+	    {"x-amz-target", target},
+	};
+	struct hl_sigv4_request sreq = {
+	    .method = "POST",
+	    .path = c->path,
+	    .query = NULL,
+	    .headers = to_sign,
+	    .n_headers = sizeof(to_sign) / sizeof(to_sign[0]),
+	    .body = body,
+	    .body_len = body_len,
+	};
+	if ((rc = hl_sigv4_sign(&sreq, &creds, c->cfg->region, "healthlake", time(NULL), &sig, e)))
+		goto out;
+	struct hl_header hdrs[10];
+	size_t nh = 0;
+	hdrs[nh++] = (struct hl_header){"Host", c->host};
+	hdrs[nh++] = (struct hl_header){"Content-Type", "application/x-amz-json-1.0"};
+	hdrs[nh++] = (struct hl_header){"X-Amz-Target", target};
+	hdrs[nh++] = (struct hl_header){"X-Amz-Date", sig.amz_date};
+	if (creds.session_token && creds.session_token[0])
+		hdrs[nh++] = (struct hl_header){"X-Amz-Security-Token", creds.session_token};
+	hdrs[nh++] = (struct hl_header){"Authorization", sig.authorization};
+	hdrs[nh++] = (struct hl_header){"Expect", ""};
+	hdrs[nh++] = (struct hl_header){"amz-sdk-invocation-id", invocation_id};
+	hdrs[nh++] = (struct hl_header){"amz-sdk-request", sdk_request};
+	struct hl_http_request req = {
+	    .url = c->cfg->endpoint,
+	    .headers = hdrs,
+	    .n_headers = nh,
+	    .body = body,
+	    .body_len = body_len,
+	    .timeout_ms = (long)timeout_ms,
+	};
+	*sent = true;
+	rc = hl_http_post(c->http, &req, resp, e);
+out:
+	hl_sigv4_result_free(&sig);
+	hl_credentials_clear(&creds);
+	return rc;
+}
+
+/* Turns e (the last attempt's error, if any) into HL_ERR_TIMEOUT, keeping
+ * its code, status and request id and quoting its message. */
+static enum hl_err deadline_error(struct hl_error *e, const char *when, int attempts)
+{
+	char last[sizeof(e->message)];
+	if (!attempts)
+		return hl_error_set(e, HL_ERR_TIMEOUT, "deadline reached %s", when);
+	snprintf(last, sizeof(last), "%s", e->message);
+	return hl_error_set(e, HL_ERR_TIMEOUT,
+			    "deadline reached %s after %d attempts; last error: %s%s%s", when,
+			    attempts, e->aws_code[0] ? e->aws_code : hl_err_name(e->code),
+			    last[0] ? ": " : "", last);
+}
+
+enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body,
+			   int64_t deadline_ms, cJSON **ret, struct hl_error *err)
+{
+	struct hl_http_response resp;
+	struct hl_error e;
+	struct hl_call_info info = {.operation = op};
+	char invocation_id[37];
+	int64_t t0 = hl_now_ms();
+	int last_cost = 0;
+	cJSON *root = NULL;
+	enum hl_err rc;
+
+	hl_http_response_init(&resp);
+	hl_error_clear(&e);
+	if ((rc = hl_uuid4(invocation_id))) {
+		hl_error_set(&e, rc, "no randomness for the invocation id");
+		goto out;
+	}
+	for (int n = 1;; n++) {
+		int64_t now = hl_now_ms();
+		if (deadline_ms && now >= deadline_ms && n == 1) {
+			rc = hl_error_set(&e, HL_ERR_TIMEOUT, "deadline already passed");
+			goto out;
+		}
+		int64_t start = hl_pacer_reserve(&c->pacer, now, deadline_ms);
+		if (start < 0) {
+			rc = deadline_error(&e, "while pacing", info.attempts);
+			goto out;
+		}
+		sleep_until(start);
+		now = hl_now_ms();
+		int64_t timeout_ms = HL_ATTEMPT_TIMEOUT_MS;
+		if (deadline_ms) {
+			timeout_ms = deadline_ms - now;
+			if (timeout_ms <= 0) {
+				rc = hl_error_set(&e, HL_ERR_TIMEOUT, "deadline reached");
+				goto out;
+			}
+		}
+		struct hl_error ae;
+		hl_error_clear(&ae);
+		bool sent = false;
+		enum hl_err trc =
+		    attempt(c, op, body, invocation_id, n, timeout_ms, &resp, &sent, &ae);
+		if (!sent) {
+			/* Credentials or signing failed: nothing to retry. */
+			e = ae;
+			rc = trc ? trc : HL_ERR_CREDENTIALS;
+			goto out;
+		}
+		info.attempts++;
+		info.bytes_in += resp.bytes_in;
+		info.bytes_out += resp.bytes_out;
+		snprintf(ae.request_id, sizeof(ae.request_id), "%s", resp.request_id);
+		if (trc == HL_ERR_OK && resp.status >= 200 && resp.status < 300) {
+			ae.http_status = resp.status;
+			rc = hl_json_parse_object(resp.body.data, resp.body.len, &root, &ae);
+			e = ae;
+			if (rc == HL_ERR_OK)
+				hl_quota_success(&c->quota, last_cost);
+			goto out;
+		}
+		if (trc == HL_ERR_OK) {
+			hl_json_error_decode(resp.status, resp.reason, resp.error_type,
+					     resp.body.data, resp.body.len, &ae);
+			if (ae.code == HL_ERR_AUTH)
+				hl_creds_invalidate(c->creds); /* rotated keys: re-read next time */
+		}
+		e = ae;
+		rc = ae.code;
+		enum hl_retry kind = hl_retry_classify(trc, resp.status, ae.aws_code);
+		if (kind == HL_RETRY_THROTTLE)
+			info.throttled++;
+		if (trc == HL_ERR_TIMEOUT && deadline_ms && hl_now_ms() >= deadline_ms)
+			goto out; /* the transfer ran into the deadline itself */
+		if (kind == HL_RETRY_NO || n >= c->max_attempts)
+			goto out;
+		int cost = hl_quota_acquire(&c->quota, kind == HL_RETRY_TIMEOUT);
+		if (!cost) {
+			size_t l = strlen(e.message);
+			snprintf(e.message + l, sizeof(e.message) - l, " (retry quota exhausted)");
+			goto out;
+		}
+		last_cost = cost;
+		int64_t delay = hl_backoff_ms(n, hl_rand_unit());
+		if (deadline_ms && hl_now_ms() + delay >= deadline_ms) {
+			rc = deadline_error(&e, "before the next retry", info.attempts);
+			goto out;
+		}
+		sleep_until(hl_now_ms() + delay);
+	}
+out:
+	hl_http_response_free(&resp);
+	info.code = rc;
+	info.aws_code = e.aws_code;
+	info.http_status = e.http_status;
+	info.request_id = e.request_id;
+	info.ms = (double)(hl_now_ms() - t0);
+	if (c->on_call)
+		c->on_call(c->on_call_arg, &info);
+	if (rc) {
+		e.code = rc;
+		if (err)
+			*err = e;
+		cJSON_Delete(root);
+		return rc;
+	}
+	if (err)
+		*err = e;
+	*ret = root;
+	return HL_ERR_OK;
+}

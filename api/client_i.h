@@ -1,0 +1,109 @@
+/* Inside libhealthlake: the client object, its retry policy (SDK standard
+ * mode), its pacer and the one function that performs an API call. The
+ * policy pieces are pure (time and randomness come in as parameters) so the
+ * unit tests pin them. */
+#ifndef HL_CLIENT_I_H
+#define HL_CLIENT_I_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+#include "creds.h"
+#include "err.h"
+#include "healthlake.h"
+#include "http.h"
+
+/* ---- Pacing: at most k attempts start in any window_ms (k = max_tps when
+ * >= 1, so a burst of max_tps is allowed and no one-second window ever sees
+ * more than max_tps starts, as DESIGN.md's max_tps= promises). A sliding
+ * window of the last k reserved start times, shared by all threads. ---- */
+struct hl_pacer {
+	pthread_mutex_t lock;
+	int64_t *starts; /* ring of the last k reserved start times; protected by lock */
+	size_t k;
+	size_t next; /* ring position of the oldest entry; protected by lock */
+	size_t n;    /* entries in use; protected by lock */
+	int64_t window_ms;
+};
+
+enum hl_err hl_pacer_init(struct hl_pacer *p, double max_tps);
+void hl_pacer_destroy(struct hl_pacer *p);
+/* Reserves the earliest start time >= now_ms that keeps the promise and
+ * returns it; the caller sleeps until then. Returns -1 (nothing reserved)
+ * when that time would be after deadline_ms (0 = no deadline). */
+int64_t hl_pacer_reserve(struct hl_pacer *p, int64_t now_ms, int64_t deadline_ms);
+
+/* ---- Retry quota (standard mode): 500 tokens per client. ---- */
+#define HL_QUOTA_MAX 500
+#define HL_QUOTA_RETRY_COST 5
+#define HL_QUOTA_TIMEOUT_COST 10
+
+struct hl_retry_quota {
+	pthread_mutex_t lock;
+	int tokens; /* protected by lock */
+};
+
+void hl_quota_init(struct hl_retry_quota *q);
+void hl_quota_destroy(struct hl_retry_quota *q);
+/* Takes the cost of one retry; returns it, or 0 when too few tokens are left
+ * (then the caller must not retry). */
+int hl_quota_acquire(struct hl_retry_quota *q, bool timeout);
+/* After a successful call: +1 when it needed no retry (last_cost 0), else
+ * gives back last_cost. Never above HL_QUOTA_MAX. */
+void hl_quota_success(struct hl_retry_quota *q, int last_cost);
+
+/* ---- Retry decision ---- */
+enum hl_retry {
+	HL_RETRY_NO,
+	HL_RETRY_YES,	   /* transient: 500/502/503/504, RequestTimeout codes, connection errors */
+	HL_RETRY_THROTTLE, /* a throttling code, at any status */
+	HL_RETRY_TIMEOUT,  /* a connect/read timeout: retried at the higher quota cost */
+};
+
+/* transport: what hl_http_post returned (HL_ERR_OK when an answer came);
+ * status/aws_code: of that answer. */
+enum hl_retry hl_retry_classify(enum hl_err transport, long status, const char *aws_code);
+
+/* Full-jitter backoff after failed attempt n (1-based): r * min(2^(n-1), 20) s,
+ * r in [0,1). In milliseconds. */
+int64_t hl_backoff_ms(int n, double r);
+/* A uniform double in [0,1) from OpenSSL's RAND_bytes (0 if it fails). */
+double hl_rand_unit(void);
+/* Writes a lowercase hyphenated UUID4 (36 chars + NUL) from RAND_bytes. */
+enum hl_err hl_uuid4(char out[37]);
+
+struct hl_client {
+	struct hl_config *cfg;
+	struct hl_creds_provider *creds;
+	struct hl_http *http;
+	char *host; /* Host header, as signed */
+	char *path; /* request path, as signed */
+	int max_attempts;
+	struct hl_pacer pacer;
+	struct hl_retry_quota quota;
+	void (*on_call)(void *arg, const struct hl_call_info *info);
+	void *on_call_arg;
+};
+
+/* Performs operation op ("DescribeFHIRDatastore") with the given JSON body:
+ * pacing, signing, sending, retrying, decoding errors, reporting on_call.
+ * On success *ret is the parsed response object (caller cJSON_Delete()s).
+ *
+ * Each attempt takes a pacer slot, a fresh credentials snapshot and a fresh
+ * signature over the same body bytes. Which error a failed call returns:
+ * - attempts ran out, or the retry quota did: the last attempt's error
+ *   (HL_ERR_THROTTLED when it was throttled, HL_ERR_SERVER for 5xx, ...);
+ * - the deadline was reached while pacing, during a transfer, or the next
+ *   backoff would end past it: HL_ERR_TIMEOUT, with the last attempt's
+ *   aws_code/http_status/request_id kept and its message quoted;
+ * - anything not retryable: that error, at once.
+ * A call refused before sending (pacing, credentials) is reported to
+ * on_call with attempts 0. */
+enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body,
+			   int64_t deadline_ms, cJSON **ret, struct hl_error *err);
+
+#endif

@@ -1,0 +1,775 @@
+/* The 13 HealthLake operations: validate the input, build the body, call,
+ * turn the answer into typed results. */
+#include "healthlake.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_i.h"
+#include "json.h"
+
+#define HL_MAX_TAGS 200
+#define HL_MAX_NEXT_TOKEN 8192
+#define HL_MAX_RESULTS 500
+/* max_items 0 for the *_all helpers means this many. */
+#define HL_DEFAULT_MAX_ITEMS 100000
+
+/* ---- Frees ---- */
+
+void hl_datastore_free(struct hl_datastore *d)
+{
+	if (!d)
+		return;
+	hl_datastore_clear(d);
+	free(d);
+}
+
+void hl_job_free(struct hl_job *j)
+{
+	if (!j)
+		return;
+	hl_job_clear(j);
+	free(j);
+}
+
+void hl_datastore_list_free(struct hl_datastore_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		hl_datastore_clear(&l->items[i]);
+	free(l->items);
+	free(l->next_token);
+	free(l);
+}
+
+void hl_job_list_free(struct hl_job_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		hl_job_clear(&l->items[i]);
+	free(l->items);
+	free(l->next_token);
+	free(l);
+}
+
+void hl_tag_list_free(struct hl_tag_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].key);
+		free(l->items[i].value);
+	}
+	free(l->items);
+	free(l);
+}
+
+bool hl_job_status_terminal(const char *status)
+{
+	static const char *const terminal[] = {
+	    "COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED", "CANCEL_COMPLETED", "CANCEL_FAILED",
+	};
+	if (!status)
+		return false;
+	for (size_t i = 0; i < sizeof(terminal) / sizeof(terminal[0]); i++)
+		if (strcmp(status, terminal[i]) == 0)
+			return true;
+	return false;
+}
+
+/* ---- Input validation (the hl_validate_* functions plus what the model
+ * adds for these operations) ---- */
+
+typedef enum hl_err (*validate_fn)(const char *s, struct hl_error *err);
+
+static enum hl_err check(const char *member, const char *s, validate_fn fn, bool required,
+			 struct hl_error *err)
+{
+	if (!s) {
+		if (required)
+			return hl_error_set(err, HL_ERR_INVALID, "%s is required", member);
+		return HL_ERR_OK;
+	}
+	return fn(s, err);
+}
+
+static bool in_enum(const char *s, const char *const *values)
+{
+	for (size_t i = 0; values[i]; i++)
+		if (strcmp(s, values[i]) == 0)
+			return true;
+	return false;
+}
+
+static enum hl_err check_datastore_status(const char *s, struct hl_error *err)
+{
+	static const char *const v[] = {"CREATING", "ACTIVE",	     "DELETING",
+					"DELETED",  "CREATE_FAILED", NULL};
+	if (!in_enum(s, v))
+		return hl_error_set(err, HL_ERR_INVALID, "DatastoreStatus: unknown value");
+	return HL_ERR_OK;
+}
+
+static enum hl_err check_job_status(const char *s, struct hl_error *err)
+{
+	static const char *const v[] = {"SUBMITTED",
+					"QUEUED",
+					"IN_PROGRESS",
+					"COMPLETED_WITH_ERRORS",
+					"COMPLETED",
+					"FAILED",
+					"CANCEL_SUBMITTED",
+					"CANCEL_IN_PROGRESS",
+					"CANCEL_COMPLETED",
+					"CANCEL_FAILED",
+					NULL};
+	if (!in_enum(s, v))
+		return hl_error_set(err, HL_ERR_INVALID, "JobStatus: unknown value");
+	return HL_ERR_OK;
+}
+
+static enum hl_err check_type_version(const char *s, struct hl_error *err)
+{
+	if (strcmp(s, "R4") != 0)
+		return hl_error_set(err, HL_ERR_INVALID, "DatastoreTypeVersion: must be R4");
+	return HL_ERR_OK;
+}
+
+static enum hl_err check_next_token(const char *s, struct hl_error *err)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if ((unsigned char)s[n] > 0x7f)
+			return hl_error_set(err, HL_ERR_INVALID, "NextToken: must be ASCII");
+	if (n > HL_MAX_NEXT_TOKEN)
+		return hl_error_set(err, HL_ERR_INVALID, "NextToken: longer than %d characters",
+				    HL_MAX_NEXT_TOKEN);
+	return HL_ERR_OK;
+}
+
+/* ^arn:aws((-us-gov)|(-iso)|(-iso-b)|(-cn))?:healthlake:[a-z0-9-]+:\d{12}:datastore/fhir/.{32},
+ * 1-1011 characters. */
+static enum hl_err check_arn(const char *s, struct hl_error *err)
+{
+	static const char *const partitions[] = {
+	    "arn:aws-us-gov:", "arn:aws-iso-b:", "arn:aws-iso:", "arn:aws-cn:", "arn:aws:", NULL};
+	const char *p = NULL;
+	size_t len = strlen(s);
+	if (len < 1 || len > 1011)
+		goto bad;
+	for (size_t i = 0; partitions[i]; i++) {
+		size_t n = strlen(partitions[i]);
+		if (strncmp(s, partitions[i], n) == 0) {
+			p = s + n;
+			break;
+		}
+	}
+	if (!p || strncmp(p, "healthlake:", 11) != 0)
+		goto bad;
+	p += 11;
+	const char *q = p;
+	while (islower((unsigned char)*q) || isdigit((unsigned char)*q) || *q == '-')
+		q++;
+	if (q == p || *q != ':')
+		goto bad;
+	p = q + 1;
+	for (int i = 0; i < 12; i++, p++)
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+	if (strncmp(p, ":datastore/fhir/", 16) != 0)
+		goto bad;
+	p += 16;
+	/* .{32}: 32 characters other than line breaks (UTF-8 sequences count
+	 * as one character). */
+	size_t chars = 0;
+	for (; *p && chars < 32; p++) {
+		if (*p == '\n' || *p == '\r')
+			goto bad;
+		if (((unsigned char)*p & 0xc0) != 0x80)
+			chars++;
+	}
+	if (chars < 32)
+		goto bad;
+	return HL_ERR_OK;
+bad:
+	return hl_error_set(
+	    err, HL_ERR_INVALID,
+	    "ResourceARN: must be a HealthLake datastore ARN "
+	    "(arn:aws:healthlake:REGION:ACCOUNT:datastore/fhir/ID), 1-1011 characters");
+}
+
+static enum hl_err check_max_results(int v, struct hl_error *err)
+{
+	if (v < 0 || v > HL_MAX_RESULTS)
+		return hl_error_set(err, HL_ERR_INVALID, "MaxResults: must be 1-%d",
+				    HL_MAX_RESULTS);
+	return HL_ERR_OK;
+}
+
+static enum hl_err check_time(const char *member, int64_t v, struct hl_error *err)
+{
+	if (v < 0)
+		return hl_error_set(err, HL_ERR_INVALID, "%s: must not be negative", member);
+	return HL_ERR_OK;
+}
+
+static enum hl_err check_tags(const struct hl_tag *tags, size_t n, struct hl_error *err)
+{
+	enum hl_err rc;
+	if (n > HL_MAX_TAGS)
+		return hl_error_set(err, HL_ERR_INVALID, "Tags: at most %d", HL_MAX_TAGS);
+	if (n && !tags)
+		return hl_error_set(err, HL_ERR_INVALID, "Tags: missing");
+	for (size_t i = 0; i < n; i++)
+		if ((rc = check("Tags.Key", tags[i].key, hl_validate_tag_key, true, err)) ||
+		    (rc = check("Tags.Value", tags[i].value, hl_validate_tag_value, true, err)))
+			return rc;
+	return HL_ERR_OK;
+}
+
+/* A call refused before anything was sent makes no on_call report: nothing
+ * happened on the wire (DESIGN.md counts calls, not refusals). */
+static enum hl_err refuse(struct hl_error *err, enum hl_err rc)
+{
+	if (err)
+		err->code = rc;
+	return rc;
+}
+
+/* Runs op with body (which it frees); NULL body means out of memory. */
+static enum hl_err call(struct hl_client *c, const char *op, char *body, int64_t deadline_ms,
+			cJSON **ret, struct hl_error *err)
+{
+	if (!body)
+		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	enum hl_err rc = hl_client_call(c, op, body, deadline_ms, ret, err);
+	free(body);
+	return rc;
+}
+
+/* Detaches member name of root as an object (required). */
+static enum hl_err detach_object(cJSON *root, const char *name, cJSON **ret, struct hl_error *err)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
+	if (!cJSON_IsObject(v))
+		return hl_error_set(err, HL_ERR_PROTOCOL, "response: %s missing or not an object",
+				    name);
+	*ret = cJSON_DetachItemViaPointer(root, v);
+	return HL_ERR_OK;
+}
+
+static enum hl_err next_token_of(const cJSON *root, char **ret, struct hl_error *err)
+{
+	char *t = NULL;
+	enum hl_err rc = hl_json_opt_string(root, "NextToken", &t, err);
+	if (rc)
+		return rc;
+	if (t && !t[0]) {
+		/* An empty token ends the listing, as in the SDKs. */
+		free(t);
+		t = NULL;
+	}
+	*ret = t;
+	return HL_ERR_OK;
+}
+
+/* ---- Data stores ---- */
+
+static enum hl_err datastore_result(cJSON *root, enum hl_shape shape, struct hl_datastore **ret,
+				    struct hl_error *err)
+{
+	struct hl_datastore *d = calloc(1, sizeof(*d));
+	enum hl_err rc;
+	if (!d) {
+		cJSON_Delete(root);
+		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	}
+	if ((rc = hl_json_take_datastore(root, shape, d, err))) {
+		free(d);
+		return rc;
+	}
+	*ret = d;
+	return HL_ERR_OK;
+}
+
+enum hl_err hl_create_datastore(struct hl_client *c, const struct hl_create_datastore_input *in,
+				int64_t deadline_ms, struct hl_datastore **ret,
+				struct hl_error *err)
+{
+	char token[37];
+	cJSON *root = NULL;
+	enum hl_err rc;
+	hl_error_clear(err);
+	if (!in)
+		return refuse(err, hl_error_set(err, HL_ERR_INVALID, "no input"));
+	if ((rc = check("DatastoreName", in->name, hl_validate_datastore_name, false, err)) ||
+	    (rc =
+		 check("DatastoreTypeVersion", in->type_version, check_type_version, false, err)) ||
+	    (rc = check("KmsKeyId", in->kms_key_id, hl_validate_kms_key_id, false, err)) ||
+	    (rc = check("ClientToken", in->client_token, hl_validate_client_token, false, err)) ||
+	    (rc = check_tags(in->tags, in->n_tags, err)))
+		return refuse(err, rc);
+	if (!in->client_token && (rc = hl_uuid4(token)))
+		return hl_error_set(err, rc, "no randomness for the client token");
+	rc = call(c, "CreateFHIRDatastore",
+		  hl_body_create_datastore(in, in->client_token ? in->client_token : token),
+		  deadline_ms, &root, err);
+	if (rc)
+		return rc;
+	return datastore_result(root, HL_SHAPE_START, ret, err);
+}
+
+static enum hl_err datastore_by_id(struct hl_client *c, const char *op, const char *id,
+				   int64_t deadline_ms, struct hl_datastore **ret,
+				   struct hl_error *err)
+{
+	cJSON *root = NULL, *props = NULL;
+	enum hl_err rc;
+	hl_error_clear(err);
+	if ((rc = check("DatastoreId", id, hl_validate_datastore_id, true, err)))
+		return refuse(err, rc);
+	if ((rc = call(c, op, hl_body_datastore_id(id), deadline_ms, &root, err)))
+		return rc;
+	if (strcmp(op, "DescribeFHIRDatastore") != 0)
+		return datastore_result(root, HL_SHAPE_START, ret, err);
+	rc = detach_object(root, "DatastoreProperties", &props, err);
+	cJSON_Delete(root);
+	if (rc)
+		return rc;
+	return datastore_result(props, HL_SHAPE_PROPERTIES, ret, err);
+}
+
+enum hl_err hl_delete_datastore(struct hl_client *c, const char *id, int64_t deadline_ms,
+				struct hl_datastore **ret, struct hl_error *err)
+{
+	return datastore_by_id(c, "DeleteFHIRDatastore", id, deadline_ms, ret, err);
+}
+
+enum hl_err hl_describe_datastore(struct hl_client *c, const char *id, int64_t deadline_ms,
+				  struct hl_datastore **ret, struct hl_error *err)
+{
+	return datastore_by_id(c, "DescribeFHIRDatastore", id, deadline_ms, ret, err);
+}
+
+static enum hl_err check_list_datastores(const struct hl_list_datastores_input *in,
+					 struct hl_error *err)
+{
+	enum hl_err rc;
+	if (!in)
+		return HL_ERR_OK;
+	if ((rc =
+		 check("Filter.DatastoreName", in->name, hl_validate_datastore_name, false, err)) ||
+	    (rc =
+		 check("Filter.DatastoreStatus", in->status, check_datastore_status, false, err)) ||
+	    (rc = check_time("Filter.CreatedBefore", in->created_before, err)) ||
+	    (rc = check_time("Filter.CreatedAfter", in->created_after, err)) ||
+	    (rc = check_max_results(in->max_results, err)) ||
+	    (rc = check("NextToken", in->next_token, check_next_token, false, err)))
+		return rc;
+	return HL_ERR_OK;
+}
+
+/* Appends the datastores of one page's list member to l (taking them out
+ * of root). */
+static enum hl_err take_datastores(cJSON *root, struct hl_datastore_list *l, size_t max_items,
+				   struct hl_error *err)
+{
+	cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "DatastorePropertiesList");
+	if (!cJSON_IsArray(arr))
+		return hl_error_set(err, HL_ERR_PROTOCOL,
+				    "response: DatastorePropertiesList missing or not a list");
+	size_t n = (size_t)cJSON_GetArraySize(arr);
+	if (l->n + n > max_items)
+		return hl_error_set(err, HL_ERR_PROTOCOL, "listing has more than %zu items",
+				    max_items);
+	if (!n)
+		return HL_ERR_OK;
+	struct hl_datastore *items = realloc(l->items, (l->n + n) * sizeof(*items));
+	if (!items)
+		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	l->items = items;
+	for (size_t i = 0; i < n; i++) {
+		cJSON *item = cJSON_DetachItemFromArray(arr, 0);
+		enum hl_err rc =
+		    hl_json_take_datastore(item, HL_SHAPE_PROPERTIES, &l->items[l->n], err);
+		if (rc)
+			return rc;
+		l->n++;
+	}
+	return HL_ERR_OK;
+}
+
+/* Shared by the one-page and all-pages listings. */
+static enum hl_err list_datastores(struct hl_client *c, const struct hl_list_datastores_input *in,
+				   bool all, size_t max_items, int64_t deadline_ms,
+				   struct hl_datastore_list **ret, struct hl_error *err)
+{
+	struct hl_datastore_list *l = calloc(1, sizeof(*l));
+	char **seen = NULL;
+	size_t n_seen = 0;
+	char *token = NULL;
+	cJSON *root = NULL;
+	enum hl_err rc;
+	hl_error_clear(err);
+	if (!l)
+		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	if ((rc = check_list_datastores(in, err))) {
+		refuse(err, rc);
+		goto out;
+	}
+	if (!all && in && in->next_token && !(token = strdup(in->next_token))) {
+		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		if ((rc = call(c, "ListFHIRDatastores", hl_body_list_datastores(in, token),
+			       deadline_ms, &root, err)))
+			goto out;
+		if ((rc = take_datastores(root, l, all ? max_items : SIZE_MAX, err)))
+			goto out;
+		free(token);
+		token = NULL;
+		if ((rc = next_token_of(root, &token, err)))
+			goto out;
+		cJSON_Delete(root);
+		root = NULL;
+		if (!all || !token)
+			break;
+		for (size_t i = 0; i < n_seen; i++) {
+			if (strcmp(seen[i], token) == 0) {
+				rc = hl_error_set(err, HL_ERR_PROTOCOL,
+						  "listing repeated a NextToken (paging loop)");
+				goto out;
+			}
+		}
+		char **s = realloc(seen, (n_seen + 1) * sizeof(*s));
+		if (!s || !(s[n_seen] = strdup(token))) {
+			seen = s ? s : seen;
+			rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		seen = s;
+		n_seen++;
+	}
+	if (!all)
+		l->next_token = token;
+	else
+		free(token);
+	token = NULL;
+	*ret = l;
+	l = NULL;
+	rc = HL_ERR_OK;
+out:
+	for (size_t i = 0; i < n_seen; i++)
+		free(seen[i]);
+	free(seen);
+	free(token);
+	cJSON_Delete(root);
+	hl_datastore_list_free(l);
+	return rc;
+}
+
+enum hl_err hl_list_datastores(struct hl_client *c, const struct hl_list_datastores_input *in,
+			       int64_t deadline_ms, struct hl_datastore_list **ret,
+			       struct hl_error *err)
+{
+	return list_datastores(c, in, false, 0, deadline_ms, ret, err);
+}
+
+enum hl_err hl_list_datastores_all(struct hl_client *c, const struct hl_list_datastores_input *in,
+				   size_t max_items, int64_t deadline_ms,
+				   struct hl_datastore_list **ret, struct hl_error *err)
+{
+	return list_datastores(c, in, true, max_items ? max_items : HL_DEFAULT_MAX_ITEMS,
+			       deadline_ms, ret, err);
+}
+
+/* ---- Jobs ---- */
+
+static enum hl_err job_result(cJSON *obj, enum hl_job_kind kind, enum hl_shape shape,
+			      struct hl_job **ret, struct hl_error *err)
+{
+	struct hl_job *j = calloc(1, sizeof(*j));
+	enum hl_err rc;
+	if (!j) {
+		cJSON_Delete(obj);
+		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	}
+	if ((rc = hl_json_take_job(obj, kind, shape, j, err))) {
+		free(j);
+		return rc;
+	}
+	*ret = j;
+	return HL_ERR_OK;
+}
+
+enum hl_err hl_start_import_job(struct hl_client *c, const struct hl_start_import_input *in,
+				int64_t deadline_ms, struct hl_job **ret, struct hl_error *err)
+{
+	char token[37];
+	cJSON *root = NULL;
+	enum hl_err rc;
+	hl_error_clear(err);
+	if (!in)
+		return refuse(err, hl_error_set(err, HL_ERR_INVALID, "no input"));
+	if ((rc = check("DatastoreId", in->datastore_id, hl_validate_datastore_id, true, err)) ||
+	    (rc = check("JobName", in->job_name, hl_validate_job_name, false, err)) ||
+	    (rc =
+		 check("InputDataConfig.S3Uri", in->input_s3_uri, hl_validate_s3_uri, true, err)) ||
+	    (rc = check("JobOutputDataConfig.S3Configuration.S3Uri", in->output_s3_uri,
+			hl_validate_s3_uri, true, err)) ||
+	    (rc = check("JobOutputDataConfig.S3Configuration.KmsKeyId", in->kms_key_id,
+			hl_validate_kms_key_id, true, err)) ||
+	    (rc = check("DataAccessRoleArn", in->role_arn, hl_validate_role_arn, true, err)) ||
+	    (rc = check("ClientToken", in->client_token, hl_validate_client_token, false, err)))
+		return refuse(err, rc);
+	if (!in->client_token && (rc = hl_uuid4(token)))
+		return hl_error_set(err, rc, "no randomness for the client token");
+	rc = call(c, "StartFHIRImportJob",
+		  hl_body_start_import(in, in->client_token ? in->client_token : token),
+		  deadline_ms, &root, err);
+	if (rc)
+		return rc;
+	return job_result(root, HL_JOB_IMPORT, HL_SHAPE_START, ret, err);
+}
+
+enum hl_err hl_start_export_job(struct hl_client *c, const struct hl_start_export_input *in,
+				int64_t deadline_ms, struct hl_job **ret, struct hl_error *err)
+{
+	char token[37];
+	cJSON *root = NULL;
+	enum hl_err rc;
+	hl_error_clear(err);
+	if (!in)
+		return refuse(err, hl_error_set(err, HL_ERR_INVALID, "no input"));
+	if ((rc = check("DatastoreId", in->datastore_id, hl_validate_datastore_id, true, err)) ||
+	    (rc = check("JobName", in->job_name, hl_validate_job_name, false, err)) ||
+	    (rc = check("OutputDataConfig.S3Configuration.S3Uri", in->output_s3_uri,
+			hl_validate_s3_uri, true, err)) ||
+	    (rc = check("OutputDataConfig.S3Configuration.KmsKeyId", in->kms_key_id,
+			hl_validate_kms_key_id, true, err)) ||
+	    (rc = check("DataAccessRoleArn", in->role_arn, hl_validate_role_arn, true, err)) ||
+	    (rc = check("ClientToken", in->client_token, hl_validate_client_token, false, err)))
+		return refuse(err, rc);
+	if (!in->client_token && (rc = hl_uuid4(token)))
+		return hl_error_set(err, rc, "no randomness for the client token");
+	rc = call(c, "StartFHIRExportJob",
+		  hl_body_start_export(in, in->client_token ? in->client_token : token),
+		  deadline_ms, &root, err);
+	if (rc)
+		return rc;
+	return job_result(root, HL_JOB_EXPORT, HL_SHAPE_START, ret, err);
+}
+
+enum hl_err hl_describe_job(struct hl_client *c, enum hl_job_kind kind, const char *datastore_id,
+			    const char *job_id, int64_t deadline_ms, struct hl_job **ret,
+			    struct hl_error *err)
+{
+	bool imp = kind == HL_JOB_IMPORT;
+	cJSON *root = NULL, *props = NULL;
+	enum hl_err rc;
+	hl_error_clear(err);
+	if ((rc = check("DatastoreId", datastore_id, hl_validate_datastore_id, true, err)) ||
+	    (rc = check("JobId", job_id, hl_validate_job_id, true, err)))
+		return refuse(err, rc);
+	if ((rc = call(c, imp ? "DescribeFHIRImportJob" : "DescribeFHIRExportJob",
+		       hl_body_describe_job(datastore_id, job_id), deadline_ms, &root, err)))
+		return rc;
+	rc = detach_object(root, imp ? "ImportJobProperties" : "ExportJobProperties", &props, err);
+	cJSON_Delete(root);
+	if (rc)
+		return rc;
+	return job_result(props, kind, HL_SHAPE_PROPERTIES, ret, err);
+}
+
+static enum hl_err take_jobs(cJSON *root, enum hl_job_kind kind, struct hl_job_list *l,
+			     size_t max_items, struct hl_error *err)
+{
+	const char *member =
+	    kind == HL_JOB_IMPORT ? "ImportJobPropertiesList" : "ExportJobPropertiesList";
+	cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, member);
+	if (!cJSON_IsArray(arr))
+		return hl_error_set(err, HL_ERR_PROTOCOL, "response: %s missing or not a list",
+				    member);
+	size_t n = (size_t)cJSON_GetArraySize(arr);
+	if (l->n + n > max_items)
+		return hl_error_set(err, HL_ERR_PROTOCOL, "listing has more than %zu items",
+				    max_items);
+	if (!n)
+		return HL_ERR_OK;
+	struct hl_job *items = realloc(l->items, (l->n + n) * sizeof(*items));
+	if (!items)
+		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	l->items = items;
+	for (size_t i = 0; i < n; i++) {
+		cJSON *item = cJSON_DetachItemFromArray(arr, 0);
+		enum hl_err rc =
+		    hl_json_take_job(item, kind, HL_SHAPE_PROPERTIES, &l->items[l->n], err);
+		if (rc)
+			return rc;
+		l->n++;
+	}
+	return HL_ERR_OK;
+}
+
+static enum hl_err list_jobs(struct hl_client *c, enum hl_job_kind kind,
+			     const struct hl_list_jobs_input *in, bool all, size_t max_items,
+			     int64_t deadline_ms, struct hl_job_list **ret, struct hl_error *err)
+{
+	const char *op = kind == HL_JOB_IMPORT ? "ListFHIRImportJobs" : "ListFHIRExportJobs";
+	struct hl_job_list *l = calloc(1, sizeof(*l));
+	char **seen = NULL;
+	size_t n_seen = 0;
+	char *token = NULL;
+	cJSON *root = NULL;
+	enum hl_err rc;
+	hl_error_clear(err);
+	if (!l)
+		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	if (!in) {
+		rc = refuse(err, hl_error_set(err, HL_ERR_INVALID, "DatastoreId is required"));
+		goto out;
+	}
+	if ((rc = check("DatastoreId", in->datastore_id, hl_validate_datastore_id, true, err)) ||
+	    (rc = check("JobName", in->job_name, hl_validate_job_name, false, err)) ||
+	    (rc = check("JobStatus", in->job_status, check_job_status, false, err)) ||
+	    (rc = check_time("SubmittedBefore", in->submitted_before, err)) ||
+	    (rc = check_time("SubmittedAfter", in->submitted_after, err)) ||
+	    (rc = check_max_results(in->max_results, err)) ||
+	    (rc = check("NextToken", in->next_token, check_next_token, false, err))) {
+		refuse(err, rc);
+		goto out;
+	}
+	if (!all && in->next_token && !(token = strdup(in->next_token))) {
+		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		if ((rc = call(c, op, hl_body_list_jobs(in, token), deadline_ms, &root, err)))
+			goto out;
+		if ((rc = take_jobs(root, kind, l, all ? max_items : SIZE_MAX, err)))
+			goto out;
+		free(token);
+		token = NULL;
+		if ((rc = next_token_of(root, &token, err)))
+			goto out;
+		cJSON_Delete(root);
+		root = NULL;
+		if (!all || !token)
+			break;
+		for (size_t i = 0; i < n_seen; i++) {
+			if (strcmp(seen[i], token) == 0) {
+				rc = hl_error_set(err, HL_ERR_PROTOCOL,
+						  "listing repeated a NextToken (paging loop)");
+				goto out;
+			}
+		}
+		char **s = realloc(seen, (n_seen + 1) * sizeof(*s));
+		if (!s || !(s[n_seen] = strdup(token))) {
+			seen = s ? s : seen;
+			rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		seen = s;
+		n_seen++;
+	}
+	if (!all)
+		l->next_token = token;
+	else
+		free(token);
+	token = NULL;
+	*ret = l;
+	l = NULL;
+	rc = HL_ERR_OK;
+out:
+	for (size_t i = 0; i < n_seen; i++)
+		free(seen[i]);
+	free(seen);
+	free(token);
+	cJSON_Delete(root);
+	hl_job_list_free(l);
+	return rc;
+}
+
+enum hl_err hl_list_jobs(struct hl_client *c, enum hl_job_kind kind,
+			 const struct hl_list_jobs_input *in, int64_t deadline_ms,
+			 struct hl_job_list **ret, struct hl_error *err)
+{
+	return list_jobs(c, kind, in, false, 0, deadline_ms, ret, err);
+}
+
+enum hl_err hl_list_jobs_all(struct hl_client *c, enum hl_job_kind kind,
+			     const struct hl_list_jobs_input *in, size_t max_items,
+			     int64_t deadline_ms, struct hl_job_list **ret, struct hl_error *err)
+{
+	return list_jobs(c, kind, in, true, max_items ? max_items : HL_DEFAULT_MAX_ITEMS,
+			 deadline_ms, ret, err);
+}
+
+/* ---- Tags ---- */
+
+enum hl_err hl_tag_resource(struct hl_client *c, const char *arn, const struct hl_tag *tags,
+			    size_t n, int64_t deadline_ms, struct hl_error *err)
+{
+	cJSON *root = NULL;
+	enum hl_err rc;
+	hl_error_clear(err);
+	if ((rc = check("ResourceARN", arn, check_arn, true, err)) ||
+	    (rc = check_tags(tags, n, err)))
+		return refuse(err, rc);
+	rc = call(c, "TagResource", hl_body_tag_resource(arn, tags, n), deadline_ms, &root, err);
+	cJSON_Delete(root);
+	return rc;
+}
+
+enum hl_err hl_untag_resource(struct hl_client *c, const char *arn, const char *const *keys,
+			      size_t n, int64_t deadline_ms, struct hl_error *err)
+{
+	cJSON *root = NULL;
+	enum hl_err rc;
+	hl_error_clear(err);
+	if ((rc = check("ResourceARN", arn, check_arn, true, err)))
+		return refuse(err, rc);
+	if (n > HL_MAX_TAGS)
+		return refuse(
+		    err, hl_error_set(err, HL_ERR_INVALID, "TagKeys: at most %d", HL_MAX_TAGS));
+	if (n && !keys)
+		return refuse(err, hl_error_set(err, HL_ERR_INVALID, "TagKeys: missing"));
+	for (size_t i = 0; i < n; i++)
+		if ((rc = check("TagKeys", keys[i], hl_validate_tag_key, true, err)))
+			return refuse(err, rc);
+	rc =
+	    call(c, "UntagResource", hl_body_untag_resource(arn, keys, n), deadline_ms, &root, err);
+	cJSON_Delete(root);
+	return rc;
+}
+
+enum hl_err hl_list_tags(struct hl_client *c, const char *arn, int64_t deadline_ms,
+			 struct hl_tag_list **ret, struct hl_error *err)
+{
+	cJSON *root = NULL;
+	struct hl_tag_list *l = NULL;
+	enum hl_err rc;
+	hl_error_clear(err);
+	if ((rc = check("ResourceARN", arn, check_arn, true, err)))
+		return refuse(err, rc);
+	if ((rc = call(c, "ListTagsForResource", hl_body_list_tags(arn), deadline_ms, &root, err)))
+		return rc;
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = hl_json_tags(root, l, err)))
+		goto out;
+	*ret = l;
+	l = NULL;
+	rc = HL_ERR_OK;
+out:
+	free(l);
+	cJSON_Delete(root);
+	return rc;
+}

@@ -1,0 +1,512 @@
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#define HL_DEFAULT_CONNECT_TIMEOUT_MS 5000L
+#define HL_DEFAULT_MAX_RESPONSE (8u << 20)
+/* Idle handles kept for reuse; more concurrent callers get fresh handles
+ * that are freed after use (connections live in the share either way). */
+#define HL_POOL_MAX 32
+#define HL_MAX_CONNECTIONS 64
+
+struct hl_http {
+	CURLSH *share;
+	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+	pthread_mutex_t pool_lock;
+	CURL *pool[HL_POOL_MAX]; /* idle handles; protected by pool_lock */
+	size_t n_pool;		 /* protected by pool_lock */
+	char *ca_file;
+	long connect_timeout_ms;
+	size_t max_response_bytes;
+	bool global_init;
+};
+
+/* Per-transfer state the callbacks write into. */
+struct transfer {
+	struct hl_http_response *resp;
+	size_t max;
+	bool too_large;
+	bool nomem;
+	const char *body;
+	size_t body_len;
+	size_t body_off; /* bytes handed to libcurl so far */
+};
+
+static void share_lock(CURL *handle, curl_lock_data data, curl_lock_access access, void *arg)
+{
+	struct hl_http *h = arg;
+	(void)handle;
+	(void)access;
+	if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+		pthread_mutex_lock(&h->share_locks[data]);
+}
+
+static void share_unlock(CURL *handle, curl_lock_data data, void *arg)
+{
+	struct hl_http *h = arg;
+	(void)handle;
+	if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+		pthread_mutex_unlock(&h->share_locks[data]);
+}
+
+void hl_http_free(struct hl_http *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->n_pool; i++)
+		curl_easy_cleanup(h->pool[i]);
+	if (h->share)
+		curl_share_cleanup(h->share);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&h->share_locks[i]);
+	pthread_mutex_destroy(&h->pool_lock);
+	free(h->ca_file);
+	if (h->global_init)
+		curl_global_cleanup();
+	free(h);
+}
+
+enum hl_err hl_http_new(const struct hl_http_options *opt, struct hl_http **ret,
+			struct hl_error *err)
+{
+	struct hl_http *h = calloc(1, sizeof(*h));
+	enum hl_err rc;
+	if (!h)
+		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&h->share_locks[i], NULL);
+	pthread_mutex_init(&h->pool_lock, NULL);
+	h->connect_timeout_ms = opt && opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms
+								   : HL_DEFAULT_CONNECT_TIMEOUT_MS;
+	h->max_response_bytes =
+	    opt && opt->max_response_bytes ? opt->max_response_bytes : HL_DEFAULT_MAX_RESPONSE;
+	if (opt && opt->ca_file && !(h->ca_file = strdup(opt->ca_file))) {
+		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* libcurl >= 7.84 makes this thread-safe and reference counted. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		rc = hl_error_set(err, HL_ERR_NOMEM, "curl_global_init failed");
+		goto out;
+	}
+	h->global_init = true;
+	h->share = curl_share_init();
+	if (!h->share) {
+		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (curl_share_setopt(h->share, CURLSHOPT_LOCKFUNC, share_lock) ||
+	    curl_share_setopt(h->share, CURLSHOPT_UNLOCKFUNC, share_unlock) ||
+	    curl_share_setopt(h->share, CURLSHOPT_USERDATA, h) ||
+	    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) ||
+	    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) ||
+	    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT)) {
+		rc = hl_error_set(err, HL_ERR_NOMEM, "curl share setup failed");
+		goto out;
+	}
+	*ret = h;
+	h = NULL;
+	rc = HL_ERR_OK;
+out:
+	hl_http_free(h);
+	return rc;
+}
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct transfer *t = arg;
+	size_t n = size * nmemb;
+	if (t->resp->body.len + n > t->max) {
+		t->too_large = true;
+		return 0; /* fails the transfer: the cap is the point */
+	}
+	enum hl_err rc = hl_buf_append(&t->resp->body, p, n);
+	if (rc) {
+		t->too_large = rc == HL_ERR_TOO_LARGE;
+		t->nomem = rc == HL_ERR_NOMEM;
+		return 0;
+	}
+	t->resp->bytes_in += n;
+	return n;
+}
+
+static size_t on_read(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct transfer *t = arg;
+	size_t n = size * nitems;
+	if (n > t->body_len - t->body_off)
+		n = t->body_len - t->body_off;
+	memcpy(buf, t->body + t->body_off, n);
+	t->body_off += n;
+	return n;
+}
+
+/* libcurl replays a request by itself when a reused connection dies before
+ * any answer byte. Refusing the rewind turns that hidden replay into a
+ * transfer error, so every request on the wire is one of our attempts:
+ * paced, freshly signed, counted and reported. */
+static int on_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct transfer *t = arg;
+	if (offset == 0 && origin == SEEK_SET && t->body_off == 0)
+		return CURL_SEEKFUNC_OK; /* nothing sent yet: a no-op */
+	return CURL_SEEKFUNC_CANTSEEK;
+}
+
+/* Copies a header value, trimmed, into out. */
+static void header_value(const char *v, size_t n, char *out, size_t outsz)
+{
+	while (n && isspace((unsigned char)*v)) {
+		v++;
+		n--;
+	}
+	while (n && isspace((unsigned char)v[n - 1]))
+		n--;
+	if (n >= outsz)
+		n = outsz - 1;
+	memcpy(out, v, n);
+	out[n] = '\0';
+}
+
+static bool header_is(const char *line, size_t n, const char *name, const char **value,
+		      size_t *vlen)
+{
+	size_t k = strlen(name);
+	if (n <= k || line[k] != ':' || strncasecmp(line, name, k) != 0)
+		return false;
+	*value = line + k + 1;
+	*vlen = n - k - 1;
+	return true;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct transfer *t = arg;
+	size_t n = size * nmemb;
+	const char *v;
+	size_t vlen;
+	if (n > 5 && strncmp(p, "HTTP/", 5) == 0) {
+		/* A new status line (after 100 Continue, say): forget the previous
+		 * one's headers. "HTTP/1.1 503 Service Unavailable" */
+		const char *sp = memchr(p, ' ', n);
+		const char *sp2 = sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - p)) : NULL;
+		t->resp->reason[0] = '\0';
+		t->resp->request_id[0] = '\0';
+		t->resp->error_type[0] = '\0';
+		if (sp2)
+			header_value(sp2 + 1, n - (size_t)(sp2 + 1 - p), t->resp->reason,
+				     sizeof(t->resp->reason));
+	} else if (header_is(p, n, "x-amzn-RequestId", &v, &vlen)) {
+		header_value(v, vlen, t->resp->request_id, sizeof(t->resp->request_id));
+	} else if (header_is(p, n, "X-Amzn-ErrorType", &v, &vlen)) {
+		header_value(v, vlen, t->resp->error_type, sizeof(t->resp->error_type));
+	}
+	return n;
+}
+
+static CURL *handle_new(struct hl_http *h)
+{
+	CURL *e = curl_easy_init();
+	if (!e)
+		return NULL;
+	if (curl_easy_setopt(e, CURLOPT_SHARE, h->share) ||
+	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) ||
+	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms) ||
+	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) ||
+	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) ||
+#if LIBCURL_VERSION_NUM >= 0x075500
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") ||
+#else
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) ||
+#endif
+	    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) ||
+	    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) ||
+	    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) ||
+	    /* The shared cache closes idle connections beyond this; libcurl's
+	     * default (5) would thrash as soon as 6 threads call at once. */
+	    curl_easy_setopt(e, CURLOPT_MAXCONNECTS, (long)HL_MAX_CONNECTIONS) ||
+	    curl_easy_setopt(e, CURLOPT_USERAGENT, "healthlakefs/" HLFS_VERSION) ||
+	    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_response_bytes) ||
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) ||
+	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) ||
+	    (h->ca_file && curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file))) {
+		curl_easy_cleanup(e);
+		return NULL;
+	}
+	return e;
+}
+
+static CURL *handle_get(struct hl_http *h)
+{
+	CURL *e = NULL;
+	pthread_mutex_lock(&h->pool_lock);
+	if (h->n_pool)
+		e = h->pool[--h->n_pool];
+	pthread_mutex_unlock(&h->pool_lock);
+	return e ? e : handle_new(h);
+}
+
+static void handle_put(struct hl_http *h, CURL *e)
+{
+	pthread_mutex_lock(&h->pool_lock);
+	if (h->n_pool < HL_POOL_MAX) {
+		h->pool[h->n_pool++] = e;
+		e = NULL;
+	}
+	pthread_mutex_unlock(&h->pool_lock);
+	if (e)
+		curl_easy_cleanup(e);
+}
+
+void hl_http_response_init(struct hl_http_response *r)
+{
+	memset(r, 0, sizeof(*r));
+	hl_buf_init(&r->body, 0);
+}
+
+void hl_http_response_free(struct hl_http_response *r)
+{
+	if (r)
+		hl_buf_free(&r->body);
+}
+
+/* Maps a failed transfer to the library's error and says whether the
+ * request may have been sent. */
+static enum hl_err map_curl(CURLcode cc, const struct transfer *t, struct hl_http_response *resp)
+{
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		resp->connect_failed = true;
+		return HL_ERR_RESOLVE;
+	case CURLE_COULDNT_CONNECT:
+		resp->connect_failed = true;
+		return HL_ERR_NETWORK;
+	case CURLE_OPERATION_TIMEDOUT:
+		resp->timed_out = true;
+		return HL_ERR_TIMEOUT;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_USE_SSL_FAILED:
+		return HL_ERR_TLS;
+	case CURLE_FILESIZE_EXCEEDED:
+		return HL_ERR_TOO_LARGE;
+	case CURLE_WRITE_ERROR:
+		if (t->too_large)
+			return HL_ERR_TOO_LARGE;
+		return t->nomem ? HL_ERR_NOMEM : HL_ERR_NETWORK;
+	case CURLE_OUT_OF_MEMORY:
+		return HL_ERR_NOMEM;
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return HL_ERR_CONFIG;
+	default:
+		/* send/recv errors, resets, empty or partial answers */
+		return HL_ERR_NETWORK;
+	}
+}
+
+enum hl_err hl_http_post(struct hl_http *h, const struct hl_http_request *req,
+			 struct hl_http_response *resp, struct hl_error *err)
+{
+	struct curl_slist *hdrs = NULL;
+	struct hl_buf line;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct transfer t = {.resp = resp,
+			     .max = h->max_response_bytes,
+			     .body = req->body ? req->body : "",
+			     .body_len = req->body ? req->body_len : 0};
+	enum hl_err rc;
+	CURL *e = NULL;
+
+	hl_buf_init(&line, 16384);
+	hl_buf_free(&resp->body);
+	memset(resp, 0, sizeof(*resp));
+	hl_buf_init(&resp->body, h->max_response_bytes + 1);
+
+	for (size_t i = 0; i < req->n_headers; i++) {
+		hl_buf_reset(&line);
+		/* "Name;" is how libcurl sends a header with an empty value;
+		 * "Name:" would remove it (that is what we want for Expect). */
+		bool empty = !req->headers[i].value || !req->headers[i].value[0];
+		bool remove = empty && strcasecmp(req->headers[i].name, "Expect") == 0;
+		if ((rc = hl_buf_appendf(&line, "%s%s%s", req->headers[i].name,
+					 remove	 ? ":"
+					 : empty ? ";"
+						 : ": ",
+					 empty ? "" : req->headers[i].value))) {
+			hl_error_set(err, rc, "request header too large");
+			goto out;
+		}
+		struct curl_slist *n = curl_slist_append(hdrs, line.data);
+		if (!n) {
+			rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		hdrs = n;
+	}
+	e = handle_get(h);
+	if (!e) {
+		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory (curl handle)");
+		goto out;
+	}
+	if (curl_easy_setopt(e, CURLOPT_URL, req->url) ||
+	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs) ||
+	    curl_easy_setopt(e, CURLOPT_POST, 1L) ||
+	    curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read) ||
+	    curl_easy_setopt(e, CURLOPT_READDATA, &t) ||
+	    curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek) ||
+	    curl_easy_setopt(e, CURLOPT_SEEKDATA, &t) ||
+	    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len) ||
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 1L) ||
+	    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t) ||
+	    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t) ||
+	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf)) {
+		rc = hl_error_set(err, HL_ERR_NOMEM, "curl option setup failed");
+		goto out;
+	}
+	CURLcode cc = curl_easy_perform(e);
+	curl_off_t up = 0;
+	if (curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK && up > 0)
+		resp->bytes_out = (size_t)up;
+	if (cc != CURLE_OK) {
+		rc = map_curl(cc, &t, resp);
+		if (rc == HL_ERR_TOO_LARGE)
+			hl_error_set(err, rc, "response larger than %zu bytes",
+				     h->max_response_bytes);
+		else
+			hl_error_set(err, rc, "%s%s%s", curl_easy_strerror(cc),
+				     errbuf[0] ? ": " : "", errbuf);
+		goto out;
+	}
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
+	rc = HL_ERR_OK;
+out:
+	if (e) {
+		/* Drop pointers to this call's stack before the handle is reused. */
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
+		curl_easy_setopt(e, CURLOPT_WRITEDATA, NULL);
+		curl_easy_setopt(e, CURLOPT_HEADERDATA, NULL);
+		curl_easy_setopt(e, CURLOPT_READDATA, NULL);
+		curl_easy_setopt(e, CURLOPT_SEEKDATA, NULL);
+		handle_put(h, e);
+	}
+	curl_slist_free_all(hdrs);
+	hl_buf_free(&line);
+	return rc;
+}
+
+static bool host_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	char tmp[64];
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	size_t n = strlen(host);
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof(tmp)) {
+		memcpy(tmp, host + 1, n - 2);
+		tmp[n - 2] = '\0';
+		host = tmp;
+	}
+	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+bool hl_http_url_allowed(const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	bool ok = false;
+	if (!u || curl_url_set(u, CURLUPART_URL, url, 0) ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0))
+		goto out;
+	if (strcasecmp(scheme, "https") == 0)
+		ok = true;
+	else if (strcasecmp(scheme, "http") == 0)
+		ok = host_is_loopback(host);
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+enum hl_err hl_http_split_url(const char *url, char **ret_host, char **ret_path,
+			      struct hl_error *err)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL;
+	char *out_host = NULL, *out_path = NULL;
+	struct hl_buf b;
+	enum hl_err rc;
+	hl_buf_init(&b, 4096);
+	if (!u) {
+		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) ||
+	    curl_url_get(u, CURLUPART_PATH, &path, 0)) {
+		rc = hl_error_set(err, HL_ERR_CONFIG, "invalid endpoint URL");
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK && query && *query) {
+		rc = hl_error_set(err, HL_ERR_CONFIG, "endpoint URL must not have a query");
+		goto out;
+	}
+	curl_url_get(u, CURLUPART_PORT, &port, 0); /* absent unless given */
+	for (char *p = host; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	bool default_port = !port || (strcasecmp(scheme, "https") == 0 && !strcmp(port, "443")) ||
+			    (strcasecmp(scheme, "http") == 0 && !strcmp(port, "80"));
+	if ((rc = hl_buf_appends(&b, host)) ||
+	    (!default_port && (rc = hl_buf_appendf(&b, ":%s", port)))) {
+		hl_error_set(err, rc, "endpoint host too long");
+		goto out;
+	}
+	out_host = hl_buf_steal(&b);
+	out_path = strdup(path && *path ? path : "/");
+	if (!out_host || !out_path) {
+		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	*ret_host = out_host;
+	*ret_path = out_path;
+	out_host = out_path = NULL;
+	rc = HL_ERR_OK;
+out:
+	free(out_host);
+	free(out_path);
+	hl_buf_free(&b);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_free(query);
+	curl_url_cleanup(u);
+	return rc;
+}
