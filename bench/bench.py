@@ -691,7 +691,7 @@ def section_cold(b):
         if "ACTIVE" not in p.stdout:
             raise RuntimeError(f"{k} did not print ACTIVE: {p.stdout[:200]} {p.stderr[:300]}")
     runs = {"cat": b.q((60, 5), (20, 3)), "curl": b.q((60, 5), (20, 3)),
-            "boto3": b.q((10, 1), (5, 1)), "awscli": b.q((6, 1), (3, 1))}
+            "boto3": b.q((10, 1), (3, 0)), "awscli": b.q((6, 1), (2, 0))}
     res = {}
     for lat in (0, 20):
         s.faults(latency_ms=lat) if lat else s.faults()
