@@ -11,6 +11,7 @@
 #include "config.h"
 #include "creds.h"
 #include "creds_i.h"
+#include "creds_net.h"
 #include "tap.h"
 
 #define MAX_ENV 24
