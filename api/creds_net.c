@@ -195,13 +195,12 @@ static enum hl_err container_auth(const struct hl_creds_run *r, struct hl_buf *t
 	return HL_ERR_OK;
 }
 
-static enum hl_err parse_metadata_creds(const struct http_resp *resp, enum hl_creds_source src,
-					struct hl_credentials *out, const char **missing)
+enum hl_err hl_creds_metadata_parse(const char *data, size_t len, enum hl_creds_source src,
+				    struct hl_credentials *out, const char **missing)
 {
 	*missing = NULL;
 	const char *end = NULL;
-	cJSON *j = cJSON_ParseWithLengthOpts(resp->body.data ? resp->body.data : "", resp->body.len,
-					     &end, false);
+	cJSON *j = cJSON_ParseWithLengthOpts(data ? data : "", len, &end, false);
 	enum hl_err rc = HL_ERR_PROTOCOL;
 	if (!cJSON_IsObject(j)) {
 		*missing = "a JSON object";
@@ -288,7 +287,8 @@ enum hl_err hl_creds_fetch_container(struct hl_creds_run *r, struct hl_credentia
 			continue;
 		}
 		const char *missing;
-		enum hl_err pe = parse_metadata_creds(&resp, HL_CREDS_SRC_CONTAINER, out, &missing);
+		enum hl_err pe = hl_creds_metadata_parse(resp.body.data, resp.body.len,
+							 HL_CREDS_SRC_CONTAINER, out, &missing);
 		if (pe == HL_ERR_NOMEM) {
 			rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
 			goto out;
@@ -544,7 +544,8 @@ enum hl_err hl_creds_fetch_imds(struct hl_creds_run *r, struct hl_credentials *o
 	if (!imds_get(&m, path.data, &token, true, &resp, why, sizeof(why)))
 		goto none;
 	const char *missing;
-	enum hl_err pe = parse_metadata_creds(&resp, HL_CREDS_SRC_IMDS, out, &missing);
+	enum hl_err pe = hl_creds_metadata_parse(resp.body.data, resp.body.len, HL_CREDS_SRC_IMDS,
+						 out, &missing);
 	if (pe == HL_ERR_NOMEM) {
 		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
 		goto out;

@@ -23,4 +23,12 @@ enum hl_err hl_creds_fetch_container(struct hl_creds_run *r, struct hl_credentia
 enum hl_err hl_creds_fetch_imds(struct hl_creds_run *r, struct hl_credentials *out, bool *found,
 				struct hl_error *err);
 
+/* Parses a container or IMDS credentials document, the len bytes at data
+ * (no NUL needed; NULL with len 0 is fine): a JSON object with AccessKeyId,
+ * SecretAccessKey, Token and an ISO 8601 Expiration. Fills *out (caller
+ * clears it); otherwise HL_ERR_PROTOCOL with *missing naming what is absent
+ * ("a JSON object" when it is not one), or HL_ERR_NOMEM. Pure; exposed for tests. */
+enum hl_err hl_creds_metadata_parse(const char *data, size_t len, enum hl_creds_source src,
+				    struct hl_credentials *out, const char **missing);
+
 #endif

@@ -191,8 +191,8 @@ out:
 	return rc;
 }
 
-static enum hl_err parse_process_output(const char *data, size_t len, struct hl_credentials *out,
-					struct hl_error *err)
+enum hl_err hl_creds_process_parse(const char *data, size_t len, struct hl_credentials *out,
+				   struct hl_error *err)
 {
 	enum hl_err rc;
 	const char *end = NULL;
@@ -279,7 +279,7 @@ enum hl_err hl_creds_fetch_process(struct hl_creds_run *r, struct hl_credentials
 				 "credential_process output larger than %d bytes", PROCESS_OUT_MAX);
 		goto out;
 	}
-	rc = parse_process_output(sout.data ? sout.data : "", sout.len, out, err);
+	rc = hl_creds_process_parse(sout.data ? sout.data : "", sout.len, out, err);
 	if (!rc)
 		*found = true;
 out:

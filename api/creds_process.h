@@ -12,4 +12,12 @@
 enum hl_err hl_creds_fetch_process(struct hl_creds_run *r, struct hl_credentials *out, bool *found,
 				   struct hl_error *err);
 
+/* Parses the command's output, the len bytes at data (no NUL needed): a
+ * JSON object with Version 1, AccessKeyId, SecretAccessKey, optional
+ * SessionToken and Expiration. Fills *out (caller clears it) or returns
+ * HL_ERR_CREDENTIALS with err saying what is wrong, never quoting a secret.
+ * Pure; exposed for tests. */
+enum hl_err hl_creds_process_parse(const char *data, size_t len, struct hl_credentials *out,
+				   struct hl_error *err);
+
 #endif

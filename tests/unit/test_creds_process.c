@@ -1,9 +1,13 @@
 /* api/creds_process.c: credential_process through the chain, with real
  * scripts in a temp dir: argument splitting, order against the file keys,
- * exit status, signals, timeouts, the JSON contract and refresh. */
+ * exit status, signals, timeouts, the JSON contract and refresh; and the
+ * output parser on its own, with inputs that end right before an unreadable
+ * page. */
 #include <stdio.h>
 
 #include "creds_fixture.h"
+#include "creds_process.h"
+#include "guard.h"
 
 static void test_process(void)
 {
@@ -146,11 +150,70 @@ static void test_process_refresh(void)
 	teardown(&c);
 }
 
+/* The output parser alone: each input ends at an unreadable page. */
+static void test_parse(void)
+{
+#define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYSECRETKEY"
+	static const struct {
+		const char *in;
+		const char *want; /* NULL: parses; else part of the error message */
+		const char *token;
+		time_t exp;
+	} t[] = {
+	    {"{\"Version\": 1, \"AccessKeyId\": \"AKP\", \"SecretAccessKey\": \"" SECRET "\", "
+	     "\"SessionToken\": \"TOK\", \"Expiration\": \"2023-11-14T22:13:20Z\"}",
+	     NULL, "TOK", T0},
+	    {"{\"Version\":1,\"AccessKeyId\":\"AKP\",\"SecretAccessKey\":\"" SECRET "\"}", NULL,
+	     NULL, 0},
+	    {"{\"Version\": 1, \"AccessKeyId\": \"AKP\"", "not a JSON object", NULL, 0},
+	    {"{\"Version\": 1, \"AccessKeyId\": \"AKP\", \"SecretAccessKey\": \"" SECRET,
+	     "not a JSON object", NULL, 0},
+	    {"[1]", "not a JSON object", NULL, 0},
+	    {"", "not a JSON object", NULL, 0},
+	    {"{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"" SECRET "\"}",
+	     "Version must be the number 1", NULL, 0},
+	    {"{\"AccessKeyId\": \"A\", \"SecretAccessKey\": \"" SECRET "\"}",
+	     "Version must be the number 1", NULL, 0},
+	    {"{\"Version\": 1, \"AccessKeyId\": \"\", \"SecretAccessKey\": \"" SECRET "\"}",
+	     "lacks AccessKeyId", NULL, 0},
+	    {"{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"\"}",
+	     "lacks SecretAccessKey", NULL, 0},
+	    {"{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"" SECRET "\", "
+	     "\"Expiration\": \"soon\"}",
+	     "Expiration 'soon'", NULL, 0},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t n = strlen(t[i].in);
+		struct guarded g = guard(t[i].in, n);
+		struct hl_credentials cr = {0};
+		struct hl_error err;
+		hl_error_clear(&err);
+		enum hl_err rc = hl_creds_process_parse(g.p, n, &cr, &err);
+		if (!t[i].want) {
+			is_int(rc, HL_ERR_OK, "parse %zu: accepted", i);
+			is_str(cr.access_key_id, "AKP", "parse %zu: key id", i);
+			is_str(cr.secret_access_key, SECRET, "parse %zu: secret", i);
+			is_str(cr.session_token, t[i].token, "parse %zu: token", i);
+			is_int(cr.expiration, t[i].exp, "parse %zu: expiration", i);
+			is_str(cr.source, "credential_process", "parse %zu: source", i);
+		} else {
+			is_int(rc, HL_ERR_CREDENTIALS, "parse %zu: rejected", i);
+			has(err.message, t[i].want, "parse %zu: message", i);
+			lacks(err.message, SECRET, "parse %zu: message holds no secret", i);
+			ok(cr.access_key_id == NULL, "parse %zu: nothing returned", i);
+		}
+		hl_credentials_clear(&cr);
+		unguard(&g);
+	}
+#undef SECRET
+}
+
 int main(void)
 {
 	if (!fixture_begin())
 		return 1;
 
+	test_parse();
 	test_process();
 	test_process_refresh();
 
