@@ -14,35 +14,10 @@
 #include "config.h"
 #include "creds.h"
 #include "creds_i.h"
+#include "fake_env.h"
 #include "tap.h"
 
-#define MAX_ENV 24
 #define T0 ((time_t)1700000000) /* 2023-11-14T22:13:20Z */
-
-struct env {
-	const char *kv[MAX_ENV][2];
-};
-
-static __attribute__((unused)) const char *env_get(void *arg, const char *name)
-{
-	struct env *e = arg;
-	for (int i = 0; i < MAX_ENV && e->kv[i][0]; i++)
-		if (strcmp(e->kv[i][0], name) == 0)
-			return e->kv[i][1];
-	return NULL;
-}
-
-static __attribute__((unused)) void env_add(struct env *e, const char *k, const char *v)
-{
-	for (int i = 0; i < MAX_ENV - 1; i++) {
-		if (!e->kv[i][0] || strcmp(e->kv[i][0], k) == 0) {
-			e->kv[i][0] = k;
-			e->kv[i][1] = v;
-			return;
-		}
-	}
-	abort();
-}
 
 static __attribute__((unused)) char tmpdir[256], cred_path[300], config_path[300];
 
@@ -89,6 +64,23 @@ static __attribute__((unused)) const char *script(const char *name, const char *
 	snprintf(text, sizeof(text), "#!/bin/sh\n%s\n", body);
 	write_file(p, text, 0700);
 	return p;
+}
+
+/* Makes credential_process of the default profile (and nothing else in the
+ * files) a script that counts its runs in the file counter (reset here) and
+ * returns keys AK<n>/SK<n> expiring at expiration. */
+static __attribute__((unused)) void use_counting_process(const char *name, const char *counter,
+							 const char *expiration)
+{
+	char body[1024], conf[512];
+	unlink(counter);
+	snprintf(body, sizeof(body),
+		 "n=$(cat '%s' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '%s'\n"
+		 "printf '{\"Version\":1,\"AccessKeyId\":\"AK%%s\",\"SecretAccessKey\":\"SK%%s\","
+		 "\"Expiration\":\"%s\"}' $n $n",
+		 counter, counter, expiration);
+	snprintf(conf, sizeof(conf), "[default]\ncredential_process = %s\n", script(name, body));
+	set_files(NULL, conf);
 }
 
 struct ctx {

@@ -294,19 +294,11 @@ static void *hammer(void *a)
 static void test_threads(void)
 {
 	struct ctx c;
-	char body[1024], conf[512], counter[320];
+	char counter[320];
 	snprintf(counter, sizeof(counter), "%s/tcounter", tmpdir);
-	unlink(counter);
 	/* every run returns new keys expiring at one fixed time; threads step
 	 * the clock from 40 to 1 minute before it, through both refresh windows */
-	snprintf(body, sizeof(body),
-		 "n=$(cat '%s' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '%s'\n"
-		 "printf '{\"Version\":1,\"AccessKeyId\":\"AK%%s\",\"SecretAccessKey\":\"SK%%s\","
-		 "\"Expiration\":\"2099-01-01T00:00:00Z\"}' $n $n",
-		 counter, counter);
-	snprintf(conf, sizeof(conf), "[default]\ncredential_process = %s\n",
-		 script("tcount.sh", body));
-	set_files(NULL, conf);
+	use_counting_process("tcount.sh", counter, "2099-01-01T00:00:00Z");
 	base_env(&c.e);
 	setup(&c, NULL);
 	time_t exp_2099 = 4070908800;

@@ -123,17 +123,9 @@ static void test_process_refresh(void)
 {
 	struct ctx c;
 	struct hl_credentials cr;
-	char body[1024], conf[512], counter[320];
+	char counter[320];
 	snprintf(counter, sizeof(counter), "%s/counter", tmpdir);
-	unlink(counter);
-	snprintf(body, sizeof(body),
-		 "n=$(cat '%s' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '%s'\n"
-		 "printf '{\"Version\":1,\"AccessKeyId\":\"AK%%s\",\"SecretAccessKey\":\"SK%%s\","
-		 "\"Expiration\":\"2023-11-14T23:13:20Z\"}' $n $n",
-		 counter, counter);
-	snprintf(conf, sizeof(conf), "[default]\ncredential_process = %s\n",
-		 script("count.sh", body));
-	set_files(NULL, conf);
+	use_counting_process("count.sh", counter, "2023-11-14T23:13:20Z");
 	base_env(&c.e);
 	setup(&c, NULL);
 	get(&c, T0, &cr);
