@@ -726,7 +726,13 @@ def main(argv=None):
         import ssl  # only when needed: it is slow to import
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
-    srv = Server((args.host, args.port), app, ctx)
+    try:
+        srv = Server((args.host, args.port), app, ctx)
+    except OSError as e:
+        sys.stderr.write("healthlake-local: cannot listen on %s port %d: %s\n"
+                         % (args.host, args.port, e.strerror or e))
+        app.state.close()
+        return 1
     host, port = srv.server_address[:2]
     shown = "[%s]" % host if ":" in host else host
     url = "%s://%s:%d" % ("https" if ctx else "http", shown, port)
