@@ -1,0 +1,255 @@
+#include "ops.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "tree.h"
+#include "xattrops.h"
+
+static struct hlfs_fs *fs_of(void)
+{
+	return fuse_get_context()->private_data;
+}
+
+static struct hlfs_fh *fh_of(const struct fuse_file_info *fi)
+{
+	return fi ? (struct hlfs_fh *)(uintptr_t)fi->fh : NULL;
+}
+
+static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+	struct hlfs_fs *fs = fs_of();
+	(void)conn;
+	/* The kernel caches what our own cache would: names for the listing
+	 * ttl, attributes for the content ttl; no negative entries, so a store
+	 * created elsewhere shows up as soon as the listing does. */
+	cfg->entry_timeout = fs->opts->list_ttl;
+	cfg->attr_timeout = fs->opts->attr_ttl;
+	cfg->negative_timeout = 0;
+	cfg->use_ino = 0;
+	cfg->kernel_cache = 0;
+	cfg->direct_io = 0;
+	cfg->hard_remove = 1;
+	return fs;
+}
+
+static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+{
+	return hlfs_do_getattr(fs_of(), path, st, fh_of(fi));
+}
+
+struct fill_ctx {
+	void *buf;
+	fuse_fill_dir_t filler;
+	bool plus;
+};
+
+static int fill(void *ctx, const char *name, const struct stat *st)
+{
+	struct fill_ctx *c = ctx;
+	return c->filler(c->buf, name, st, 0, st && c->plus ? FUSE_FILL_DIR_PLUS : 0);
+}
+
+static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
+		      struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+{
+	(void)off;
+	(void)fi;
+	struct fill_ctx c = {buf, filler, (flags & FUSE_READDIR_PLUS) != 0};
+	return hlfs_do_readdir(fs_of(), path, &c, fill);
+}
+
+static int open_common(const char *path, struct fuse_file_info *fi, bool create)
+{
+	struct hlfs_fh *fh = NULL;
+	int rc = hlfs_do_open(fs_of(), path, fi->flags, create, &fh);
+	if (rc)
+		return rc;
+	fi->fh = (uint64_t)(uintptr_t)fh;
+	fi->direct_io = 0;
+	fi->keep_cache = fh->keep_cache;
+	fi->nonseekable = fh->kind == HLFS_FH_CONTROL;
+	/* The kernel may hold a size from before this snapshot; make it ask
+	 * again so that reads see the whole snapshot. */
+	if (fh->kind == HLFS_FH_SNAPSHOT && !fh->keep_cache)
+		fuse_invalidate_path(fuse_get_context()->fuse, path);
+	return 0;
+}
+
+static int op_open(const char *path, struct fuse_file_info *fi)
+{
+	return open_common(path, fi, false);
+}
+
+static int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	(void)mode;
+	return open_common(path, fi, true);
+}
+
+static int op_read(const char *path, char *buf, size_t size, off_t off,
+		   struct fuse_file_info *fi)
+{
+	(void)path;
+	return hlfs_do_read(fh_of(fi), buf, size, off);
+}
+
+static int op_write(const char *path, const char *buf, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)off; /* control and tag files take their input in order */
+	return hlfs_do_write(fs_of(), fh_of(fi), buf, size);
+}
+
+static int op_flush(const char *path, struct fuse_file_info *fi)
+{
+	(void)path;
+	return hlfs_do_flush(fs_of(), fh_of(fi));
+}
+
+static int op_release(const char *path, struct fuse_file_info *fi)
+{
+	(void)path;
+	hlfs_do_release(fs_of(), fh_of(fi));
+	fi->fh = 0;
+	return 0;
+}
+
+static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+{
+	if (size != 0)
+		return fs_of()->opts->ro ? -EROFS : -EACCES;
+	return hlfs_do_truncate(fs_of(), path, fh_of(fi));
+}
+
+static int op_readlink(const char *path, char *buf, size_t size)
+{
+	return hlfs_do_readlink(fs_of(), path, buf, size);
+}
+
+static int op_mkdir(const char *path, mode_t mode)
+{
+	(void)mode;
+	return hlfs_do_mkdir(fs_of(), path);
+}
+
+static int op_rmdir(const char *path)
+{
+	return hlfs_do_rmdir(fs_of(), path);
+}
+
+static int op_unlink(const char *path)
+{
+	return hlfs_do_unlink(fs_of(), path);
+}
+
+static int op_rename(const char *from, const char *to, unsigned int flags)
+{
+	(void)to;
+	(void)flags;
+	return hlfs_do_refuse(fs_of(), from, "rename");
+}
+
+static int op_link(const char *from, const char *to)
+{
+	(void)from;
+	return hlfs_do_refuse(fs_of(), to, "link");
+}
+
+static int op_symlink(const char *target, const char *path)
+{
+	(void)target;
+	return hlfs_do_refuse(fs_of(), path, "symlink");
+}
+
+static int op_mknod(const char *path, mode_t mode, dev_t dev)
+{
+	(void)mode;
+	(void)dev;
+	return hlfs_do_refuse(fs_of(), path, "mknod");
+}
+
+static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	(void)mode;
+	(void)fi;
+	return hlfs_do_refuse(fs_of(), path, "chmod");
+}
+
+static int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
+{
+	(void)uid;
+	(void)gid;
+	(void)fi;
+	return hlfs_do_refuse(fs_of(), path, "chown");
+}
+
+static int op_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
+{
+	(void)tv;
+	(void)fi;
+	return hlfs_do_refuse(fs_of(), path, "utimens");
+}
+
+static int op_setxattr(const char *path, const char *name, const char *value, size_t size,
+		       int flags)
+{
+	(void)name;
+	(void)value;
+	(void)size;
+	(void)flags;
+	return hlfs_do_refuse(fs_of(), path, "setxattr");
+}
+
+static int op_removexattr(const char *path, const char *name)
+{
+	(void)name;
+	return hlfs_do_refuse(fs_of(), path, "removexattr");
+}
+
+static int op_statfs(const char *path, struct statvfs *sv)
+{
+	(void)path;
+	memset(sv, 0, sizeof(*sv));
+	sv->f_bsize = 4096;
+	sv->f_frsize = 4096;
+	sv->f_namemax = 255;
+	return 0;
+}
+
+static const struct fuse_operations ops = {
+	.init = op_init,
+	.getattr = op_getattr,
+	.readdir = op_readdir,
+	.open = op_open,
+	.create = op_create,
+	.read = op_read,
+	.write = op_write,
+	.flush = op_flush,
+	.release = op_release,
+	.truncate = op_truncate,
+	.readlink = op_readlink,
+	.mkdir = op_mkdir,
+	.rmdir = op_rmdir,
+	.unlink = op_unlink,
+	.rename = op_rename,
+	.link = op_link,
+	.symlink = op_symlink,
+	.mknod = op_mknod,
+	.chmod = op_chmod,
+	.chown = op_chown,
+	.utimens = op_utimens,
+	.setxattr = op_setxattr,
+	.removexattr = op_removexattr,
+	.getxattr = hlfs_op_getxattr,
+	.listxattr = hlfs_op_listxattr,
+	.statfs = op_statfs,
+};
+
+const struct fuse_operations *hlfs_operations(void)
+{
+	return &ops;
+}

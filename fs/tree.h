@@ -1,0 +1,97 @@
+/* The mounted tree: resolves paths to stores and jobs through the cache and
+ * the api, builds file snapshots, performs the writes of DESIGN.md. Every
+ * do_* function returns 0 or -errno and is what one FUSE operation does. */
+#ifndef HLFS_TREE_H
+#define HLFS_TREE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "cache.h"
+#include "healthlake.h"
+#include "log.h"
+#include "opts.h"
+#include "path.h"
+#include "stats.h"
+
+struct hlfs_errnote;
+struct hlfs_pending;
+struct hlfs_openfile;
+
+/* State of one mount; fuse's private_data. */
+struct hlfs_fs {
+	const struct hlfs_opts *opts;
+	struct hl_client *client;
+	struct hlfs_cache *cache;
+	struct hlfs_stats *stats;
+	struct hlfs_log *log;
+	uid_t uid;
+	gid_t gid;
+	struct timespec mount_time;
+	int64_t attr_ttl_ms, list_ttl_ms, timeout_ms;
+	pthread_mutex_t lock;
+	struct hlfs_errnote *errors;   /* protected by lock */
+	struct hlfs_pending *pending;  /* tags being created; protected by lock */
+	struct hlfs_openfile *open;    /* open snapshots by path; protected by lock */
+};
+
+/* Fills fs from opts (borrowed; must outlive fs). Caller frees with
+ * hlfs_fs_fini(). Returns 0 or -ENOMEM. */
+int hlfs_fs_init(struct hlfs_fs *fs, const struct hlfs_opts *opts, struct hl_client *client,
+		 struct hlfs_stats *stats, struct hlfs_log *log);
+void hlfs_fs_fini(struct hlfs_fs *fs);
+
+/* hl_client_options.on_call: stats, and the -d log line. arg is the fs. */
+void hlfs_fs_on_call(void *arg, const struct hl_call_info *info);
+
+enum hlfs_fh_kind { HLFS_FH_SNAPSHOT, HLFS_FH_CONTROL, HLFS_FH_TAG };
+
+/* One open file. A snapshot is fixed at open; control and tag files buffer
+ * writes. */
+struct hlfs_fh {
+	enum hlfs_fh_kind kind;
+	pthread_mutex_t lock;
+	struct hl_buf data;     /* snapshot, or buffered input */
+	bool keep_cache;        /* terminal job: the page cache stays valid */
+	bool exports;
+	bool touched;           /* created or truncated: an untouched close sets "" */
+	bool sent;              /* the tag value went out */
+	char *ds_id;
+	char *ds_arn;
+	char *key;              /* tag key */
+	char *path;             /* snapshot: its path, for the open-file registry */
+	struct stat st;         /* snapshot: what fstat says */
+};
+
+/* Deadline for one operation starting now. */
+int64_t hlfs_deadline(const struct hlfs_fs *fs);
+
+int hlfs_do_getattr(struct hlfs_fs *fs, const char *path, struct stat *st,
+		    const struct hlfs_fh *fh);
+/* fill(ctx, name, st) returns nonzero when the buffer is full. */
+int hlfs_do_readdir(struct hlfs_fs *fs, const char *path, void *ctx,
+		    int (*fill)(void *ctx, const char *name, const struct stat *st));
+/* *ret_fh is allocated here; free with hlfs_do_release(). fs is where the
+ * open snapshot is registered (stat of its path gives its size). */
+int hlfs_do_open(struct hlfs_fs *fs, const char *path, int flags, bool create,
+		 struct hlfs_fh **ret_fh);
+int hlfs_do_read(struct hlfs_fh *fh, char *buf, size_t size, off_t off);
+int hlfs_do_write(struct hlfs_fs *fs, struct hlfs_fh *fh, const char *buf, size_t size);
+int hlfs_do_flush(struct hlfs_fs *fs, struct hlfs_fh *fh);
+/* Acts on what is left and frees fh. */
+void hlfs_do_release(struct hlfs_fs *fs, struct hlfs_fh *fh);
+int hlfs_do_truncate(struct hlfs_fs *fs, const char *path, struct hlfs_fh *fh);
+int hlfs_do_readlink(struct hlfs_fs *fs, const char *path, char *buf, size_t size);
+int hlfs_do_mkdir(struct hlfs_fs *fs, const char *path);
+int hlfs_do_rmdir(struct hlfs_fs *fs, const char *path);
+int hlfs_do_unlink(struct hlfs_fs *fs, const char *path);
+/* Operations the tree does not offer: EPERM, or EROFS on an ro mount. */
+int hlfs_do_refuse(struct hlfs_fs *fs, const char *path, const char *op);
+/* Renders /.stats. */
+enum hl_err hlfs_fs_render_stats(struct hlfs_fs *fs, struct hl_buf *out);
+
+#endif
