@@ -480,17 +480,21 @@ def watch(b):
     times = sorted(e["t"] for e in s.admin("log")["log"])
     m.unmount()
     s.stop()
-    peak = 0
-    j = 0
-    for i in range(len(times)):
-        while times[i] - times[j] >= 0.995:  # 5 ms allowance for loopback jitter
-            j += 1
-        peak = max(peak, i - j + 1)
+    def peak_in(window):
+        best, j = 0, 0
+        for i in range(len(times)):
+            while times[i] - times[j] >= window:
+                j += 1
+            best = max(best, i - j + 1)
+        return best
+    peak = peak_in(0.995)  # 5 ms allowance for loopback jitter
+    peak90 = peak_in(0.9)
     rate = len(times) / span
     minimum = 1 / DEFAULT_ATTR_TTL  # one ListFHIRDatastores page per attr_ttl carries all 20
     note = (f"{len(times)} calls in {span:.0f} s, average {rate:.2f}/s (minimum {minimum:.1f}/s: "
             f"one List page per attr_ttl carries all {n} statuses); {len(rounds)} polls, "
-            f"median poll {ms(statistics.median(rounds))}, slowest {ms(max(rounds))}"
+            f"median poll {ms(statistics.median(rounds))}, slowest {ms(max(rounds))}; "
+            f"peak in any 0.9 s: {peak90}"
             f"{f'; {errors} read errors' if errors else ''}")
     b.row("1.g", f"watch-style polling (`watch -n 0.1 cat */status`), {n} stores, {dur} s: "
           "peak calls in any 1 s", f"{peak} calls/s", f"{DEFAULT_MAX_TPS}/s (max_tps)",
@@ -1021,8 +1025,7 @@ def main():
     with open(os.path.join(b.work, "results.md"), "w") as f:
         f.write(text)
     with open(os.path.join(b.work, "results.json"), "w") as f:
-        json.dump({"rows": b.rows, "notes": b.notes, "raw": {k: v for k, v in b.raw.items()
-                                                             if k != "1.g"}}, f, indent=1, default=str)
+        json.dump({"rows": b.rows, "notes": b.notes, "raw": b.raw}, f, indent=1, default=str)
     log(f"results in {b.work}/results.md")
     return 1 if args.strict and misses else 0
 
