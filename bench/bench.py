@@ -487,7 +487,9 @@ def watch(b):
                 j += 1
             best = max(best, i - j + 1)
         return best
-    peak = peak_in(0.995)  # 5 ms allowance for loopback jitter
+    # Arrival times at the server: a call leaves the client some ms after its paced
+    # start (signing, curl, scheduling on a loaded machine), so allow 20 ms.
+    peak = peak_in(0.98)
     peak90 = peak_in(0.9)
     rate = len(times) / span
     minimum = 1 / DEFAULT_ATTR_TTL  # one ListFHIRDatastores page per attr_ttl carries all 20
@@ -497,7 +499,7 @@ def watch(b):
             f"peak in any 0.9 s: {peak90}"
             f"{f'; {errors} read errors' if errors else ''}")
     b.row("1.g", f"watch-style polling (`watch -n 0.1 cat */status`), {n} stores, {dur} s: "
-          "peak calls in any 1 s", f"{peak} calls/s", f"{DEFAULT_MAX_TPS}/s (max_tps)",
+          "peak calls arriving in any 0.98 s", f"{peak} calls/s", f"{DEFAULT_MAX_TPS}/s (max_tps)",
           fmt_ratio(peak / DEFAULT_MAX_TPS), f"≤ {DEFAULT_MAX_TPS}/s", peak <= DEFAULT_MAX_TPS
           and errors == 0, note)
     b.raw["1.g"] = {"times": times, "rounds": rounds, "errors": errors}
