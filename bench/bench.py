@@ -516,12 +516,13 @@ def warmloop_once(path, n):  # noqa: D103
 
 
 def warmloops(paths, n, reps):
-    """Median rate per path; the paths take turns so that machine noise hits all alike."""
+    """Best rate per path over reps; the paths take turns so that machine noise hits all
+    alike, and the best run is the one least disturbed by other work on the machine."""
     rates = [[] for _ in paths]
     for _ in range(reps):
         for i, (path, mult) in enumerate(paths):
             rates[i].append(warmloop_once(path, n * mult))
-    return [statistics.median(r) for r in rates]
+    return [max(r) for r in rates]
 
 
 def fuse_ops_per_iteration(cmd_prefix, work, name, path, iters=100, env=None):
