@@ -629,7 +629,8 @@ char *hl_body_start_import(const struct hl_start_import_input *in, const char *c
 	ok = ok && add_s3_config(o, "JobOutputDataConfig", in->output_s3_uri, in->kms_key_id) &&
 	     add_str(o, "DatastoreId", in->datastore_id) &&
 	     add_str(o, "DataAccessRoleArn", in->role_arn) &&
-	     add_str(o, "ClientToken", client_token);
+	     add_str(o, "ClientToken", client_token) &&
+	     add_str(o, "ValidationLevel", in->validation_level);
 	return finish(o, ok);
 }
 

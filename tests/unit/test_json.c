@@ -508,6 +508,21 @@ static void test_bodies(void)
 	       "CreateFHIRDatastore body, minimal");
 	free(s);
 
+	struct hl_start_import_input si = {.datastore_id = "d",
+					   .input_s3_uri = "s3://in/x",
+					   .output_s3_uri = "s3://out/",
+					   .kms_key_id = "k",
+					   .role_arn = "r",
+					   .validation_level = "minimal"};
+	s = hl_body_start_import(&si, "t");
+	is_str(s,
+	       "{\"InputDataConfig\":{\"S3Uri\":\"s3://in/x\"},\"JobOutputDataConfig\":{"
+	       "\"S3Configuration\":{\"S3Uri\":\"s3://out/\",\"KmsKeyId\":\"k\"}},"
+	       "\"DatastoreId\":\"d\",\"DataAccessRoleArn\":\"r\",\"ClientToken\":\"t\","
+	       "\"ValidationLevel\":\"minimal\"}",
+	       "StartFHIRImportJob body with ValidationLevel");
+	free(s);
+
 	s = hl_body_datastore_id("a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6");
 	is_str(s, "{\"DatastoreId\":\"a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6\"}",
 	       "Describe body matches the SigV4 vector's bytes");
