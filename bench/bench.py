@@ -995,6 +995,22 @@ def machine():
             f", commit {rev}")
 
 
+def selftest():
+    """The row-6 client's signer must reproduce AWS-CONVENTIONS.md example A."""
+    global ACCESS_KEY, SECRET_KEY
+    saved = ACCESS_KEY, SECRET_KEY
+    ACCESS_KEY, SECRET_KEY = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+    try:
+        h = sigv4_headers("healthlake.us-east-1.amazonaws.com", "HealthLake.DescribeFHIRDatastore",
+                          b'{"DatastoreId":"a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"}',
+                          datetime.datetime(2024, 1, 15, 12, 34, 56))
+    finally:
+        ACCESS_KEY, SECRET_KEY = saved
+    want = "5ab9dda41de5e96e7f95ad4c2188b40b860ea78cb45bf7198c0b432ef08ec75c"
+    if not h["authorization"].endswith("Signature=" + want):
+        raise SystemExit("bench: SigV4 self-test failed: " + h["authorization"])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller counts and fewer runs (< 2 min)")
@@ -1002,6 +1018,7 @@ def main():
     ap.add_argument("--workdir", help="keep mounts, logs and raw results here")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its target")
     args = ap.parse_args()
+    selftest()
     b = Bench(args)
     log(f"work directory {b.work}")
     started = time.time()
