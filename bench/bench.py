@@ -555,7 +555,7 @@ def section_warm(b):
     log("2. warm path")
     n_status = b.q(10000, 4000)
     n_job = b.q(20000, 8000)
-    reps = b.q(5, 3)
+    reps = b.q(7, 3)
     s = b.server("warm")
     s.seed(datastores=[{"name": "jobs"}], import_jobs=3, job_status="COMPLETED")
     m = hlfs_mount(b, s, "warm")
