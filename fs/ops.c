@@ -88,8 +88,7 @@ static int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	return open_common(path, fi, true);
 }
 
-static int op_read(const char *path, char *buf, size_t size, off_t off,
-		   struct fuse_file_info *fi)
+static int op_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	(void)path;
 	return hlfs_do_read(fh_of(fi), buf, size, off);
@@ -220,30 +219,30 @@ static int op_statfs(const char *path, struct statvfs *sv)
 }
 
 static const struct fuse_operations ops = {
-	.init = op_init,
-	.getattr = op_getattr,
-	.readdir = op_readdir,
-	.open = op_open,
-	.create = op_create,
-	.read = op_read,
-	.write = op_write,
-	.flush = op_flush,
-	.release = op_release,
-	.truncate = op_truncate,
-	.readlink = op_readlink,
-	.mkdir = op_mkdir,
-	.rmdir = op_rmdir,
-	.unlink = op_unlink,
-	.rename = op_rename,
-	.link = op_link,
-	.symlink = op_symlink,
-	.mknod = op_mknod,
-	.chmod = op_chmod,
-	.chown = op_chown,
-	.utimens = op_utimens,
-	.setxattr = op_setxattr,
-	.removexattr = op_removexattr,
-	.statfs = op_statfs,
+    .init = op_init,
+    .getattr = op_getattr,
+    .readdir = op_readdir,
+    .open = op_open,
+    .create = op_create,
+    .read = op_read,
+    .write = op_write,
+    .flush = op_flush,
+    .release = op_release,
+    .truncate = op_truncate,
+    .readlink = op_readlink,
+    .mkdir = op_mkdir,
+    .rmdir = op_rmdir,
+    .unlink = op_unlink,
+    .rename = op_rename,
+    .link = op_link,
+    .symlink = op_symlink,
+    .mknod = op_mknod,
+    .chmod = op_chmod,
+    .chown = op_chown,
+    .utimens = op_utimens,
+    .setxattr = op_setxattr,
+    .removexattr = op_removexattr,
+    .statfs = op_statfs,
 };
 
 const struct fuse_operations *hlfs_operations(void)

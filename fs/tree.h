@@ -34,9 +34,9 @@ struct hlfs_fs {
 	struct timespec mount_time;
 	int64_t attr_ttl_ms, list_ttl_ms, timeout_ms;
 	pthread_mutex_t lock;
-	struct hlfs_errnote *errors;   /* protected by lock */
-	struct hlfs_pending *pending;  /* tags being created; protected by lock */
-	struct hlfs_openfile *open;    /* open snapshots by path; protected by lock */
+	struct hlfs_errnote *errors;  /* protected by lock */
+	struct hlfs_pending *pending; /* tags being created; protected by lock */
+	struct hlfs_openfile *open;   /* open snapshots by path; protected by lock */
 };
 
 /* Fills fs from opts (borrowed; must outlive fs). Caller frees with
@@ -55,16 +55,16 @@ enum hlfs_fh_kind { HLFS_FH_SNAPSHOT, HLFS_FH_CONTROL, HLFS_FH_TAG };
 struct hlfs_fh {
 	enum hlfs_fh_kind kind;
 	pthread_mutex_t lock;
-	struct hl_buf data;     /* snapshot, or buffered input */
-	bool keep_cache;        /* terminal job: the page cache stays valid */
+	struct hl_buf data; /* snapshot, or buffered input */
+	bool keep_cache;    /* terminal job: the page cache stays valid */
 	bool exports;
-	bool touched;           /* created or truncated: an untouched close sets "" */
-	bool sent;              /* the tag value went out */
+	bool touched; /* created or truncated: an untouched close sets "" */
+	bool sent;    /* the tag value went out */
 	char *ds_id;
 	char *ds_arn;
-	char *key;              /* tag key */
-	char *path;             /* snapshot: its path, for the open-file registry */
-	struct stat st;         /* snapshot: what fstat says */
+	char *key;	/* tag key */
+	char *path;	/* snapshot: its path, for the open-file registry */
+	struct stat st; /* snapshot: what fstat says */
 };
 
 /* Deadline for one operation starting now. */

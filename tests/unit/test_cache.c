@@ -19,7 +19,7 @@ struct fetcher {
 	bool immutable;
 	struct hlfs_cache *cache;
 	uint64_t wait_coalesced; /* block until this many waiters joined */
-	int block_ms;            /* or block this long */
+	int block_ms;		 /* or block this long */
 	char value[32];
 };
 
