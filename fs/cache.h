@@ -23,7 +23,9 @@ struct hlfs_cval {
 /* Wraps data (ownership moves in; on failure free_fn(data) is called and
  * NULL returned). One reference, held by the caller. */
 struct hlfs_cval *hlfs_cval_new(void *data, size_t size, void (*free_fn)(void *));
+/* Takes one more reference (v may be NULL); returns v. */
 struct hlfs_cval *hlfs_cval_ref(struct hlfs_cval *v);
+/* Drops one reference; the last one frees the value. */
 void hlfs_cval_unref(struct hlfs_cval *v); /* NULL-safe */
 
 struct hlfs_cache_counters {
