@@ -421,6 +421,12 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 			goto out; /* the transfer ran into the deadline itself */
 		if (kind == HL_RETRY_NO || n >= c->max_attempts)
 			goto out;
+		int64_t delay = hl_backoff_ms(n, hl_rand_unit());
+		if (deadline_ms && hl_now_ms() + delay >= deadline_ms) {
+			rc = deadline_error(&e, "before the next retry", info.attempts);
+			goto out;
+		}
+		/* Only a retry that will happen spends quota. */
 		int cost = hl_quota_acquire(&c->quota, kind == HL_RETRY_TIMEOUT);
 		if (!cost) {
 			size_t l = strlen(e.message);
@@ -428,11 +434,6 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 			goto out;
 		}
 		last_cost = cost;
-		int64_t delay = hl_backoff_ms(n, hl_rand_unit());
-		if (deadline_ms && hl_now_ms() + delay >= deadline_ms) {
-			rc = deadline_error(&e, "before the next retry", info.attempts);
-			goto out;
-		}
 		sleep_until(hl_now_ms() + delay);
 	}
 out:

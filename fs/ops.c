@@ -6,6 +6,7 @@
 #include <sys/statvfs.h>
 
 #include "tree.h"
+#include "xattrops.h"
 
 static struct hlfs_fs *fs_of(void)
 {
@@ -219,30 +220,32 @@ static int op_statfs(const char *path, struct statvfs *sv)
 }
 
 static const struct fuse_operations ops = {
-    .init = op_init,
-    .getattr = op_getattr,
-    .readdir = op_readdir,
-    .open = op_open,
-    .create = op_create,
-    .read = op_read,
-    .write = op_write,
-    .flush = op_flush,
-    .release = op_release,
-    .truncate = op_truncate,
-    .readlink = op_readlink,
-    .mkdir = op_mkdir,
-    .rmdir = op_rmdir,
-    .unlink = op_unlink,
-    .rename = op_rename,
-    .link = op_link,
-    .symlink = op_symlink,
-    .mknod = op_mknod,
-    .chmod = op_chmod,
-    .chown = op_chown,
-    .utimens = op_utimens,
-    .setxattr = op_setxattr,
-    .removexattr = op_removexattr,
-    .statfs = op_statfs,
+	.init = op_init,
+	.getattr = op_getattr,
+	.readdir = op_readdir,
+	.open = op_open,
+	.create = op_create,
+	.read = op_read,
+	.write = op_write,
+	.flush = op_flush,
+	.release = op_release,
+	.truncate = op_truncate,
+	.readlink = op_readlink,
+	.mkdir = op_mkdir,
+	.rmdir = op_rmdir,
+	.unlink = op_unlink,
+	.rename = op_rename,
+	.link = op_link,
+	.symlink = op_symlink,
+	.mknod = op_mknod,
+	.chmod = op_chmod,
+	.chown = op_chown,
+	.utimens = op_utimens,
+	.setxattr = op_setxattr,
+	.removexattr = op_removexattr,
+	.getxattr = hlfs_op_getxattr,
+	.listxattr = hlfs_op_listxattr,
+	.statfs = op_statfs,
 };
 
 const struct fuse_operations *hlfs_operations(void)

@@ -340,6 +340,54 @@ def test_jobs_newest_first_filters_and_paging(srv, hl):
     assert code_of(e) == "ResourceNotFoundException"
 
 
+def test_tag_limits(srv, hl):
+    arn = make_store(hl)["DatastoreArn"]
+    hl.tag_resource(ResourceARN=arn, Tags=[{"Key": "k%02d" % i, "Value": "v"} for i in range(50)])
+    hl.tag_resource(ResourceARN=arn, Tags=[{"Key": "k00", "Value": "new"}])  # overwrite: still 50
+    with pytest.raises(ClientError) as e:
+        hl.tag_resource(ResourceARN=arn, Tags=[{"Key": "one-more", "Value": "v"}])
+    assert code_of(e) == "ValidationException"
+    with pytest.raises(ClientError) as e:
+        hl.tag_resource(ResourceARN=arn, Tags=[{"Key": "aws:reserved", "Value": "v"}])
+    assert code_of(e) == "ValidationException"
+    tags = {t["Key"]: t["Value"] for t in hl.list_tags_for_resource(ResourceARN=arn)["Tags"]}
+    assert len(tags) == 50 and tags["k00"] == "new"
+    # Untagging keys that are not there is fine.
+    hl.untag_resource(ResourceARN=arn, TagKeys=["nope", "k01"])
+    assert len(hl.list_tags_for_resource(ResourceARN=arn)["Tags"]) == 49
+
+
+def test_concurrent_clients(srv):
+    """Eight connections mixing reads and writes: no 5xx, nothing lost."""
+    import threading
+    k = (srv.access_key, srv.secret_key, srv.region)
+    made, errors = [], []
+
+    def worker(n):
+        for i in range(15):
+            st, _, b = raw_call(srv.url, "CreateFHIRDatastore",
+                                {"DatastoreTypeVersion": "R4", "DatastoreName": "w%d" % n}, *k)
+            if st != 200:
+                errors.append(b)
+                continue
+            made.append(b["DatastoreId"])
+            st, _, b = raw_call(srv.url, "DescribeFHIRDatastore", {"DatastoreId": made[-1]}, *k)
+            if st != 200:
+                errors.append(b)
+            st, _, b = raw_call(srv.url, "ListFHIRDatastores", {"MaxResults": 3}, *k)
+            if st != 200:
+                errors.append(b)
+    ts = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert errors == []
+    listed = srv.admin("state")["datastores"]
+    assert sorted(d["DatastoreId"] for d in listed) == sorted(made) and len(made) == 120
+    assert srv.counters()["peak_concurrent"] >= 2
+
+
 def test_client_token_idempotency(srv, hl):
     r1 = hl.create_fhir_datastore(DatastoreName="idem", DatastoreTypeVersion="R4", ClientToken="tok-1")
     r2 = hl.create_fhir_datastore(DatastoreName="idem", DatastoreTypeVersion="R4", ClientToken="tok-1")

@@ -85,6 +85,14 @@ def test_import_then_export_round_trip(srv):
     assert p["TotalNumberOfImportedFiles"] == 2 and p["TotalSizeOfScannedFilesInMB"] > 0
     report = "s3://report-bucket/imports/%s-FHIR_IMPORT-%s/" % (sid, jid)
     assert len(s3_read(srv, report + "SUCCESS/SUCCESS.ndjson")) == 4
+    with open(os.path.join(srv.state, "s3", "report-bucket", "imports",
+                           "%s-FHIR_IMPORT-%s" % (sid, jid), "manifest.json")) as f:
+        man = json.load(f)
+    assert man["inputDataConfig"]["s3Uri"] == "s3://in-bucket/batch1/"
+    assert man["outputDataConfig"]["s3Uri"] == report
+    assert man["successOutput"]["successOutputS3Uri"] == report + "SUCCESS/"
+    assert man["numberOfResourcesScanned"] == 4 and man["numberOfResourcesImportedSuccessfully"] == 4
+    assert man["numberOfScannedFiles"] == 2 and man["numberOfResourcesWithCustomerError"] == 0
     assert s3_read(srv, report + "FAILURE/FAILURE.ndjson") == []
     # A second import updates a resource (last version wins in the export).
     put(srv, "s3://in-bucket/batch2/p.ndjson",
@@ -184,3 +192,35 @@ def test_synthea_preload_is_deterministic_fhir(server_factory):
     c = new_store(srv2, PreloadDataConfig={"PreloadDataType": "SYNTHEA"})
     jid = start_export(srv2, c)
     assert len(s3_read(srv2, "s3://export-bucket/out/%s-FHIR_EXPORT-%s/Patient.ndjson" % (c, jid))) == 10
+
+
+def test_one_job_at_a_time_per_store_fifo(server_factory):
+    """The service runs one import or export job at a time per data store; later
+    ones are QUEUED and start in submission order (FIFO) as earlier ones finish."""
+    import time
+    srv = server_factory("--create-delay", "0", "--job-delay", "0.4", "--strict")
+    sid = new_store(srv)
+    other = new_store(srv)
+    put(srv, "s3://in-bucket/q/a.ndjson", ['{"resourceType":"Patient","id":"a"}\n'])
+    j1 = start_import(srv, sid, "s3://in-bucket/q/")
+    j2 = start_export(srv, sid)
+    j3 = start_import(srv, sid, "s3://in-bucket/q/")
+    j4 = start_export(srv, other)  # another store is not blocked
+    st = lambda kind, jid, s=sid: describe(srv, kind, s, jid)["JobStatus"]
+    assert st("import", j1) in ("SUBMITTED", "IN_PROGRESS")
+    assert st("export", j2) == "QUEUED" and st("import", j3) == "QUEUED"
+    assert st("export", j4, other) in ("SUBMITTED", "IN_PROGRESS")
+    listed = call(srv, "ListFHIRImportJobs", {"DatastoreId": sid, "JobStatus": "QUEUED"})
+    assert [j["JobId"] for j in listed["ImportJobPropertiesList"]] == [j3]
+    deadline = time.time() + 10
+    order = []
+    while len(order) < 3:
+        assert time.time() < deadline
+        for kind, jid in (("import", j1), ("export", j2), ("import", j3)):
+            if jid not in order and st(kind, jid) == "COMPLETED":
+                order.append(jid)
+        time.sleep(0.02)
+    assert order == [j1, j2, j3]
+    ends = [describe(srv, k, sid, j)["EndTime"] for k, j in (("import", j1), ("export", j2), ("import", j3))]
+    assert ends[0] < ends[1] < ends[2]
+    assert ends[2] - ends[0] >= 0.7  # each ran its own job delay after the one before

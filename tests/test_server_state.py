@@ -3,12 +3,10 @@ restart, clean SIGTERM exit, and bulk seeding with O(change) writes."""
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
 
-import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "scripts"))
@@ -87,6 +85,10 @@ def test_restart_resumes_timers(server_factory, tmp_path):
                                    InputDataConfig={"S3Uri": "s3://in-b/"},
                                    JobOutputDataConfig={"S3Configuration": {"S3Uri": "s3://out-b/r/",
                                                                             "KmsKeyId": KMS}})
+    queued = hl.start_fhir_export_job(DatastoreId=ready, DataAccessRoleArn=ROLE, OutputDataConfig={
+        "S3Configuration": {"S3Uri": "s3://out-b/e/", "KmsKeyId": KMS}})["JobId"]
+    assert hl.describe_fhir_export_job(DatastoreId=ready, JobId=queued)[
+        "ExportJobProperties"]["JobStatus"] == "QUEUED"
     srv.stop()
     srv_b = server_factory(*args, state=state)
     hl = srv_b.boto3()
@@ -100,6 +102,11 @@ def test_restart_resumes_timers(server_factory, tmp_path):
     while not (st(creating) == "ACTIVE" and js()["JobStatus"] == "COMPLETED"):
         assert time.time() < deadline, (st(creating), js())
         time.sleep(0.05)
+    es = lambda: hl2.describe_fhir_export_job(DatastoreId=ready, JobId=queued)["ExportJobProperties"]
+    while es()["JobStatus"] != "COMPLETED":  # the queued job ran after the import
+        assert time.time() < deadline + 4, es()
+        time.sleep(0.05)
+    assert es()["EndTime"] > js()["EndTime"]
     # (Debian's botocore predates JobProgressReport and drops it: read it raw.)
     st_, _, raw = raw_call(srv2.url, "DescribeFHIRImportJob", {"DatastoreId": ready, "JobId": imp["JobId"]},
                            srv2.access_key, srv2.secret_key, srv2.region)

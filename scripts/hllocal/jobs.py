@@ -136,6 +136,23 @@ def run_import(directory, job):
                 "".join(json.dumps(r) + "\n" for r in success).encode())
     _write_file(os.path.join(report_dir, "FAILURE", "FAILURE.ndjson"),
                 "".join(json.dumps(r) + "\n" for r in failure).encode())
+    report_uri = "%s/%s-FHIR_IMPORT-%s/" % (out_uri.rstrip("/"), job["store"], job["id"])
+    manifest = {
+        "inputDataConfig": {"s3Uri": uri},
+        "outputDataConfig": {"s3Uri": report_uri,
+                             "encryptionKeyID": job["output"]["S3Configuration"]["KmsKeyId"]},
+        "successOutput": {"successOutputS3Uri": report_uri + "SUCCESS/"},
+        "failureOutput": {"failureOutputS3Uri": report_uri + "FAILURE/"},
+        "numberOfScannedFiles": len(keys),
+        "numberOfFilesImported": files_ok,
+        "sizeOfScannedFilesInMB": round(size / 1048576.0, 6),
+        "sizeOfDataImportedSuccessfullyInMB": round(sum(len(l) + 1 for l in good_lines) / 1048576.0, 6),
+        "numberOfResourcesScanned": scanned,
+        "numberOfResourcesImportedSuccessfully": imported,
+        "numberOfResourcesWithCustomerError": bad,
+        "numberOfResourcesWithServerError": 0,
+    }
+    _write_file(os.path.join(report_dir, "manifest.json"), json.dumps(manifest, indent=2).encode())
     elapsed = max(time.monotonic() - t0, 0.001)
     progress = {
         "TotalNumberOfScannedFiles": len(keys),

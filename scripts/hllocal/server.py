@@ -13,13 +13,11 @@ import random
 import signal
 import socket
 import socketserver
-import ssl
 import struct
 import sys
 import threading
 import time
 import uuid
-from http.server import ThreadingHTTPServer
 
 from . import sigv4
 from .state import ApiError, State
@@ -149,6 +147,7 @@ class Stats:
         with self.lock:
             self.calls = {}
             self.connections = 0
+            self.accepted = 0
             self.peak = 0
             self.inflight = 0
             self.requests = 0
@@ -177,7 +176,8 @@ class Stats:
     def snapshot(self):
         with self.lock:
             d = {"calls": {k: dict(v) for k, v in self.calls.items()}, "connections": self.connections,
-                 "peak_concurrent": self.peak, "requests": self.requests, "inflight": self.inflight}
+                 "peak_concurrent": self.peak, "requests": self.requests, "inflight": self.inflight,
+                 "tcp_accepted": self.accepted}
             if self.strict_violations:
                 d["strict_violations"] = list(self.strict_violations)
             return d
@@ -273,6 +273,36 @@ class App:
                 sys.stderr.flush()
 
 
+class RequestIds:
+    """UUID-shaped request ids: a random 96-bit prefix per process and a counter
+    (uuid4() costs a getrandom() system call per request)."""
+
+    def __init__(self):
+        self.prefix = uuid.uuid4().hex[:20]
+        self.n = 0
+        self.lock = threading.Lock()
+
+    def next(self):
+        with self.lock:
+            self.n += 1
+            n = self.n
+        tail = "%012x" % (n & 0xFFFFFFFFFFFF)
+        p = self.prefix
+        return "%s-%s-%s-%s-%s" % (p[:8], p[8:12], p[12:16], p[16:20], tail)
+
+
+_REQUEST_IDS = RequestIds()
+_date_cache = [0, ""]
+
+
+def _http_date():
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache[1] = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now))
+        _date_cache[0] = now
+    return _date_cache[1]
+
+
 def _error_body(code, message):
     return json.dumps({"__type": code, "message": message}).encode()
 
@@ -292,7 +322,7 @@ class Handler(socketserver.StreamRequestHandler):
             while not self.server.app.stop_event.is_set():
                 if not self.handle_one():
                     break
-        except (ConnectionError, ssl.SSLError, socket.timeout, OSError):
+        except (ConnectionError, socket.timeout, OSError):  # ssl.SSLError is an OSError
             pass
 
     # ----- HTTP plumbing -----
@@ -360,7 +390,7 @@ class Handler(socketserver.StreamRequestHandler):
     def _send_raw(self, status, headers, body, close=False, reason=None):
         out = ["HTTP/1.1 %d %s" % (status, reason or REASONS.get(status, "Status"))]
         if not headers or headers[0][0] != "x-amzn-RequestId":
-            out.append("x-amzn-RequestId: %s" % uuid.uuid4())
+            out.append("x-amzn-RequestId: %s" % _REQUEST_IDS.next())
         for k, v in headers:
             out.append("%s: %s" % (k, v))
         out.append("Content-Length: %d" % len(body))
@@ -402,7 +432,7 @@ class Handler(socketserver.StreamRequestHandler):
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         body = self._read_body(hmap)
         if body is None:
-            self._send_raw(413, [("x-amzn-RequestId", str(uuid.uuid4()))],
+            self._send_raw(413, [("x-amzn-RequestId", _REQUEST_IDS.next())],
                            _error_body("SerializationException", "Request body too large"), close=True)
             return False
         raw_path, _, raw_query = target.partition("?")
@@ -416,7 +446,7 @@ class Handler(socketserver.StreamRequestHandler):
         app = self.server.app
         t0 = time.time()
         m0 = time.perf_counter()
-        rid = str(uuid.uuid4())
+        rid = _REQUEST_IDS.next()
         target = hmap.get("x-amz-target", "")
         op = target[len("HealthLake."):] if target.startswith("HealthLake.") else None
         if op not in OPERATIONS:
@@ -470,10 +500,7 @@ class Handler(socketserver.StreamRequestHandler):
                 if errs:
                     raise ApiError("ValidationException", app.model.message(errs))
                 fn = getattr(app.state, OPERATIONS[op])
-                if op in ("StartFHIRImportJob", "StartFHIRExportJob"):
-                    result = fn(req, quota=app.faults.get()["quota"])
-                else:
-                    result = fn(req)
+                result = fn(req)
                 if app.strict:
                     verrs = app.model.validate(app.model.output_shape(op), result, output=True)
                     if verrs:
@@ -512,7 +539,7 @@ class Handler(socketserver.StreamRequestHandler):
                                body, close=not keep)
                 return keep
             hdrs = [("x-amzn-RequestId", rid), ("Content-Type", "application/x-amz-json-1.0"),
-                    ("Date", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()))]
+                    ("Date", _http_date())]
             if code:
                 hdrs.append(("x-amzn-ErrorType", code))
             if extra:
@@ -609,14 +636,16 @@ class Handler(socketserver.StreamRequestHandler):
                 out = {}
             else:
                 status, out = 404, {"message": "no such admin endpoint: %s %s" % (method, name)}
-        except (ValueError, KeyError, TypeError) as e:
-            status, out = 400, {"message": "bad admin request: %s" % e}
+        except Exception as e:  # any bad admin input is the caller's error, never a crash
+            status, out = 400, {"message": "bad admin request: %s: %s" % (type(e).__name__, e)}
         self._send_raw(status, [("Content-Type", "application/json")], json.dumps(out).encode(),
                        close=not keep)
         return keep
 
 
-class Server(ThreadingHTTPServer):
+class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    """http.server.ThreadingHTTPServer without importing http.server (startup time):
+    a daemon thread per connection."""
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
@@ -630,6 +659,8 @@ class Server(ThreadingHTTPServer):
 
     def get_request(self):
         sock, addr = self.socket.accept()
+        with self.app.stats.lock:
+            self.app.stats.accepted += 1
         if self.ssl_ctx is not None:
             # The handshake runs lazily in the connection's own thread.
             sock = self.ssl_ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
@@ -692,6 +723,7 @@ def main(argv=None):
     app = App(args)
     ctx = None
     if args.tls_cert:
+        import ssl  # only when needed: it is slow to import
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
     srv = Server((args.host, args.port), app, ctx)
@@ -713,7 +745,7 @@ def main(argv=None):
         pass
     srv.shutdown()          # stop accepting
     srv.socket.close()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 5  # callers (tests) give a SIGTERM 10 s before SIGKILL
     app.stop_event.set()    # release stalled requests
     while time.monotonic() < deadline:
         with app.stats.lock:

@@ -24,6 +24,7 @@ DEFAULT_MAX_RESULTS = 100
 # Up to this many live records every mutation rewrites state.json atomically;
 # beyond it mutations are appended to state.journal (O(change), not O(state)).
 SMALL_STATE = 2000
+MAX_TAGS = 50  # the AWS per-resource tag limit
 
 
 class ApiError(Exception):
@@ -115,8 +116,15 @@ class State:
         for sj in self.store_jobs.values():
             for k in ("import", "export"):
                 sj[k].sort(key=lambda j: (self.jobs[j]["submit"], j))
+        promoted = []
+        for sid in self.stores:
+            nxt = self._promote(sid, now_ms())
+            if nxt:
+                promoted.append(nxt)
+        if promoted:  # a crash between a job's end and its successor's start
+            self._commit(promoted)
         for job in self.jobs.values():
-            if job["status"] not in TERMINAL and not job.get("fixed"):
+            if job["status"] not in TERMINAL and job["status"] != "QUEUED" and not job.get("fixed"):
                 heapq.heappush(self._heap, (job["due"], job["id"]))
 
     def _commit(self, records):
@@ -185,10 +193,11 @@ class State:
 
     def job_status(self, j, now=None):
         st = j["status"]
-        if st in TERMINAL or j.get("fixed"):
+        if st in TERMINAL or st == "QUEUED" or j.get("fixed"):
             return st
         now = time.time() if now is None else now
-        if now >= j["submit"] + 0.25 * (j["due"] - j["submit"]):
+        start = j.get("start", j["submit"])
+        if now >= start + 0.25 * (j["due"] - start):
             return "IN_PROGRESS"
         return "SUBMITTED"
 
@@ -223,9 +232,22 @@ class State:
             raise ApiError("ResourceNotFoundException", "Datastore with id %s does not exist" % sid)
         return s
 
-    def running_jobs(self, sid, kind):
-        return [j for j in (self.jobs[x] for x in self.store_jobs.get(sid, {}).get(kind, []))
-                if j["status"] not in TERMINAL and not j.get("fixed")]
+    def pending_jobs(self, sid):
+        """The store's unfinished jobs of both kinds (seeded fixed ones aside), oldest first."""
+        sj = self.store_jobs.get(sid, {})
+        out = [self.jobs[x] for k in ("import", "export") for x in sj.get(k, [])]
+        out = [j for j in out if j["status"] not in TERMINAL and not j.get("fixed")]
+        out.sort(key=lambda j: (j["submit"], j["id"]))
+        return out
+
+    def _promote(self, sid, now):
+        """Starts the oldest QUEUED job of a store when none runs. Returns its record or None.
+        (The service runs one import or export job at a time per data store, FIFO.)"""
+        pend = self.pending_jobs(sid)
+        if not pend or any(j["status"] != "QUEUED" for j in pend):
+            return None
+        j = pend[0]
+        return dict(j, status="SUBMITTED", start=now, due=now + self.job_delay)
 
     # ---------- idempotency ----------
 
@@ -243,6 +265,10 @@ class State:
             key, prev = self._token("CreateFHIRDatastore", req)
             if prev is not None:
                 return prev["resp"]
+            tags = req.get("Tags") or []
+            self._check_tag_keys(t["Key"] for t in tags)
+            if len({t["Key"] for t in tags}) > MAX_TAGS:
+                raise ApiError("ValidationException", "A resource can have at most %d tags" % MAX_TAGS)
             sid = new_id()
             now = now_ms()
             rec = {"t": "s", "id": sid, "created": now, "ready_at": now + self.create_delay,
@@ -319,7 +345,7 @@ class State:
                 resp["NextToken"] = _encode_token({"k": list(last), "f": fh})
             return resp
 
-    def _start_job(self, op, kind, req, quota):
+    def _start_job(self, op, kind, req):
         with self.lock:
             key, prev = self._token(op, req)
             if prev is not None:
@@ -329,13 +355,12 @@ class State:
             if st != "ACTIVE":
                 raise ApiError("ValidationException",
                                "Datastore %s is not in ACTIVE state: %s" % (s["id"], st))
-            if quota and self.running_jobs(s["id"], kind):
-                raise ApiError("ThrottlingException",
-                               "Only one %s job can run at a time on data store %s" % (kind, s["id"]))
             jid = new_id()
             now = now_ms()
+            queued = bool(self.pending_jobs(s["id"]))
             rec = {"t": "j", "kind": kind, "store": s["id"], "id": jid, "submit": now,
-                   "due": now + self.job_delay, "status": "SUBMITTED", "end": None,
+                   "start": None if queued else now, "due": None if queued else now + self.job_delay,
+                   "status": "QUEUED" if queued else "SUBMITTED", "end": None,
                    "role": req["DataAccessRoleArn"]}
             if req.get("JobName") is not None:
                 rec["name"] = req["JobName"]
@@ -351,7 +376,9 @@ class State:
             if key:
                 recs.append({"t": "k", "key": key, "resp": resp})
             self._commit(recs)
-            if self.job_delay <= 0:
+            if queued:
+                pass  # started when the jobs before it are done
+            elif self.job_delay <= 0:
                 # No delay: do the work before answering so the next Describe sees the result.
                 self._finish_job(jid)
             else:
@@ -359,11 +386,11 @@ class State:
                 self._cv.notify_all()
             return resp
 
-    def start_import(self, req, quota=False):
-        return self._start_job("StartFHIRImportJob", "import", req, quota)
+    def start_import(self, req):
+        return self._start_job("StartFHIRImportJob", "import", req)
 
-    def start_export(self, req, quota=False):
-        return self._start_job("StartFHIRExportJob", "export", req, quota)
+    def start_export(self, req):
+        return self._start_job("StartFHIRExportJob", "export", req)
 
     def _describe_job(self, kind, req):
         with self.lock:
@@ -438,12 +465,24 @@ class State:
             raise ApiError("ResourceNotFoundException", "Resource %s does not exist" % arn)
         return self.stores[sid]
 
+    @staticmethod
+    def _check_tag_keys(keys):
+        for k in keys:
+            if k.lower().startswith("aws:"):
+                raise ApiError("ValidationException",
+                               "Tag keys starting with 'aws:' are reserved for AWS use: %s" % k)
+
     def tag(self, req):
         with self.lock:
             s = self._by_arn(req["ResourceARN"])
+            self._check_tag_keys(t["Key"] for t in req["Tags"])
             tags = dict(s.get("tags") or {})
             for t in req["Tags"]:
                 tags[t["Key"]] = t["Value"]
+            if len(tags) > MAX_TAGS:
+                raise ApiError("ValidationException",
+                               "A resource can have at most %d tags; this request would give it %d"
+                               % (MAX_TAGS, len(tags)))
             self._commit([dict(s, tags=tags)])
             return {}
 
@@ -472,12 +511,18 @@ class State:
         else:
             status, progress, message = jobs.run_export(self.dir, j)
         with self.lock:
-            rec = dict(self.jobs[jid], status=status, end=max(now_ms(), j["submit"]))
+            now = now_ms()
+            rec = dict(self.jobs[jid], status=status, end=max(now, j["submit"]))
             if progress is not None:
                 rec["progress"] = progress
             if message:
                 rec["message"] = jobs.clean_message(message)
-            self._commit([rec])
+            self._apply(rec)
+            nxt = self._promote(j["store"], now)
+            self._commit([rec] + ([nxt] if nxt else []))
+            if nxt:
+                heapq.heappush(self._heap, (nxt["due"], nxt["id"]))
+                self._cv.notify_all()
 
     def _run_worker(self):
         while True:
@@ -495,9 +540,14 @@ class State:
                 self._finish_job(jid)
             except Exception as e:  # a job must never kill the worker
                 with self.lock:
-                    rec = dict(self.jobs[jid], status="FAILED", end=now_ms(),
+                    now = now_ms()
+                    rec = dict(self.jobs[jid], status="FAILED", end=now,
                                message=jobs.clean_message("Internal error " + type(e).__name__))
-                    self._commit([rec])
+                    self._apply(rec)
+                    nxt = self._promote(rec["store"], now)
+                    self._commit([rec] + ([nxt] if nxt else []))
+                    if nxt:
+                        heapq.heappush(self._heap, (nxt["due"], nxt["id"]))
 
     # ---------- admin ----------
 

@@ -1,6 +1,7 @@
 /* api/healthlake.c + api/client.c end to end against a scripted loopback
  * server: validation before the wire, request shape, retries with identical
  * bodies, error mapping, deadlines, pacing, paging, hostile answers. */
+#include "client_i.h"
 #include "fake_http.h"
 #include "healthlake.h"
 #include "tap.h"
@@ -452,6 +453,39 @@ static void test_too_large(struct fake_srv *s)
 	hl_client_free(c);
 }
 
+/* The retry quota in the call path: an empty quota stops retrying, a
+ * success after a retry refunds its cost. */
+static void test_quota(struct fake_srv *s)
+{
+	struct calls calls = {0};
+	struct hl_client *c = client(s, &calls, 3, 100);
+	struct hl_error e;
+	struct hl_datastore *d = NULL;
+	static const struct fake_resp busy = {FAKE_ANSWER, 503, "Service Unavailable", NULL, "", 0};
+	static const struct fake_resp good = {
+	    FAKE_ANSWER, 200, "OK", NULL, "{\"DatastoreProperties\":" PROPS "}", 0};
+	static const struct fake_resp r[] = {busy, busy, busy, good};
+
+	c->quota.tokens = 5; /* one retry's worth */
+	fake_script(s, r, 4);
+	is_int(hl_describe_datastore(c, DS_ID, 0, &d, &e), HL_ERR_SERVER,
+	       "quota for one retry only: SERVER");
+	is_int(calls.last.attempts, 2, "after 2 attempts, not 3");
+	ok(strstr(e.message, "retry quota exhausted") != NULL, "says why: %s", e.message);
+	is_int(c->quota.tokens, 0, "quota spent");
+	c->quota.tokens = 5;
+	is_int(hl_describe_datastore(c, DS_ID, 0, &d, &e), HL_ERR_OK, "503 then 200: OK");
+	is_int(calls.last.attempts, 2, "2 attempts");
+	is_int(c->quota.tokens, 5, "the retry's cost came back");
+	hl_datastore_free(d);
+	d = NULL;
+	fake_script(s, &good, 1);
+	is_int(hl_describe_datastore(c, DS_ID, 0, &d, &e), HL_ERR_OK, "first-time success");
+	is_int(c->quota.tokens, 6, "adds one token");
+	hl_datastore_free(d);
+	hl_client_free(c);
+}
+
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -539,6 +573,7 @@ int main(void)
 	test_deadlines(&s);
 	test_paging(&s);
 	test_too_large(&s);
+	test_quota(&s);
 	test_auth_rotation(&s);
 	fake_stop(&s);
 	return done_testing();
