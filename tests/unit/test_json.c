@@ -230,6 +230,34 @@ static void test_parse_object(void)
 	}
 }
 
+/* An escaped NUL must not silently cut a string short (a hostile name
+ * "x\u0000y" would read as "x"): it becomes U+FFFD, an escaped backslash
+ * before "u0000" stays literal text. */
+static void test_nul_escapes(void)
+{
+	static const struct {
+		const char *body;
+		const char *want;
+	} t[] = {
+	    {"{\"Name\":\"x\\u0000y\"}", "x\xef\xbf\xbdy"},
+	    {"{\"Name\":\"\\u0000\"}", "\xef\xbf\xbd"},
+	    {"{\"Name\":\"a\\\\u0000\"}", "a\\u0000"},
+	    {"{\"Name\":\"plain\"}", "plain"},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t len = strlen(t[i].body);
+		struct guarded g = guard(t[i].body, len);
+		cJSON *root = NULL;
+		struct hl_error e;
+		hl_error_clear(&e);
+		is_int(hl_json_parse_object(g.p, len, &root, &e), HL_ERR_OK, "NUL case %zu parses", i);
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "Name");
+		is_str(cJSON_IsString(v) ? v->valuestring : NULL, t[i].want, "NUL case %zu value", i);
+		cJSON_Delete(root);
+		unguard(&g);
+	}
+}
+
 static void test_timestamps(void)
 {
 	static const struct {
@@ -558,6 +586,7 @@ int main(void)
 	test_mapping();
 	test_error_decode();
 	test_parse_object();
+	test_nul_escapes();
 	test_timestamps();
 	test_datastore();
 	test_job();
