@@ -295,7 +295,7 @@ def test_error_replaced_by_later_failure(server, store, mount_factory):
     m = mount_factory(server)
     assert_errno(errno.EINVAL, os.mkdir, m.p("bad!"))
     first = error_file(m.path)
-    assert_errno(errno.EEXIST, os.mkdir, m.p("clinic-a"))
+    assert_errno(errno.EPERM, os.rmdir, m.p("clinic-a"))
     second = error_file(m.path)
     assert_one_line(second)
     assert second != first
@@ -342,8 +342,10 @@ def test_failed_status_read_recorded(server, store, mount_factory):
 
 
 def test_mkdir_failure_does_not_touch_store_error(server, store, mount_factory):
+    # (EEXIST for a listed name is answered by the kernel's own lookup and never reaches
+    # the driver, so it cannot be recorded; an invalid name does reach it.)
     m = mount_factory(server)
-    assert_errno(errno.EEXIST, os.mkdir, m.p("clinic-a"))
+    assert_errno(errno.EINVAL, os.mkdir, m.p("bad!"))
     assert error_file(m.p("clinic-a")) == ""
     assert_one_line(error_file(m.path))
 

@@ -309,7 +309,7 @@ def test_cache_mb_option_accepted(server, store, mount_factory):
 
 def test_small_cache_serves_many_stores(server, mount_factory):
     server.seed(count=200, name_prefix="c")
-    m = mount_factory(server, "cache_mb=1")
+    m = mount_factory(server, "cache_mb=1,max_tps=1000")
     r = m.sh("cat */status | sort | uniq -c")
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["200", "ACTIVE"]
