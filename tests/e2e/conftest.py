@@ -61,6 +61,22 @@ def _server_pool(tmp_path_factory):
     pool.close()
 
 
+DEFAULT_ARGS = ("--create-delay", "0", "--delete-delay", "0", "--job-delay", "0")
+
+
+@pytest.fixture(scope="module")
+def shared(_server_pool, tmp_path_factory):
+    """(server, store, mount) shared by the read-only tests of one module: a store named
+    clinic-a without tags or jobs, and a default mount. Tests using it change nothing."""
+    srv = _server_pool.get(DEFAULT_ARGS)
+    st = seed_store(srv, "clinic-a")
+    m = base.start_mount(srv, str(tmp_path_factory.mktemp("shared") / "mnt"))
+    yield srv, st, m
+    m.unmount()
+    srv.stop()
+    base.check_sanitizers(m.stderr())
+
+
 @pytest.fixture
 def server_factory(_server_pool):
     """Overrides tests/conftest.py's: the same servers, taken from a prefetching pool."""
