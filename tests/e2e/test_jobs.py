@@ -294,3 +294,27 @@ def test_terminal_job_file_stable(server, store, mount_factory):
     a = (read(p), os.stat(p).st_size, os.stat(p).st_mtime)
     time.sleep(0.2)
     assert (read(p), os.stat(p).st_size, os.stat(p).st_mtime) == a
+
+
+def test_unlink_job_file_eperm(server, store, mount_factory):
+    jid = start_import(server, store["id"])
+    m = mount_factory(server, "allow_delete")
+    assert_errno(errno.EPERM, os.unlink, os.path.join(imports(m), jid))
+    assert jid in job_ids(imports(m))
+
+
+def test_unlink_control_file_and_latest_eperm(server, store, mount_factory):
+    start_import(server, store["id"])
+    m = mount_factory(server, "allow_delete")
+    assert_errno(errno.EPERM, os.unlink, os.path.join(imports(m), "new"))
+    assert_errno(errno.EPERM, os.unlink, os.path.join(imports(m), "latest"))
+    assert "new" in os.listdir(imports(m))
+
+
+def test_rm_rf_imports_calls_nothing_mutating(server, store, mount_factory):
+    start_import(server, store["id"])
+    m = mount_factory(server, "allow_delete")
+    server.reset_counters()
+    m.sh("rm -rf clinic-a/imports")
+    assert server.mutating_calls() == 0
+    assert len(job_ids(imports(m))) == 1
