@@ -266,3 +266,35 @@ def test_max_tps_paces_calls(server, store, mount_factory):
     # Arrival times carry a few ms of jitter; a 0.95 s window keeps the check honest.
     worst = max(sum(1 for u in ts if t <= u < t + 0.95) for t in ts)
     assert worst <= 3, ts
+
+
+def test_stats_errors_network_when_server_dead(server, store, mount_factory):
+    m = mount_factory(server, "attr_ttl=0,list_ttl=0,max_attempts=1,timeout=5")
+    os.stat(m.p("clinic-a"))
+    server.stop()
+    try:
+        read(m.p("clinic-a", "status"))
+    except OSError:
+        pass
+    assert stats(m).get("errors.network", 0) >= 1
+
+
+def test_stats_errors_timeout_when_stalled(server, store, mount_factory):
+    m = mount_factory(server, "attr_ttl=0,list_ttl=0,timeout=1")
+    os.stat(m.p("clinic-a"))
+    server.faults(stall=True)
+    try:
+        read(m.p("clinic-a", "status"))
+    except OSError:
+        pass
+    server.faults()
+    assert stats(m).get("errors.timeout", 0) >= 1
+
+
+def test_connections_reused(server, store, mount_factory):
+    m = mount_factory(server, "attr_ttl=0,list_ttl=0")
+    for _ in range(10):
+        read(m.p("clinic-a", "status"))
+    c = server.counters()
+    assert c["requests"] >= 10
+    assert c["connections"] <= 2, c
