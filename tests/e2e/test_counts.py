@@ -91,12 +91,13 @@ def test_attr_ttl_zero_disables_caching(server, store, mount_factory):
 
 
 def test_attr_ttl_expiry_refetches(server, store, mount_factory):
-    m = mount_factory(server, "attr_ttl=0.3,list_ttl=0.3")
+    # A TTL of whole seconds: a loaded machine must not turn "within" into "after".
+    m = mount_factory(server, "attr_ttl=1.5,list_ttl=1.5")
     read(m.p("clinic-a", "status"))
     server.reset_counters()
     read(m.p("clinic-a", "status"))
     within = api_calls(server, "DescribeFHIRDatastore", "ListFHIRDatastores")
-    time.sleep(0.6)
+    time.sleep(1.8)
     read(m.p("clinic-a", "status"))
     after = api_calls(server, "DescribeFHIRDatastore", "ListFHIRDatastores")
     assert within == 0
