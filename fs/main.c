@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "ops.h"
 #include "opts.h"
 #include "stats.h"
@@ -193,12 +194,15 @@ int main(int argc, char **argv)
 	struct usr1 u = {.fs = &fs};
 	int rc = 1;
 
+	int early = hlfs_cli_early(argc, argv); /* wait, --help, --version */
+	if (early >= 0)
+		return early;
 	if (argc > 1 && !strcmp(argv[1], "wait"))
 		return hlfs_wait_main(argc - 1, argv + 1);
 
 	memset(&co, 0, sizeof(co));
 	memset(&o, 0, sizeof(o));
-	if (preprocess(argc, argv, &args, &debug) != 0) {
+	if (preprocess(argc, argv, &args, &debug) != 0 || hlfs_cli_drop_mount_opts(&args) != 0) {
 		fprintf(stderr, "healthlakefs: out of memory\n");
 		goto out;
 	}

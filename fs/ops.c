@@ -6,6 +6,7 @@
 #include <sys/statvfs.h>
 
 #include "tree.h"
+#include "xattrops.h"
 
 static struct hlfs_fs *fs_of(void)
 {
@@ -243,6 +244,8 @@ static const struct fuse_operations ops = {
 	.utimens = op_utimens,
 	.setxattr = op_setxattr,
 	.removexattr = op_removexattr,
+	.getxattr = hlfs_op_getxattr,
+	.listxattr = hlfs_op_listxattr,
 	.statfs = op_statfs,
 };
 

@@ -3,8 +3,8 @@ end to end, and the request counts the cache promises."""
 import errno
 import json
 import os
+import subprocess
 import threading
-import time
 
 import pytest
 
@@ -285,3 +285,59 @@ def test_mkdir_of_a_name_made_elsewhere_is_eexist(server, mount_factory):
     with pytest.raises(FileExistsError):
         os.mkdir(m.p("late"))
     assert server.calls("CreateFHIRDatastore") == 1  # the boto3 one only
+
+
+def _is_sanitized(binary):
+    r = subprocess.run(["ldd", binary], capture_output=True, text=True)
+    return "libasan" in r.stdout or "libubsan" in r.stdout
+
+
+@pytest.mark.slow
+def test_valgrind_clean_short_session(server, tmp_path):
+    import shutil
+    from conftest import HEALTHLAKEFS
+    if not shutil.which("valgrind") or _is_sanitized(HEALTHLAKEFS):
+        pytest.skip("needs valgrind and a build without sanitizers")
+    seed_one(server, "alpha")
+    mnt = str(tmp_path / "mnt")
+    os.makedirs(mnt)
+    vlog = str(tmp_path / "vg.log")
+    proc = subprocess.Popen(
+        ["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect,possible",
+         "--error-exitcode=9", "--log-file=" + vlog, HEALTHLAKEFS, "-f", "-o",
+         f"endpoint={server.url},region={server.region},allow_delete," + JOB_OPTS, mnt],
+        env=server.env(), stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: os.path.ismount(mnt) or proc.poll() is not None, timeout=60,
+                 what="mount under valgrind")
+        assert os.path.ismount(mnt)
+        for c in ["ls -l", "mkdir beta", "cat beta/status alpha/datastore.json",
+                  "echo s3://bucket/in/ > alpha/imports/new", "ls -l alpha/imports",
+                  "echo v > alpha/tags/k", "cat alpha/tags/k", "mkdir 'bad*'",
+                  "cat .error .stats", "rmdir beta"]:
+            subprocess.run(["bash", "-c", c], cwd=mnt, capture_output=True, timeout=60)
+    finally:
+        subprocess.run(["fusermount3", "-u", "-z", mnt], capture_output=True)
+        try:
+            rc = proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+    log = open(vlog).read()
+    assert rc == 0, log[-3000:]
+    assert "ERROR SUMMARY: 0 errors" in log, log[-3000:]
+
+
+def test_daemonises_without_f(server, tmp_path):
+    from conftest import HEALTHLAKEFS
+    seed_one(server, "alpha")
+    mnt = str(tmp_path / "mnt")
+    os.makedirs(mnt)
+    r = subprocess.run([HEALTHLAKEFS, "-o", f"endpoint={server.url},region={server.region}", mnt],
+                       env=server.env(), capture_output=True, text=True, timeout=60)
+    try:
+        assert r.returncode == 0, r.stderr
+        assert os.path.ismount(mnt)
+        assert read(os.path.join(mnt, "alpha", "status")) == "ACTIVE\n"
+    finally:
+        subprocess.run(["fusermount3", "-u", mnt], capture_output=True)

@@ -1,0 +1,33 @@
+"""scripts/demo: runs end to end, twice (idempotent), and --stop cleans up."""
+import os
+import subprocess
+
+from .hlutil import REPO
+
+
+def run_demo(tmp_path, *args):
+    env = dict(os.environ, HLFS_DEMO_DIR=str(tmp_path / "demo-state"))
+    return subprocess.run([os.path.join(REPO, "scripts", "demo"), *args], env=env,
+                          capture_output=True, text=True, timeout=180)
+
+
+def test_demo_runs_twice_and_stops(tmp_path):
+    mnt = str(tmp_path / "demo-mnt")
+    try:
+        first = run_demo(tmp_path, mnt)
+        assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+        assert os.path.ismount(mnt)
+        assert "demo-clinic" in os.listdir(mnt)
+        assert "cache.hits" in first.stdout
+        jobs = [j for j in os.listdir(os.path.join(mnt, "demo-clinic", "imports"))
+                if j not in ("new", "latest")]
+        assert len(jobs) == 1
+        second = run_demo(tmp_path, mnt)
+        assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+        assert os.path.ismount(mnt)
+        assert os.listdir(mnt).count("demo-clinic") == 1
+    finally:
+        stop = run_demo(tmp_path, "--stop")
+    assert stop.returncode == 0, stop.stderr
+    assert not os.path.ismount(mnt)
+    assert not os.path.exists(tmp_path / "demo-state" / "server.pid")
