@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from relutil import (JOB_OPTS, DaemonTrace, boto_state, daemon_alive, need_strace, report,  # noqa: F401
+from relutil import (JOB_OPTS, DaemonTrace, boto_state, daemon_alive, report,  # noqa: F401
                      rig, slowest)
 
 T = 3                       # timeout= (seconds)
@@ -38,7 +38,6 @@ set +e
 ERR=$(mktemp)
 run() {
 	local i=$1; shift
-	[ -e /__fsop_marker_$i ]
 	local t0=$EPOCHREALTIME
 	"$@" >/dev/null 2>"$ERR"
 	local rc=$?
