@@ -14,7 +14,7 @@ import time
 import pytest
 
 from relutil import (JOB_OPTS, DaemonTrace, boto_state, daemon_alive, report,  # noqa: F401
-                     rig, slowest)
+                     rig, slowest, vm_hwm_kb)
 
 T = 3                       # timeout= (seconds)
 BOUND_MS = (T + 1) * 1000
@@ -148,6 +148,7 @@ def test_fault_storm(rig, tmp_path, quota):
             pytest.fail("a shell was still running after 400 s")
     wall = time.monotonic() - t_start
     alive = daemon_alive(m)
+    hwm = vm_hwm_kb(m.proc.pid) if alive else 0
     fuse_ops = dtrace.stop()
     s.faults()  # off, so the final state can be read reliably
     counters = s.counters()
@@ -258,7 +259,7 @@ def test_fault_storm(rig, tmp_path, quota):
         + ", ".join(f"{o} {ms:.0f} ms" for o, ms, _ in slowest(fuse_ops, 4)),
         f"server: requests={counters.get('requests')} statuses={dict(sorted(statuses.items()))} "
         f"peak_concurrent={counters.get('peak_concurrent')}",
-        f"daemon alive: {alive}",
+        f"daemon alive: {alive}; peak RSS (VmHWM) {hwm // 1024} MiB",
     ])
 
     assert alive, "healthlakefs died during the storm:\n" + m.stderr()[-3000:]
