@@ -131,6 +131,15 @@ static enum hl_err check_job_status(const char *s, struct hl_error *err)
 	return HL_ERR_OK;
 }
 
+static enum hl_err check_validation_level(const char *s, struct hl_error *err)
+{
+	static const char *const v[] = {"strict", "structure-only", "minimal", NULL};
+	if (!in_enum(s, v))
+		return hl_error_set(err, HL_ERR_INVALID,
+				    "ValidationLevel: must be strict, structure-only or minimal");
+	return HL_ERR_OK;
+}
+
 static enum hl_err check_type_version(const char *s, struct hl_error *err)
 {
 	if (strcmp(s, "R4") != 0)
@@ -524,7 +533,9 @@ enum hl_err hl_start_import_job(struct hl_client *c, const struct hl_start_impor
 	    (rc = check("JobOutputDataConfig.S3Configuration.KmsKeyId", in->kms_key_id,
 			hl_validate_kms_key_id, true, err)) ||
 	    (rc = check("DataAccessRoleArn", in->role_arn, hl_validate_role_arn, true, err)) ||
-	    (rc = check("ClientToken", in->client_token, hl_validate_client_token, false, err)))
+	    (rc = check("ClientToken", in->client_token, hl_validate_client_token, false, err)) ||
+	    (rc = check("ValidationLevel", in->validation_level, check_validation_level, false,
+			err)))
 		return refuse(err, rc);
 	if (!in->client_token && (rc = hl_uuid4(token)))
 		return hl_error_set(err, rc, "no randomness for the client token");

@@ -146,6 +146,7 @@ struct hl_start_import_input {
 	const char *kms_key_id;     /* JobOutputDataConfig.S3Configuration.KmsKeyId (required by the model) */
 	const char *role_arn;       /* DataAccessRoleArn */
 	const char *client_token;
+	const char *validation_level; /* "strict", "structure-only", "minimal"; NULL = service default */
 };
 
 struct hl_start_export_input {

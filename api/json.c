@@ -201,6 +201,35 @@ enum hl_err hl_json_error_decode(long status, const char *reason, const char *er
 	return err->code;
 }
 
+/* A C string cannot hold the NUL that a JSON "\u0000" escape decodes to:
+ * cJSON would silently cut the string there, so a hostile name "x\u0000y"
+ * would read as "x". Such escapes become U+FFFD instead, which no valid
+ * HealthLake name contains, so callers can tell the value was not kept
+ * faithfully. Returns a malloc'd copy, or NULL when the body has none. */
+static char *replace_nul_escapes(const char *body, size_t len, bool *nomem)
+{
+	char *copy = NULL;
+	*nomem = false;
+	for (size_t i = 0; i + 6 <= len; i++) {
+		if (body[i] != '\\')
+			continue;
+		if (body[i + 1] == 'u' && memcmp(body + i + 2, "0000", 4) == 0) {
+			if (!copy) {
+				copy = malloc(len + 1);
+				if (!copy) {
+					*nomem = true;
+					return NULL;
+				}
+				memcpy(copy, body, len);
+				copy[len] = '\0';
+			}
+			memcpy(copy + i + 2, "fffd", 4);
+		}
+		i++; /* skip the escaped character, so "\\\\u0000" is left alone */
+	}
+	return copy;
+}
+
 /* ---- Success bodies ---- */
 
 enum hl_err hl_json_parse_object(const char *body, size_t len, cJSON **ret, struct hl_error *err)
@@ -213,17 +242,24 @@ enum hl_err hl_json_parse_object(const char *body, size_t len, cJSON **ret, stru
 		*ret = root;
 		return HL_ERR_OK;
 	}
+	bool nomem;
+	char *fixed = replace_nul_escapes(body, len, &nomem);
+	if (nomem)
+		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	const char *text = fixed ? fixed : body;
 	const char *end = NULL;
-	root = cJSON_ParseWithLengthOpts(body, len, &end, false);
-	if (!root)
-		return hl_error_set(err, HL_ERR_PROTOCOL, "response body is not valid JSON");
-	size_t used = (size_t)(end - body);
-	if (!cJSON_IsObject(root) || !all_blank(end, len - used)) {
+	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	enum hl_err rc = HL_ERR_OK;
+	if (!root) {
+		rc = hl_error_set(err, HL_ERR_PROTOCOL, "response body is not valid JSON");
+	} else if (!cJSON_IsObject(root) || !all_blank(end, len - (size_t)(end - text))) {
 		cJSON_Delete(root);
-		return hl_error_set(err, HL_ERR_PROTOCOL, "response body is not one JSON object");
+		rc = hl_error_set(err, HL_ERR_PROTOCOL, "response body is not one JSON object");
+	} else {
+		*ret = root;
 	}
-	*ret = root;
-	return HL_ERR_OK;
+	free(fixed);
+	return rc;
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
@@ -593,7 +629,8 @@ char *hl_body_start_import(const struct hl_start_import_input *in, const char *c
 	ok = ok && add_s3_config(o, "JobOutputDataConfig", in->output_s3_uri, in->kms_key_id) &&
 	     add_str(o, "DatastoreId", in->datastore_id) &&
 	     add_str(o, "DataAccessRoleArn", in->role_arn) &&
-	     add_str(o, "ClientToken", client_token);
+	     add_str(o, "ClientToken", client_token) &&
+	     add_str(o, "ValidationLevel", in->validation_level);
 	return finish(o, ok);
 }
 

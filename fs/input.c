@@ -79,6 +79,7 @@ void hlfs_job_request_free(struct hlfs_job_request *r)
 	free(r->kms_key);
 	free(r->role_arn);
 	free(r->client_token);
+	free(r->validation_level);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -185,7 +186,7 @@ static int parse_json(bool exports, const char *buf, size_t len, const char *dat
 						  s->string ? s->string : "");
 			}
 		} else if (!exports && !strcmp(k, "ValidationLevel")) {
-			rc = fail(why, whylen, "%s is not supported by healthlakefs", k);
+			rc = take_string(m, k, &r->validation_level, why, whylen);
 		} else {
 			rc = fail(why, whylen, "unknown member %s", k);
 		}

@@ -35,6 +35,7 @@ struct hlfs_job_request {
 	char *kms_key;
 	char *role_arn;
 	char *client_token;
+	char *validation_level; /* import only; NULL = service default */
 };
 
 /* Parses one complete input. Returns 0 and fills *ret (caller frees with

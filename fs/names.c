@@ -38,6 +38,10 @@ bool hlfs_name_safe(const char *s)
 		return false;
 	if (!strcmp(s, ".") || !strcmp(s, "..") || !strcmp(s, ".stats") || !strcmp(s, ".error"))
 		return false;
+	/* U+FFFD marks a character the api layer could not keep (an escaped NUL):
+	 * the name is not the service's name, so the store goes by its id. */
+	if (strstr(s, "\xef\xbf\xbd"))
+		return false;
 	return utf8_valid((const unsigned char *)s, n);
 }
 

@@ -110,7 +110,8 @@ enum hl_err hlfs_stats_render(struct hlfs_stats *s, const struct hlfs_cache_coun
 	struct named *all = calloc(n, sizeof(*all));
 	if (!all)
 		goto out;
-	memcpy(all, s->dyn, s->ndyn * sizeof(*all));
+	if (s->ndyn) /* s->dyn is NULL until a call or error is counted */
+		memcpy(all, s->dyn, s->ndyn * sizeof(*all));
 	struct named *f = all + s->ndyn;
 	f[0] = (struct named){"retries", s->retries};
 	f[1] = (struct named){"throttled", s->throttled};

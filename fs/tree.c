@@ -1296,7 +1296,7 @@ static int start_job(struct hlfs_fs *fs, struct hlfs_fh *fh)
 			.datastore_id = fh->ds_id, .job_name = r.job_name,
 			.input_s3_uri = r.input_uri, .output_s3_uri = r.output_uri,
 			.kms_key_id = r.kms_key, .role_arn = r.role_arn,
-			.client_token = r.client_token};
+			.client_token = r.client_token, .validation_level = r.validation_level};
 		e = hl_start_import_job(fs->client, &in, deadline, &job, &err);
 	}
 	rc = call_end(fs, e, &err, why, sizeof(why));

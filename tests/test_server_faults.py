@@ -281,3 +281,22 @@ def test_admin_state_and_seed_shapes(srv):
     # A seeded CREATING store stays CREATING and cannot be deleted.
     st_, _, b = call(srv, "DeleteFHIRDatastore", {"DatastoreId": ds[0]["id"]})
     assert b["__type"] == "ConflictException"
+
+
+def test_qualified_error_forms(srv):
+    """error_form=qualified: __type and x-amzn-ErrorType in the long AWS forms; botocore
+    still reads the plain code from them."""
+    from botocore.exceptions import ClientError
+    srv.faults(error_form="qualified")
+    st, h, b = call(srv, "DescribeFHIRDatastore", {"DatastoreId": "0" * 32})
+    assert st == 400 and b["__type"] == "com.amazonaws.healthlake#ResourceNotFoundException"
+    assert h["x-amzn-errortype"] == \
+        "ResourceNotFoundException:http://internal.amazon.com/coral/com.amazonaws.healthlake/"
+    st, h, b = raw_call(srv.url, "ListFHIRDatastores", {}, srv.access_key, "wrong", srv.region)
+    assert st == 403 and b["__type"] == "com.amazon.coral.service#InvalidSignatureException"
+    with pytest.raises(ClientError) as e:
+        srv.boto3().describe_fhir_datastore(DatastoreId="0" * 32)
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    srv.faults()
+    st, h, b = call(srv, "DescribeFHIRDatastore", {"DatastoreId": "0" * 32})
+    assert b["__type"] == "ResourceNotFoundException" and h["x-amzn-errortype"] == "ResourceNotFoundException"

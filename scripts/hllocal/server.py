@@ -66,7 +66,8 @@ class Bucket:
 
 class Faults:
     FIELDS = ("throttle", "error5xx", "drop_after_commit", "latency_ms", "jitter_ms", "stall",
-              "reset", "operations", "first_n", "quota", "seed", "error_status", "error_body")
+              "reset", "operations", "first_n", "quota", "seed", "error_status", "error_body",
+              "error_form")
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -86,7 +87,10 @@ class Faults:
                 "quota": bool(cfg.get("quota")), "seed": cfg.get("seed", 0),
                 "error_status": int(cfg.get("error_status") or 500),
                 "error_body": cfg.get("error_body") or "json",
+                "error_form": cfg.get("error_form") or "short",
             }
+            if self.cfg["error_form"] not in ("short", "qualified"):
+                raise ValueError("error_form must be short or qualified")
             if self.cfg["error_body"] not in ("json", "html", "empty"):
                 raise ValueError("error_body must be json, html or empty")
             self.remaining = self.cfg["first_n"]
@@ -457,6 +461,7 @@ class Handler(socketserver.StreamRequestHandler):
         app.stats.begin(not self.counted)
         self.counted = True
         status, code, resp_body, extra = 200, "", b"", None
+        err_type = None
         action = None
         try:
             try:
@@ -513,7 +518,14 @@ class Handler(socketserver.StreamRequestHandler):
                 resp_body = json.dumps(result).encode()
         except ApiError as e:
             status, code = e.status, e.code
-            resp_body = _error_body(e.code, e.message)
+            if app.faults.get()["error_form"] == "qualified":
+                # The long forms some AWS front ends send; clients must cut them down.
+                ns = "com.amazon.coral.service" if status == 403 or e.code in (
+                    "UnknownOperationException", "SerializationException") else "com.amazonaws.healthlake"
+                resp_body = _error_body("%s#%s" % (ns, e.code), e.message)
+                err_type = "%s:http://internal.amazon.com/coral/%s/" % (e.code, ns)
+            else:
+                resp_body = _error_body(e.code, e.message)
         except Exception as e:  # never let a bug kill the connection silently
             status, code = 500, "InternalServerException"
             resp_body = _error_body(code, "Internal error: %s" % type(e).__name__)
@@ -541,7 +553,7 @@ class Handler(socketserver.StreamRequestHandler):
             hdrs = [("x-amzn-RequestId", rid), ("Content-Type", "application/x-amz-json-1.0"),
                     ("Date", _http_date())]
             if code:
-                hdrs.append(("x-amzn-ErrorType", code))
+                hdrs.append(("x-amzn-ErrorType", err_type or code))
             if extra:
                 return self.hostile_send(extra, hdrs, keep)
             self._send_raw(status, hdrs, resp_body, close=not keep)
@@ -726,7 +738,13 @@ def main(argv=None):
         import ssl  # only when needed: it is slow to import
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
-    srv = Server((args.host, args.port), app, ctx)
+    try:
+        srv = Server((args.host, args.port), app, ctx)
+    except OSError as e:
+        sys.stderr.write("healthlake-local: cannot listen on %s port %d: %s\n"
+                         % (args.host, args.port, e.strerror or e))
+        app.state.close()
+        return 1
     host, port = srv.server_address[:2]
     shown = "[%s]" % host if ":" in host else host
     url = "%s://%s:%d" % ("https" if ctx else "http", shown, port)

@@ -6,22 +6,8 @@
 
 #include "buf.h"
 #include "config.h"
+#include "fake_env.h"
 #include "tap.h"
-
-#define MAX_ENV 16
-
-struct env {
-	const char *kv[MAX_ENV][2];
-};
-
-static const char *env_get(void *arg, const char *name)
-{
-	struct env *e = arg;
-	for (int i = 0; i < MAX_ENV && e->kv[i][0]; i++)
-		if (strcmp(e->kv[i][0], name) == 0)
-			return e->kv[i][1];
-	return NULL;
-}
 
 static char tmpdir[256];
 static char cred_path[300], config_path[300];
@@ -55,18 +41,6 @@ static void base_env(struct env *e)
 	e->kv[1][1] = config_path;
 	e->kv[2][0] = "HOME";
 	e->kv[2][1] = tmpdir;
-}
-
-static void env_add(struct env *e, const char *k, const char *v)
-{
-	for (int i = 0; i < MAX_ENV - 1; i++) {
-		if (!e->kv[i][0] || strcmp(e->kv[i][0], k) == 0) {
-			e->kv[i][0] = k;
-			e->kv[i][1] = v;
-			return;
-		}
-	}
-	abort();
 }
 
 static enum hl_err load(struct env *e, struct hl_config_options *o, struct hl_config **cfg,

@@ -1,143 +1,12 @@
-/* api/creds.c: the chain order, environment and file providers,
- * credential_process (real scripts in a temp dir), STS-only profiles, the
- * refresh windows with an injected clock, snapshots under threads. The
- * container and IMDS providers are driven against loopback servers by
- * tests/test_creds.py. */
+/* api/creds.c: the chain order, environment and file providers, STS-only
+ * profiles, the refresh windows with an injected clock, snapshots under
+ * threads. credential_process is tested in test_creds_process.c, the
+ * container URL rules in test_creds_net.c; the container and IMDS providers
+ * are driven against loopback servers by tests/test_creds.py. */
 #include <pthread.h>
 #include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "config.h"
-#include "creds.h"
-#include "creds_i.h"
-#include "tap.h"
-
-#define MAX_ENV 24
-#define T0 ((time_t)1700000000) /* 2023-11-14T22:13:20Z */
-
-struct env {
-	const char *kv[MAX_ENV][2];
-};
-
-static const char *env_get(void *arg, const char *name)
-{
-	struct env *e = arg;
-	for (int i = 0; i < MAX_ENV && e->kv[i][0]; i++)
-		if (strcmp(e->kv[i][0], name) == 0)
-			return e->kv[i][1];
-	return NULL;
-}
-
-static void env_add(struct env *e, const char *k, const char *v)
-{
-	for (int i = 0; i < MAX_ENV - 1; i++) {
-		if (!e->kv[i][0] || strcmp(e->kv[i][0], k) == 0) {
-			e->kv[i][0] = k;
-			e->kv[i][1] = v;
-			return;
-		}
-	}
-	abort();
-}
-
-static char tmpdir[256], cred_path[300], config_path[300];
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-	if (!f)
-		abort();
-	fputs(text, f);
-	fclose(f);
-	chmod(path, mode);
-}
-
-static void set_files(const char *creds, const char *config)
-{
-	unlink(cred_path);
-	unlink(config_path);
-	if (creds)
-		write_file(cred_path, creds, 0600);
-	if (config)
-		write_file(config_path, config, 0600);
-}
-
-/* An environment with our files, a region, and IMDS off (it would wait on
- * 169.254.169.254 otherwise). */
-static void base_env(struct env *e)
-{
-	memset(e, 0, sizeof(*e));
-	env_add(e, "AWS_SHARED_CREDENTIALS_FILE", cred_path);
-	env_add(e, "AWS_CONFIG_FILE", config_path);
-	env_add(e, "HOME", tmpdir);
-	env_add(e, "AWS_REGION", "us-east-1");
-	env_add(e, "AWS_EC2_METADATA_DISABLED", "true");
-}
-
-/* Writes an executable script tmpdir/name. */
-static const char *script(const char *name, const char *body)
-{
-	static char path[16][320];
-	static int next;
-	char *p = path[next++ % 16];
-	snprintf(p, 320, "%s/%s", tmpdir, name);
-	char text[2048];
-	snprintf(text, sizeof(text), "#!/bin/sh\n%s\n", body);
-	write_file(p, text, 0700);
-	return p;
-}
-
-struct ctx {
-	struct env e;
-	struct hl_config *cfg;
-	struct hl_creds_provider *p;
-	struct hl_error err;
-};
-
-static enum hl_err setup(struct ctx *c, const char *profile)
-{
-	struct hl_config_options o = {
-	    .profile = profile, .getenv_fn = env_get, .getenv_arg = &c->e};
-	hl_error_clear(&c->err);
-	c->cfg = NULL;
-	c->p = NULL;
-	enum hl_err rc = hl_config_load(&o, &c->cfg, &c->err);
-	if (!rc)
-		rc = hl_creds_provider_new(c->cfg, &c->p, &c->err);
-	if (!rc) {
-		struct hl_creds_tuning t;
-		hl_creds_tuning_default(&t);
-		t.process_timeout_ms = 3000;
-		hl_creds_provider_tune(c->p, &t);
-	}
-	return rc;
-}
-
-static void teardown(struct ctx *c)
-{
-	hl_creds_provider_free(c->p);
-	hl_config_free(c->cfg);
-	c->p = NULL;
-	c->cfg = NULL;
-}
-
-static enum hl_err get(struct ctx *c, time_t now, struct hl_credentials *out)
-{
-	hl_error_clear(&c->err);
-	return hl_creds_get(c->p, now, out, &c->err);
-}
-
-#define has(str, sub, ...)                                               \
-	do {                                                             \
-		const char *s_ = (str);                                  \
-		if (!ok(s_ && strstr(s_, (sub)) != NULL, __VA_ARGS__)) { \
-			tap_diag_str("got", s_);                         \
-			tap_diag_str("contains", (sub));                 \
-		}                                                        \
-	} while (0)
-
-#define lacks(str, sub, ...) ok(!strstr((str), (sub)), __VA_ARGS__)
+#include "creds_fixture.h"
 
 static void test_parse_time(void)
 {
@@ -218,50 +87,6 @@ static void test_values(void)
 	   "clear resets every field");
 	hl_credentials_clear(&b);
 	hl_credentials_clear(NULL);
-}
-
-static void test_container_url(void)
-{
-	struct {
-		const char *rel, *full;
-		enum hl_err rc;
-		const char *want;
-	} cases[] = {
-	    {"/v2/creds/abc", NULL, HL_ERR_OK, "http://169.254.170.2/v2/creds/abc"},
-	    {"/v2/x", "http://127.0.0.1:9/full", HL_ERR_OK, "http://169.254.170.2/v2/x"},
-	    {NULL, "http://127.0.0.1:9/full", HL_ERR_OK, "http://127.0.0.1:9/full"},
-	    {NULL, "http://169.254.170.23/v1/credentials", HL_ERR_OK,
-	     "http://169.254.170.23/v1/credentials"},
-	    {NULL, "http://[fd00:ec2::23]/v1", HL_ERR_OK, "http://[fd00:ec2::23]/v1"},
-	    {NULL, "http://localhost:8080/", HL_ERR_OK, "http://localhost:8080/"},
-	    {NULL, "https://creds.example.com/x", HL_ERR_OK, "https://creds.example.com/x"},
-	    {NULL, "http://creds.example.com/x", HL_ERR_CONFIG, "allowed only"},
-	    {NULL, "http://169.254.169.254/x", HL_ERR_CONFIG, "allowed only"},
-	    {NULL, "ftp://127.0.0.1/x", HL_ERR_CONFIG, "not an http(s) URL"},
-	    {NULL, "127.0.0.1/x", HL_ERR_CONFIG, "not an http(s) URL"},
-	    {"", "", HL_ERR_OK, NULL},
-	    {NULL, NULL, HL_ERR_OK, NULL},
-	};
-	set_files(NULL, NULL);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct ctx c;
-		base_env(&c.e);
-		if (cases[i].rel)
-			env_add(&c.e, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", cases[i].rel);
-		if (cases[i].full)
-			env_add(&c.e, "AWS_CONTAINER_CREDENTIALS_FULL_URI", cases[i].full);
-		setup(&c, NULL);
-		char *url = NULL;
-		hl_error_clear(&c.err);
-		enum hl_err rc = hl_creds_container_url(c.cfg, NULL, &url, &c.err);
-		is_int(rc, cases[i].rc, "container url %zu: result", i);
-		if (!rc)
-			is_str(url, cases[i].want, "container url %zu: value", i);
-		else
-			has(c.err.message, cases[i].want, "container url %zu: message", i);
-		free(url);
-		teardown(&c);
-	}
 }
 
 static void test_env_provider(void)
@@ -440,147 +265,6 @@ static void test_files(void)
 	teardown(&c);
 }
 
-static void test_process(void)
-{
-	struct ctx c;
-	struct hl_credentials cr;
-	char conf[1024];
-	const char *ok_script = script(
-	    "ok.sh", "[ \"$1\" = 'arg with space' ] || { echo \"bad arg: $1\" >&2; exit 9; }\n"
-		     "printf '{\"Version\": 1, \"AccessKeyId\": \"AKPROC\", \"SecretAccessKey\": "
-		     "\"SKPROC\", \"SessionToken\": \"TPROC\"}'");
-	snprintf(conf, sizeof(conf),
-		 "[profile p]\ncredential_process = %s \"arg with space\"\n"
-		 "aws_access_key_id = AKCONF\naws_secret_access_key = SKCONF\n",
-		 ok_script);
-	set_files(NULL, conf);
-	base_env(&c.e);
-	setup(&c, "p");
-	is_int(get(&c, T0, &cr), HL_ERR_OK, "process: runs");
-	if (c.err.message[0])
-		diag("%s", c.err.message);
-	is_str(cr.source, "credential_process", "process before config-file keys");
-	is_str(cr.access_key_id, "AKPROC", "process: key id");
-	is_str(cr.secret_access_key, "SKPROC", "process: secret");
-	is_str(cr.session_token, "TPROC", "process: token");
-	is_int(cr.expiration, 0, "process: no expiration");
-	hl_credentials_clear(&cr);
-	teardown(&c);
-
-	/* credentials-file keys come before credential_process; a process set in
-	 * the credentials file works too */
-	snprintf(conf, sizeof(conf), "[p]\ncredential_process = %s 'arg with space'\n", ok_script);
-	set_files("[p]\naws_access_key_id = AKCRED\naws_secret_access_key = SKCRED\n",
-		  "[profile p]\ncredential_process = /nonexistent\n");
-	setup(&c, "p");
-	get(&c, T0, &cr);
-	is_str(cr.access_key_id, "AKCRED", "credentials-file keys before credential_process");
-	hl_credentials_clear(&cr);
-	teardown(&c);
-	set_files(conf, NULL);
-	setup(&c, "p");
-	get(&c, T0, &cr);
-	is_str(cr.access_key_id, "AKPROC", "credential_process in the credentials file");
-	hl_credentials_clear(&cr);
-	teardown(&c);
-
-	struct {
-		const char *name, *body, *want;
-		enum hl_err rc;
-	} bad[] = {
-	    {"fail.sh", "echo 'token expired: run aws sso login' >&2; exit 3",
-	     "exited with status 3: token expired: run aws sso login", HL_ERR_CREDENTIALS},
-	    {"v2.sh", "echo '{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\"}'",
-	     "Version must be the number 1", HL_ERR_CREDENTIALS},
-	    {"vstr.sh",
-	     "echo '{\"Version\": \"1\", \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\"}'",
-	     "Version must be the number 1", HL_ERR_CREDENTIALS},
-	    {"nosecret.sh", "echo '{\"Version\": 1, \"AccessKeyId\": \"A\"}'",
-	     "lacks SecretAccessKey", HL_ERR_CREDENTIALS},
-	    {"noid.sh", "echo '{\"Version\": 1, \"SecretAccessKey\": \"S\"}'", "lacks AccessKeyId",
-	     HL_ERR_CREDENTIALS},
-	    {"notjson.sh", "echo 'AKIA... SECRET...'", "not a JSON object", HL_ERR_CREDENTIALS},
-	    {"badexp.sh",
-	     "echo '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\", "
-	     "\"Expiration\": \"tomorrow\"}'",
-	     "Expiration 'tomorrow'", HL_ERR_CREDENTIALS},
-	    {"expired.sh",
-	     "echo '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"S\", "
-	     "\"Expiration\": \"2020-01-01T00:00:00Z\"}'",
-	     "already expired", HL_ERR_CREDENTIALS},
-	    {"slow.sh", "exec sleep 5", "did not finish within 300 ms", HL_ERR_CREDENTIALS},
-	    {"killed.sh", "kill -9 $$", "killed by signal 9", HL_ERR_CREDENTIALS},
-	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		snprintf(conf, sizeof(conf),
-			 "[default]\ncredential_process = %s\n"
-			 "aws_access_key_id = AKCONF\naws_secret_access_key = SKCONF\n",
-			 script(bad[i].name, bad[i].body));
-		set_files(NULL, conf);
-		setup(&c, NULL);
-		struct hl_creds_tuning t;
-		hl_creds_tuning_default(&t);
-		t.process_timeout_ms = 300;
-		hl_creds_provider_tune(c.p, &t);
-		is_int(get(&c, T0, &cr), bad[i].rc, "process %s: fails (no fallback)", bad[i].name);
-		has(c.err.message, bad[i].want, "process %s: message", bad[i].name);
-		ok(cr.access_key_id == NULL, "process %s: nothing returned", bad[i].name);
-		teardown(&c);
-	}
-
-	/* an exec failure is reported by posix_spawn, or (under valgrind, which
-	 * cannot vfork) as the child's exit status 127 */
-	const char *cmds[][3] = {
-	    {"/nonexistent/program --x", "cannot run '/nonexistent/program'",
-	     "'/nonexistent/program' exited with status 127"},
-	    {"'unbalanced", "no closing quotation", "no closing quotation"},
-	    {"\"\"", "cannot run ''", "'' exited with status 127"},
-	};
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		snprintf(conf, sizeof(conf), "[default]\ncredential_process = %s\n", cmds[i][0]);
-		set_files(NULL, conf);
-		setup(&c, NULL);
-		ok(get(&c, T0, &cr) != HL_ERR_OK, "process '%s' fails", cmds[i][0]);
-		bool match = strstr(c.err.message, cmds[i][1]) || strstr(c.err.message, cmds[i][2]);
-		ok(match, "process '%s': message", cmds[i][0]);
-		if (!match)
-			tap_diag_str("got", c.err.message);
-		teardown(&c);
-	}
-}
-
-/* A process whose credentials expire is run again inside the window. */
-static void test_process_refresh(void)
-{
-	struct ctx c;
-	struct hl_credentials cr;
-	char body[1024], conf[512], counter[320];
-	snprintf(counter, sizeof(counter), "%s/counter", tmpdir);
-	unlink(counter);
-	snprintf(body, sizeof(body),
-		 "n=$(cat '%s' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '%s'\n"
-		 "printf '{\"Version\":1,\"AccessKeyId\":\"AK%%s\",\"SecretAccessKey\":\"SK%%s\","
-		 "\"Expiration\":\"2023-11-14T23:13:20Z\"}' $n $n",
-		 counter, counter);
-	snprintf(conf, sizeof(conf), "[default]\ncredential_process = %s\n",
-		 script("count.sh", body));
-	set_files(NULL, conf);
-	base_env(&c.e);
-	setup(&c, NULL);
-	get(&c, T0, &cr);
-	is_str(cr.access_key_id, "AK1", "process refresh: first run");
-	is_int(cr.expiration, T0 + 3600, "process refresh: expiration");
-	hl_credentials_clear(&cr);
-	get(&c, T0 + 30 * 60, &cr);
-	is_str(cr.access_key_id, "AK1", "process refresh: cached at 30 min left");
-	hl_credentials_clear(&cr);
-	get(&c, T0 + 3600 - 9 * 60, &cr);
-	is_str(cr.access_key_id, "AK2", "process refresh: ran again in the mandatory window");
-	is_str(cr.secret_access_key, "SK2", "process refresh: snapshot is consistent");
-	hl_credentials_clear(&cr);
-	teardown(&c);
-}
-
 struct thread_arg {
 	struct hl_creds_provider *p;
 	time_t start;
@@ -610,19 +294,11 @@ static void *hammer(void *a)
 static void test_threads(void)
 {
 	struct ctx c;
-	char body[1024], conf[512], counter[320];
+	char counter[320];
 	snprintf(counter, sizeof(counter), "%s/tcounter", tmpdir);
-	unlink(counter);
 	/* every run returns new keys expiring at one fixed time; threads step
 	 * the clock from 40 to 1 minute before it, through both refresh windows */
-	snprintf(body, sizeof(body),
-		 "n=$(cat '%s' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '%s'\n"
-		 "printf '{\"Version\":1,\"AccessKeyId\":\"AK%%s\",\"SecretAccessKey\":\"SK%%s\","
-		 "\"Expiration\":\"2099-01-01T00:00:00Z\"}' $n $n",
-		 counter, counter);
-	snprintf(conf, sizeof(conf), "[default]\ncredential_process = %s\n",
-		 script("tcount.sh", body));
-	set_files(NULL, conf);
+	use_counting_process("tcount.sh", counter, "2099-01-01T00:00:00Z");
 	base_env(&c.e);
 	setup(&c, NULL);
 	time_t exp_2099 = 4070908800;
@@ -750,28 +426,19 @@ static void test_none_and_secrets(void)
 
 int main(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/hl-test-creds-XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (!fixture_begin())
 		return 1;
-	snprintf(cred_path, sizeof(cred_path), "%s/credentials", tmpdir);
-	snprintf(config_path, sizeof(config_path), "%s/config", tmpdir);
 
 	test_parse_time();
 	test_policy();
 	test_values();
-	test_container_url();
 	test_env_provider();
 	test_env_refresh();
 	test_files();
-	test_process();
-	test_process_refresh();
 	test_threads();
 	test_sts_profiles();
 	test_none_and_secrets();
 
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		diag("could not remove %s", tmpdir);
+	fixture_end();
 	return done_testing();
 }

@@ -91,6 +91,15 @@ static void test_refused_before_wire(struct fake_srv *s)
 					   .kms_key_id = "k"};
 	is_int(hl_start_import_job(c, &si, 0, &j, &e), HL_ERR_INVALID, "import: no role");
 	ok(strstr(e.message, "DataAccessRoleArn") != NULL, "  ... names the member: %s", e.message);
+	struct hl_start_import_input sv = {.datastore_id = DS_ID,
+					   .input_s3_uri = "s3://bucket-in/in/",
+					   .output_s3_uri = "s3://bucket-out/",
+					   .kms_key_id = "k",
+					   .role_arn = "arn:aws:iam::123456789012:role/r",
+					   .validation_level = "lenient"};
+	is_int(hl_start_import_job(c, &sv, 0, &j, &e), HL_ERR_INVALID,
+	       "import: unknown ValidationLevel");
+	ok(strstr(e.message, "ValidationLevel") != NULL, "  ... names the member: %s", e.message);
 	struct hl_start_export_input se = {
 	    .datastore_id = DS_ID, .role_arn = "r", .kms_key_id = "k"};
 	is_int(hl_start_export_job(c, &se, 0, &j, &e), HL_ERR_INVALID, "export: no output URI");

@@ -142,5 +142,21 @@ int main(void)
 		is_str(r.client_token, cases[i].token, "%s: token", cases[i].what);
 		hlfs_job_request_free(&r);
 	}
+
+	/* ValidationLevel is a StartFHIRImportJob member (the api checks its enum);
+	 * an export has no such member. */
+	struct hlfs_job_request r;
+	char whybuf[256] = "";
+	const char *vl = "{\"InputDataConfig\": {\"S3Uri\": \"s3://b/i/\"}, "
+			 "\"ValidationLevel\": \"minimal\"}";
+	is_int(hlfs_input_parse(false, vl, strlen(vl), &all, ID, &r, whybuf, sizeof(whybuf)), 0,
+	       "import with ValidationLevel");
+	is_str(r.validation_level, "minimal", "ValidationLevel kept");
+	hlfs_job_request_free(&r);
+	const char *ve = "{\"OutputDataConfig\": {\"S3Configuration\": {\"S3Uri\": \"s3://b/e/\"}}, "
+			 "\"ValidationLevel\": \"minimal\"}";
+	is_int(hlfs_input_parse(true, ve, strlen(ve), &all, ID, &r, whybuf, sizeof(whybuf)),
+	       -EINVAL, "export with ValidationLevel is refused");
+	ok(strstr(whybuf, "unknown member ValidationLevel") != NULL, "reason names it: %s", whybuf);
 	return done_testing();
 }

@@ -230,6 +230,34 @@ static void test_parse_object(void)
 	}
 }
 
+/* An escaped NUL must not silently cut a string short (a hostile name
+ * "x\u0000y" would read as "x"): it becomes U+FFFD, an escaped backslash
+ * before "u0000" stays literal text. */
+static void test_nul_escapes(void)
+{
+	static const struct {
+		const char *body;
+		const char *want;
+	} t[] = {
+	    {"{\"Name\":\"x\\u0000y\"}", "x\xef\xbf\xbdy"},
+	    {"{\"Name\":\"\\u0000\"}", "\xef\xbf\xbd"},
+	    {"{\"Name\":\"a\\\\u0000\"}", "a\\u0000"},
+	    {"{\"Name\":\"plain\"}", "plain"},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t len = strlen(t[i].body);
+		struct guarded g = guard(t[i].body, len);
+		cJSON *root = NULL;
+		struct hl_error e;
+		hl_error_clear(&e);
+		is_int(hl_json_parse_object(g.p, len, &root, &e), HL_ERR_OK, "NUL case %zu parses", i);
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "Name");
+		is_str(cJSON_IsString(v) ? v->valuestring : NULL, t[i].want, "NUL case %zu value", i);
+		cJSON_Delete(root);
+		unguard(&g);
+	}
+}
+
 static void test_timestamps(void)
 {
 	static const struct {
@@ -480,6 +508,21 @@ static void test_bodies(void)
 	       "CreateFHIRDatastore body, minimal");
 	free(s);
 
+	struct hl_start_import_input si = {.datastore_id = "d",
+					   .input_s3_uri = "s3://in/x",
+					   .output_s3_uri = "s3://out/",
+					   .kms_key_id = "k",
+					   .role_arn = "r",
+					   .validation_level = "minimal"};
+	s = hl_body_start_import(&si, "t");
+	is_str(s,
+	       "{\"InputDataConfig\":{\"S3Uri\":\"s3://in/x\"},\"JobOutputDataConfig\":{"
+	       "\"S3Configuration\":{\"S3Uri\":\"s3://out/\",\"KmsKeyId\":\"k\"}},"
+	       "\"DatastoreId\":\"d\",\"DataAccessRoleArn\":\"r\",\"ClientToken\":\"t\","
+	       "\"ValidationLevel\":\"minimal\"}",
+	       "StartFHIRImportJob body with ValidationLevel");
+	free(s);
+
 	s = hl_body_datastore_id("a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6");
 	is_str(s, "{\"DatastoreId\":\"a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6\"}",
 	       "Describe body matches the SigV4 vector's bytes");
@@ -558,6 +601,7 @@ int main(void)
 	test_mapping();
 	test_error_decode();
 	test_parse_object();
+	test_nul_escapes();
 	test_timestamps();
 	test_datastore();
 	test_job();

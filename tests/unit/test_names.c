@@ -82,5 +82,6 @@ int main(void)
 	hlfs_names_free(&nm);
 	ok(!hlfs_name_safe(NULL), "NULL is not safe");
 	ok(hlfs_name_safe("clinic a"), "space is fine");
+	ok(!hlfs_name_safe("x\xef\xbf\xbdy"), "U+FFFD (a character the api could not keep) is not safe");
 	return done_testing();
 }
