@@ -1,10 +1,99 @@
 """Fixtures of the end-to-end contract suite (on top of tests/conftest.py)."""
+import concurrent.futures
 import os
 import subprocess
+import threading
 
 import pytest
 
-from .hlutil import JOB_OPTS, REPO, Launch, seed_store
+from .hlutil import JOB_OPTS, REPO, Launch, base, seed_store
+
+
+class ServerPool:
+    """Starts healthlake-local servers one step ahead of the tests that need them.
+
+    A server takes most of a second to start (Python start-up), longer than a typical test
+    runs; every test gets a fresh, never-used server, started in the background while the
+    previous test ran. Keyed by the command-line arguments, so each kind of server is
+    prefetched once it has been asked for."""
+
+    def __init__(self, root):
+        self.root = root
+        self.n = 0
+        self.lock = threading.Lock()
+        self.ready = {}
+        self.exe = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+
+    def _start(self, args, cafile):
+        with self.lock:
+            self.n += 1
+            state = os.path.join(self.root, f"state{self.n}")
+        os.makedirs(state)
+        return base.start_server(state, *args, cafile=cafile)
+
+    def get(self, args, cafile=None):
+        key = (tuple(args), cafile)
+        fut = self.ready.pop(key, None)
+        srv = None
+        if fut is not None:
+            try:
+                srv = fut.result()
+            except Exception:
+                srv = None
+        if srv is None or srv.proc.poll() is not None:
+            srv = self._start(args, cafile)
+        self.ready[key] = self.exe.submit(self._start, args, cafile)
+        return srv
+
+    def close(self):
+        for fut in self.ready.values():
+            try:
+                fut.result().stop()
+            except Exception:
+                pass
+        self.exe.shutdown()
+
+
+@pytest.fixture(scope="session")
+def _server_pool(tmp_path_factory):
+    pool = ServerPool(str(tmp_path_factory.mktemp("servers")))
+    yield pool
+    pool.close()
+
+
+DEFAULT_ARGS = ("--create-delay", "0", "--delete-delay", "0", "--job-delay", "0")
+
+
+@pytest.fixture(scope="module")
+def shared(_server_pool, tmp_path_factory):
+    """(server, store, mount) shared by the read-only tests of one module: a store named
+    clinic-a without tags or jobs, and a default mount. Tests using it change nothing."""
+    srv = _server_pool.get(DEFAULT_ARGS)
+    st = seed_store(srv, "clinic-a")
+    m = base.start_mount(srv, str(tmp_path_factory.mktemp("shared") / "mnt"))
+    yield srv, st, m
+    m.unmount()
+    srv.stop()
+    base.check_sanitizers(m.stderr())
+
+
+@pytest.fixture
+def server_factory(_server_pool):
+    """Overrides tests/conftest.py's: the same servers, taken from a prefetching pool."""
+    servers = []
+
+    def make(*args, state=None, cafile=None):
+        if state is not None:
+            os.makedirs(state, exist_ok=True)
+            s = base.start_server(state, *args, cafile=cafile)
+        else:
+            s = _server_pool.get(args, cafile)
+        servers.append(s)
+        return s
+
+    yield make
+    for s in servers:
+        s.stop()
 
 
 @pytest.fixture

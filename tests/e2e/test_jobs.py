@@ -259,3 +259,62 @@ def test_read_job_with_cat(server, store, mount_factory):
     r = m.sh(f"cat clinic-a/imports/{jid}")
     assert r.returncode == 0
     assert json.loads(r.stdout)["JobId"] == jid
+
+
+def describe_export(server, sid, jid):
+    return raw_json(server, "DescribeFHIRExportJob",
+                    {"DatastoreId": sid, "JobId": jid})["ExportJobProperties"]
+
+
+def test_export_job_file_matches_service(server, store, mount_factory):
+    jid = start_export(server, store["id"])
+    m = mount_factory(server)
+    text = read(m.p("clinic-a", "exports", jid))
+    got = check_pretty_format(text)
+    wire = describe_export(server, store["id"], jid)
+    assert list(got.keys()) == list(wire.keys())
+    for k, v in wire.items():
+        if k in ("SubmitTime", "EndTime"):
+            assert got[k] in _ts_variants(v), k
+        else:
+            assert got[k] == v, k
+
+
+def test_export_job_mtime_is_submit_time(server, store, mount_factory):
+    jid = start_export(server, store["id"])
+    m = mount_factory(server)
+    wire = describe_export(server, store["id"], jid)["SubmitTime"]
+    assert abs(os.stat(m.p("clinic-a", "exports", jid)).st_mtime - float(wire)) < 0.01
+
+
+def test_terminal_job_file_stable(server, store, mount_factory):
+    jid = start_export(server, store["id"])
+    m = mount_factory(server, "attr_ttl=0,list_ttl=0")
+    p = m.p("clinic-a", "exports", jid)
+    a = (read(p), os.stat(p).st_size, os.stat(p).st_mtime)
+    time.sleep(0.2)
+    assert (read(p), os.stat(p).st_size, os.stat(p).st_mtime) == a
+
+
+def test_unlink_job_file_eperm(server, store, mount_factory):
+    jid = start_import(server, store["id"])
+    m = mount_factory(server, "allow_delete")
+    assert_errno(errno.EPERM, os.unlink, os.path.join(imports(m), jid))
+    assert jid in job_ids(imports(m))
+
+
+def test_unlink_control_file_and_latest_eperm(server, store, mount_factory):
+    start_import(server, store["id"])
+    m = mount_factory(server, "allow_delete")
+    assert_errno(errno.EPERM, os.unlink, os.path.join(imports(m), "new"))
+    assert_errno(errno.EPERM, os.unlink, os.path.join(imports(m), "latest"))
+    assert "new" in os.listdir(imports(m))
+
+
+def test_rm_rf_imports_calls_nothing_mutating(server, store, mount_factory):
+    start_import(server, store["id"])
+    m = mount_factory(server, "allow_delete")
+    server.reset_counters()
+    m.sh("rm -rf clinic-a/imports")
+    assert server.mutating_calls() == 0
+    assert len(job_ids(imports(m))) == 1

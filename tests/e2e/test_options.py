@@ -309,7 +309,7 @@ def test_cache_mb_option_accepted(server, store, mount_factory):
 
 def test_small_cache_serves_many_stores(server, mount_factory):
     server.seed(count=200, name_prefix="c")
-    m = mount_factory(server, "cache_mb=1")
+    m = mount_factory(server, "cache_mb=1,max_tps=1000")
     r = m.sh("cat */status | sort | uniq -c")
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["200", "ACTIVE"]
@@ -425,3 +425,24 @@ def test_timeout_bounds_retries_and_backoff(server, store, mount_factory):
     t0 = time.monotonic()
     assert_errno(errno.ETIMEDOUT, read, m.p("clinic-a", "datastore.json"))
     assert time.monotonic() - t0 < 3.0
+
+
+def test_debug_call_line_has_operation_and_status(server, store, mount_factory):
+    m = mount_factory(server, "attr_ttl=0,list_ttl=0", extra_args=["-d"])
+    read(m.p("clinic-a", "status"))
+    lines = [ln for ln in m.stderr().splitlines() if "DescribeFHIRDatastore" in ln]
+    assert lines, m.stderr()[-2000:]
+    assert any("200" in ln for ln in lines), lines
+
+
+def test_secret_nowhere_in_tree(server, store, mount_factory):
+    server.admin("keys", {"keys": [{"access_key": server.access_key, "secret_key": server.secret_key,
+                                    "session_token": "tok-SECRET-xyz"}]})
+    m = mount_factory(server, "attr_ttl=0,list_ttl=0",
+                      env=server.env(AWS_SESSION_TOKEN="tok-SECRET-xyz"))
+    m.sh("mkdir 'bad!'; cat clinic-a/status; rmdir clinic-a")
+    r = m.sh(f"grep -r -l -F -e '{server.secret_key}' -e tok-SECRET-xyz . 2>/dev/null; "
+             "cat .stats .error clinic-a/.error")
+    assert server.secret_key not in r.stdout
+    assert "tok-SECRET-xyz" not in r.stdout
+    assert server.secret_key not in m.stderr()

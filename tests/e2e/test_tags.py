@@ -190,3 +190,35 @@ def test_write_25_never_stores_raw_escape(server, store, mount_factory):
 def test_tag_on_unknown_store_enoent(server, store, mount_factory):
     m = mount_factory(server)
     assert_errno(errno.ENOENT, os.open, m.p("nope", "tags", "k"), os.O_WRONLY | os.O_CREAT)
+
+
+def test_invalid_value_einval_in_tags_error(server, store, mount_factory):
+    m = mount_factory(server)
+    r = m.sh("printf 'a\\tb\\n' > clinic-a/tags/k")
+    assert r.returncode == 1
+    assert "Invalid argument" in r.stderr
+    assert_one_line(error_file(tags_dir(m)))
+    assert boto_tags(server, store["arn"]) == {}
+
+
+def test_value_longer_than_256_einval(server, store, mount_factory):
+    m = mount_factory(server)
+    werr, cerr = write_once(os.path.join(tags_dir(m), "k"), "v" * 257 + "\n",
+                            os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    assert (werr or cerr) == errno.EINVAL
+    assert boto_tags(server, store["arn"]) == {}
+
+
+def test_key_longer_than_128_einval(server, store, mount_factory):
+    m = mount_factory(server)
+    werr, cerr = write_once(os.path.join(tags_dir(m), "k" * 129), "v\n",
+                            os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    assert (werr or cerr) == errno.EINVAL
+    assert boto_tags(server, store["arn"]) == {}
+
+
+def test_tag_value_of_256_accepted(server, store, mount_factory):
+    m = mount_factory(server)
+    assert write_once(os.path.join(tags_dir(m), "k"), "v" * 256 + "\n",
+                      os.O_WRONLY | os.O_CREAT | os.O_TRUNC) == (0, 0)
+    assert boto_tags(server, store["arn"]) == {"k": "v" * 256}
