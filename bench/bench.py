@@ -1047,7 +1047,7 @@ def main():
             f"{time.time() - started:.0f} s)", "",
             f"Machine: {machine()} (at start: {load0}); bench niceness {os.nice(0)}", "",
             f"Command: `scripts/bench{' --quick' if args.quick else ''}"
-            f"{' --only ' + args.only if args.only else ''}`", ""]
+            f"{' --only ' + args.only if args.only else ''}`", "", ""]
     if args.quick:
         head += ["*Quick run: smaller counts and fewer repetitions than the full run "
                  "(row texts give the counts used).*", ""]
