@@ -1047,12 +1047,12 @@ def main():
             f"{time.time() - started:.0f} s)", "",
             f"Machine: {machine()} (at start: {load0}); bench niceness {os.nice(0)}", "",
             f"Command: `scripts/bench{' --quick' if args.quick else ''}"
-            f"{' --only ' + args.only if args.only else ''}`", "", ""]
+            f"{' --only ' + args.only if args.only else ''}`", ""]
     if args.quick:
         head += ["*Quick run: smaller counts and fewer repetitions than the full run "
                  "(row texts give the counts used).*", ""]
     misses = sum(1 for r in b.rows if r["ok"] is False)
-    text = "\n".join(head) + b.table() + "\n"
+    text = "\n".join(head) + "\n" + b.table() + "\n"
     if b.notes:
         text += "\nNotes:\n" + "".join(f"- {n}\n" for n in b.notes)
     text += f"\n{misses} figure(s) missed their target (flagged **MISS**).\n"
