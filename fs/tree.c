@@ -465,6 +465,8 @@ static int fetch_dslist(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
 	if (dslist_index(d, f->fs->opts->show_deleted))
 		goto nomem;
 	*ret = hlfs_cval_new(d, sizeof(*d) + d->n * 1024, dslist_free);
+	if (*ret)
+		(*ret)->pinned = true;
 	return *ret ? 0 : -ENOMEM;
 nomem:
 	dslist_free(d);
@@ -1536,6 +1538,8 @@ static void listing_patch(struct hlfs_fs *fs, struct hl_datastore *item)
 		goto out;
 	nv = hlfs_cval_new(d, sizeof(*d) + d->n * 1024, dslist_free);
 	d = NULL;
+	if (nv)
+		nv->pinned = true;
 	if (nv)
 		hlfs_cache_put(fs->cache, "L", nv, at);
 out:
