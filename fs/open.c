@@ -171,6 +171,14 @@ static void fh_free(struct hlfs_fh *fh)
 	free(fh);
 }
 
+/* Only tag files can be made; the refusal lands in key's .error. */
+static int refuse_create(struct hlfs_fs *fs, const char *key, const char *path)
+{
+	hlfs_note(fs, key, "create %s: %s", path,
+		  fs->opts->ro ? "read-only mount" : "files cannot be created here");
+	return fs->opts->ro ? -EROFS : -EPERM;
+}
+
 int hlfs_do_open(struct hlfs_fs *fs, const char *path, int flags, bool create,
 		 struct hlfs_fh **ret_fh)
 {
@@ -182,10 +190,7 @@ int hlfs_do_open(struct hlfs_fs *fs, const char *path, int flags, bool create,
 	if (create) { /* only a tag file can be made; nothing else is worth a lookup */
 		struct hlfs_path p;
 		if (hlfs_path_parse(path, &p) != 0 || p.node != HLFS_N_TAG) {
-			hlfs_note(fs, "/", "create %s: %s", path,
-				  fs->opts->ro ? "read-only mount"
-					       : "files cannot be created here");
-			return fs->opts->ro ? -EROFS : -EPERM;
+			return refuse_create(fs, "/", path);
 		}
 	}
 	int rc = hlfs_resolve(fs, path, deadline, &n);
@@ -220,9 +225,7 @@ int hlfs_do_open(struct hlfs_fs *fs, const char *path, int flags, bool create,
 		goto out;
 	}
 	if (create) {
-		rc = fs->opts->ro ? -EROFS : -EPERM;
-		hlfs_note(fs, dk, "create %s: %s", path,
-			  fs->opts->ro ? "read-only mount" : "files cannot be created here");
+		rc = refuse_create(fs, dk, path);
 		goto out;
 	}
 	if (acc != O_RDONLY) {
