@@ -530,15 +530,29 @@ class Handler(socketserver.StreamRequestHandler):
             status, code = 500, "InternalServerException"
             resp_body = _error_body(code, "Internal error: %s" % type(e).__name__)
             app.log("internal error: %r" % e)
+        recorded = []
+
+        def record(status, code):
+            # Counted before the answer leaves, so that a client that has its
+            # answer always finds the call in the counters.
+            if not recorded:
+                recorded.append(True)
+                ms = round((time.perf_counter() - m0) * 1000, 3)
+                app.stats.end(op_name, status, code, t0, ms)
+                if not app.quiet:
+                    app.log("%s %s %d %s %.1fms" % (time.strftime("%H:%M:%S", time.localtime(t0)),
+                                                     op_name, status, code or "-", ms))
+
         try:
             if action == "stall":
                 status = 0
-                app.stop_event.wait()
+                app.stop_event.wait()  # in flight until shutdown: counted then
                 self._abort(False)
                 return False
             if action in ("reset", "drop"):
                 status = 0
                 code = action
+                record(status, code)
                 self._abort(action == "reset")
                 return False
             if action in ("error_html", "error_empty"):
@@ -547,6 +561,7 @@ class Handler(socketserver.StreamRequestHandler):
                 reason = REASONS.get(status, "Error")
                 body = (b"<html><body><h1>%d %s</h1></body></html>" % (status, reason.encode())
                         if action == "error_html" else b"")
+                record(status, code)
                 self._send_raw(status, [("x-amzn-RequestId", rid), ("Content-Type", "text/html")],
                                body, close=not keep)
                 return keep
@@ -554,16 +569,13 @@ class Handler(socketserver.StreamRequestHandler):
                     ("Date", _http_date())]
             if code:
                 hdrs.append(("x-amzn-ErrorType", err_type or code))
+            record(status, code)
             if extra:
                 return self.hostile_send(extra, hdrs, keep)
             self._send_raw(status, hdrs, resp_body, close=not keep)
             return keep
         finally:
-            ms = round((time.perf_counter() - m0) * 1000, 3)
-            app.stats.end(op_name, status, code, t0, ms)
-            if not app.quiet:
-                app.log("%s %s %d %s %.1fms" % (time.strftime("%H:%M:%S", time.localtime(t0)),
-                                                 op_name, status, code or "-", ms))
+            record(status, code)
 
     def hostile_send(self, extra, hdrs, keep):
         mode, result, req, op = extra
