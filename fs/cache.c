@@ -13,10 +13,10 @@ struct flight;
 
 struct entry {
 	char *key;
-	struct hlfs_cval *val;  /* NULL until the first fetch succeeds */
+	struct hlfs_cval *val; /* NULL until the first fetch succeeds */
 	int64_t fetched_ms;
-	struct flight *flight;  /* running fetch, or NULL */
-	struct entry *hnext;    /* hash chain */
+	struct flight *flight;	   /* running fetch, or NULL */
+	struct entry *hnext;	   /* hash chain */
 	struct entry *prev, *next; /* LRU: head is most recent */
 	size_t charged;
 };
@@ -24,10 +24,10 @@ struct entry {
 /* One fetch in progress, shared by its starter and its waiters. */
 struct flight {
 	pthread_cond_t cond;
-	int refs;             /* starter + waiters; protected by c->lock */
+	int refs; /* starter + waiters; protected by c->lock */
 	bool done;
-	bool detached;        /* entry invalidated or replaced: do not store */
-	struct entry *entry;  /* valid while !detached */
+	bool detached;	     /* entry invalidated or replaced: do not store */
+	struct entry *entry; /* valid while !detached */
 	int rc;
 	struct hlfs_cval *val;
 	char why[256];
@@ -361,8 +361,7 @@ int hlfs_cache_peek(struct hlfs_cache *c, const char *key, struct hlfs_cval **re
 	return rc;
 }
 
-int hlfs_cache_put(struct hlfs_cache *c, const char *key, struct hlfs_cval *v,
-		   int64_t fetched_ms)
+int hlfs_cache_put(struct hlfs_cache *c, const char *key, struct hlfs_cval *v, int64_t fetched_ms)
 {
 	pthread_mutex_lock(&c->lock);
 	struct entry *e = *slot(c, key);

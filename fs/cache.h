@@ -15,19 +15,21 @@
 struct hlfs_cval {
 	atomic_int refs;
 	void *data;
-	size_t size;       /* bytes charged against the memory bound */
-	bool immutable;    /* never goes stale (terminal jobs) */
+	size_t size;	/* bytes charged against the memory bound */
+	bool immutable; /* never goes stale (terminal jobs) */
 	void (*free_fn)(void *data);
 };
 
 /* Wraps data (ownership moves in; on failure free_fn(data) is called and
  * NULL returned). One reference, held by the caller. */
 struct hlfs_cval *hlfs_cval_new(void *data, size_t size, void (*free_fn)(void *));
+/* Takes one more reference (v may be NULL); returns v. */
 struct hlfs_cval *hlfs_cval_ref(struct hlfs_cval *v);
+/* Drops one reference; the last one frees the value. */
 void hlfs_cval_unref(struct hlfs_cval *v); /* NULL-safe */
 
 struct hlfs_cache_counters {
-	uint64_t hits;      /* served from a fresh entry */
+	uint64_t hits;	    /* served from a fresh entry */
 	uint64_t misses;    /* started a fetch */
 	uint64_t coalesced; /* waited for another thread's fetch instead */
 	size_t bytes;
@@ -63,8 +65,7 @@ int hlfs_cache_peek(struct hlfs_cache *c, const char *key, struct hlfs_cval **re
 /* Stores v under key as fetched at fetched_ms (the cache takes its own
  * reference). A fetch of key running now will not overwrite it. Returns 0 or
  * -ENOMEM. */
-int hlfs_cache_put(struct hlfs_cache *c, const char *key, struct hlfs_cval *v,
-		   int64_t fetched_ms);
+int hlfs_cache_put(struct hlfs_cache *c, const char *key, struct hlfs_cval *v, int64_t fetched_ms);
 
 /* Drops key (and detaches a running fetch of it, whose result then is not
  * stored), or every key starting with prefix. */

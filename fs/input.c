@@ -93,7 +93,7 @@ static int set_default(char **dst, const char *s)
 }
 
 static int fail(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
@@ -168,8 +168,9 @@ static int parse_json(bool exports, const char *buf, size_t len, const char *dat
 			if (!cJSON_IsString(m) || !m->valuestring)
 				rc = fail(why, whylen, "%s must be a string", k);
 			else if (strcmp(m->valuestring, datastore_id))
-				rc = fail(why, whylen, "%s",
-					  "DatastoreId is not the id of this directory's data store");
+				rc = fail(
+				    why, whylen, "%s",
+				    "DatastoreId is not the id of this directory's data store");
 		} else if (!strcmp(k, outname)) {
 			rc = take_output(m, outname, r, why, whylen);
 		} else if (!exports && !strcmp(k, "InputDataConfig")) {

@@ -30,7 +30,7 @@ struct hlfs_input_defaults {
 /* A StartFHIRImportJob / StartFHIRExportJob request; NULL = absent. */
 struct hlfs_job_request {
 	char *job_name;
-	char *input_uri;   /* import only */
+	char *input_uri; /* import only */
 	char *output_uri;
 	char *kms_key;
 	char *role_arn;

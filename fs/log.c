@@ -29,7 +29,8 @@ void hlfs_logf(struct hlfs_log *l, int prio, const char *fmt, ...)
 	if (l->use_syslog)
 		syslog(prio, "%s", line);
 	else
-		fprintf(stderr, "healthlakefs: %s\n", line); /* one fprintf: lines do not interleave */
+		fprintf(stderr, "healthlakefs: %s\n",
+			line); /* one fprintf: lines do not interleave */
 }
 
 void hlfs_log_call(struct hlfs_log *l, const struct hl_call_info *info)

@@ -106,14 +106,14 @@ static int make_client(struct hlfs_fs *fs, const struct hlfs_opts *o, const char
 {
 	struct hl_error err;
 	struct hl_client_options co = {
-		.profile = o->profile,
-		.region = o->region,
-		.endpoint = o->endpoint,
-		.ca_file = ca_file,
-		.max_attempts = o->max_attempts,
-		.max_tps = o->max_tps,
-		.on_call = hlfs_fs_on_call,
-		.on_call_arg = fs,
+	    .profile = o->profile,
+	    .region = o->region,
+	    .endpoint = o->endpoint,
+	    .ca_file = ca_file,
+	    .max_attempts = o->max_attempts,
+	    .max_tps = o->max_tps,
+	    .on_call = hlfs_fs_on_call,
+	    .on_call_arg = fs,
 	};
 	hl_error_clear(&err);
 	enum hl_err e = hl_client_new(&co, ret, &err);
@@ -138,9 +138,9 @@ static int check_setup(struct hlfs_fs *fs)
 		return 0;
 	const char *code = err.aws_code[0] ? err.aws_code : hl_strerror(e);
 	if (setup_error(e)) {
-		fprintf(stderr, "healthlakefs: cannot mount: %s%s%s (endpoint %s, region %s)\n", code,
-			err.message[0] ? ": " : "", err.message, hl_client_endpoint(fs->client),
-			hl_client_region(fs->client));
+		fprintf(stderr, "healthlakefs: cannot mount: %s%s%s (endpoint %s, region %s)\n",
+			code, err.message[0] ? ": " : "", err.message,
+			hl_client_endpoint(fs->client), hl_client_region(fs->client));
 		return -1;
 	}
 	hlfs_logf(fs->log, LOG_WARNING, "warning: set-up check failed, mounting anyway: %s%s%s",

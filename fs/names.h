@@ -17,9 +17,10 @@ struct hlfs_store_ref {
 /* Directory names of one snapshot, with sorted indexes for lookups. */
 struct hlfs_names {
 	size_t n;
-	const char **dir;  /* dir[i]: directory name of store i (its name or its id), NULL when hidden */
-	size_t *by_dir;    /* indexes of visible stores sorted by dir name */
-	size_t *by_id;     /* indexes of visible stores sorted by id */
+	const char *
+	    *dir; /* dir[i]: directory name of store i (its name or its id), NULL when hidden */
+	size_t *by_dir; /* indexes of visible stores sorted by dir name */
+	size_t *by_id;	/* indexes of visible stores sorted by id */
 	size_t n_visible;
 };
 

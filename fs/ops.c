@@ -89,8 +89,7 @@ static int op_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	return open_common(path, fi, true);
 }
 
-static int op_read(const char *path, char *buf, size_t size, off_t off,
-		   struct fuse_file_info *fi)
+static int op_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	(void)path;
 	return hlfs_do_read(fh_of(fi), buf, size, off);

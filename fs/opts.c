@@ -15,45 +15,48 @@ struct valued {
 };
 
 static const struct valued valued[] = {
-#define V(p, m) {p, offsetof(struct hlfs_opts, m)}
-	V("region=", region),
-	V("profile=", profile),
-	V("endpoint=", endpoint),
-	V("ca_file=", ca_file),
-	V("role_arn=", role_arn),
-	V("import_output=", import_output),
-	V("kms_key=", kms_key),
-	V("preload=", preload),
-	V("attr_ttl=", s_attr_ttl),
-	V("list_ttl=", s_list_ttl),
-	V("timeout=", s_timeout),
-	V("max_tps=", s_max_tps),
-	V("max_attempts=", s_max_attempts),
-	V("cache_mb=", s_cache_mb),
+#define V(p, m)                                  \
+	{                                        \
+		p, offsetof(struct hlfs_opts, m) \
+	}
+    V("region=", region),
+    V("profile=", profile),
+    V("endpoint=", endpoint),
+    V("ca_file=", ca_file),
+    V("role_arn=", role_arn),
+    V("import_output=", import_output),
+    V("kms_key=", kms_key),
+    V("preload=", preload),
+    V("attr_ttl=", s_attr_ttl),
+    V("list_ttl=", s_list_ttl),
+    V("timeout=", s_timeout),
+    V("max_tps=", s_max_tps),
+    V("max_attempts=", s_max_attempts),
+    V("cache_mb=", s_cache_mb),
 #undef V
 };
 
 enum { KEY_RO = 1, KEY_VALUED = 100 };
 
 static const struct fuse_opt templates[] = {
-	FUSE_OPT_KEY("region=", KEY_VALUED + 0),
-	FUSE_OPT_KEY("profile=", KEY_VALUED + 1),
-	FUSE_OPT_KEY("endpoint=", KEY_VALUED + 2),
-	FUSE_OPT_KEY("ca_file=", KEY_VALUED + 3),
-	FUSE_OPT_KEY("role_arn=", KEY_VALUED + 4),
-	FUSE_OPT_KEY("import_output=", KEY_VALUED + 5),
-	FUSE_OPT_KEY("kms_key=", KEY_VALUED + 6),
-	FUSE_OPT_KEY("preload=", KEY_VALUED + 7),
-	FUSE_OPT_KEY("attr_ttl=", KEY_VALUED + 8),
-	FUSE_OPT_KEY("list_ttl=", KEY_VALUED + 9),
-	FUSE_OPT_KEY("timeout=", KEY_VALUED + 10),
-	FUSE_OPT_KEY("max_tps=", KEY_VALUED + 11),
-	FUSE_OPT_KEY("max_attempts=", KEY_VALUED + 12),
-	FUSE_OPT_KEY("cache_mb=", KEY_VALUED + 13),
-	{"allow_delete", offsetof(struct hlfs_opts, allow_delete), 1},
-	{"show_deleted", offsetof(struct hlfs_opts, show_deleted), 1},
-	FUSE_OPT_KEY("ro", KEY_RO),
-	FUSE_OPT_END,
+    FUSE_OPT_KEY("region=", KEY_VALUED + 0),
+    FUSE_OPT_KEY("profile=", KEY_VALUED + 1),
+    FUSE_OPT_KEY("endpoint=", KEY_VALUED + 2),
+    FUSE_OPT_KEY("ca_file=", KEY_VALUED + 3),
+    FUSE_OPT_KEY("role_arn=", KEY_VALUED + 4),
+    FUSE_OPT_KEY("import_output=", KEY_VALUED + 5),
+    FUSE_OPT_KEY("kms_key=", KEY_VALUED + 6),
+    FUSE_OPT_KEY("preload=", KEY_VALUED + 7),
+    FUSE_OPT_KEY("attr_ttl=", KEY_VALUED + 8),
+    FUSE_OPT_KEY("list_ttl=", KEY_VALUED + 9),
+    FUSE_OPT_KEY("timeout=", KEY_VALUED + 10),
+    FUSE_OPT_KEY("max_tps=", KEY_VALUED + 11),
+    FUSE_OPT_KEY("max_attempts=", KEY_VALUED + 12),
+    FUSE_OPT_KEY("cache_mb=", KEY_VALUED + 13),
+    {"allow_delete", offsetof(struct hlfs_opts, allow_delete), 1},
+    {"show_deleted", offsetof(struct hlfs_opts, show_deleted), 1},
+    FUSE_OPT_KEY("ro", KEY_RO),
+    FUSE_OPT_END,
 };
 
 static int proc(void *data, const char *arg, int key, struct fuse_args *outargs)
@@ -122,8 +125,8 @@ int hlfs_opts_parse(struct fuse_args *args, struct hlfs_opts *ret, char *why, si
 		bad = "attr_ttl", val = ret->s_attr_ttl;
 	else if (ret->s_list_ttl && !to_double(ret->s_list_ttl, 0, 86400, &ret->list_ttl))
 		bad = "list_ttl", val = ret->s_list_ttl;
-	else if (ret->s_timeout && (!to_double(ret->s_timeout, 0, 86400, &ret->timeout) ||
-				    ret->timeout <= 0))
+	else if (ret->s_timeout &&
+		 (!to_double(ret->s_timeout, 0, 86400, &ret->timeout) || ret->timeout <= 0))
 		bad = "timeout", val = ret->s_timeout;
 	else if (ret->s_max_tps &&
 		 (!to_double(ret->s_max_tps, 0, 1e6, &ret->max_tps) || ret->max_tps <= 0))
@@ -147,9 +150,9 @@ void hlfs_opts_free(struct hlfs_opts *o)
 {
 	if (!o)
 		return;
-	char **s[] = {&o->region,     &o->profile,      &o->endpoint,   &o->ca_file,
-		      &o->role_arn,   &o->import_output, &o->kms_key,    &o->preload,
-		      &o->s_attr_ttl, &o->s_list_ttl,    &o->s_timeout,  &o->s_max_tps,
+	char **s[] = {&o->region,	  &o->profile,	     &o->endpoint,  &o->ca_file,
+		      &o->role_arn,	  &o->import_output, &o->kms_key,   &o->preload,
+		      &o->s_attr_ttl,	  &o->s_list_ttl,    &o->s_timeout, &o->s_max_tps,
 		      &o->s_max_attempts, &o->s_cache_mb};
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
 		free(*s[i]);

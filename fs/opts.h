@@ -17,15 +17,15 @@ struct hlfs_opts {
 	char *role_arn;
 	char *import_output;
 	char *kms_key;
-	char *preload;       /* "synthea" or NULL */
+	char *preload; /* "synthea" or NULL */
 	int allow_delete;
 	int show_deleted;
 	int ro;
-	double attr_ttl;     /* seconds */
+	double attr_ttl; /* seconds */
 	double list_ttl;
 	double timeout;
 	double max_tps;
-	int max_attempts;    /* 0: the AWS chain decides */
+	int max_attempts; /* 0: the AWS chain decides */
 	long cache_mb;
 	/* Text of the numeric options as given; checked and converted after parsing. */
 	char *s_attr_ttl, *s_list_ttl, *s_timeout, *s_max_tps, *s_max_attempts, *s_cache_mb;

@@ -5,7 +5,7 @@
 
 static const char *const field_names[] = {
 #define HLFS_FIELD_STR(n, s) s,
-	HLFS_FIELD_MAP(HLFS_FIELD_STR)
+    HLFS_FIELD_MAP(HLFS_FIELD_STR)
 #undef HLFS_FIELD_STR
 };
 
@@ -58,7 +58,8 @@ bool hlfs_job_id_ok(const char *s, size_t n)
 			return false;
 		if (l == 1) {
 			bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-				  (c >= '0' && c <= '9') || (c != 0 && strchr(" _.:/=+-%@", (int)c));
+				  (c >= '0' && c <= '9') ||
+				  (c != 0 && strchr(" _.:/=+-%@", (int)c));
 			if (!ok)
 				return false;
 		}

@@ -22,30 +22,33 @@ enum hlfs_node {
 /* Directories that own a .error file. */
 enum hlfs_dir { HLFS_D_ROOT, HLFS_D_STORE, HLFS_D_TAGS, HLFS_D_IMPORTS, HLFS_D_EXPORTS };
 
-#define HLFS_FIELD_MAP(X)                                                                   \
-	X(STATUS, "status")                                                                 \
-	X(JSON, "datastore.json")                                                           \
-	X(ID, "id")                                                                         \
-	X(ARN, "arn")                                                                       \
-	X(ENDPOINT, "endpoint")                                                             \
-	X(NAME, "name")                                                                     \
-	X(TYPE_VERSION, "type_version")                                                     \
+#define HLFS_FIELD_MAP(X)               \
+	X(STATUS, "status")             \
+	X(JSON, "datastore.json")       \
+	X(ID, "id")                     \
+	X(ARN, "arn")                   \
+	X(ENDPOINT, "endpoint")         \
+	X(NAME, "name")                 \
+	X(TYPE_VERSION, "type_version") \
 	X(CREATED_AT, "created_at")
 
+/* clang-format off */
 enum hlfs_field {
 #define HLFS_FIELD_ENUM(n, s) HLFS_F_##n,
 	HLFS_FIELD_MAP(HLFS_FIELD_ENUM)
 #undef HLFS_FIELD_ENUM
 	HLFS_F__COUNT
 };
+/* clang-format on */
 
 #define HLFS_NAME_MAX 255
 
 struct hlfs_path {
 	enum hlfs_node node;
-	enum hlfs_dir dir;      /* the directory that holds the node (for .error: the one it reports on) */
-	enum hlfs_field field;  /* HLFS_N_FIELD */
-	bool exports;           /* HLFS_N_JOBS/NEW/LATEST/JOB and dir: exports/ rather than imports/ */
+	enum hlfs_dir
+	    dir; /* the directory that holds the node (for .error: the one it reports on) */
+	enum hlfs_field field; /* HLFS_N_FIELD */
+	bool exports; /* HLFS_N_JOBS/NEW/LATEST/JOB and dir: exports/ rather than imports/ */
 	char store[HLFS_NAME_MAX + 1]; /* the store component as given (name or id); "" at / */
 	char leaf[HLFS_NAME_MAX + 1];  /* decoded tag key or job id */
 };

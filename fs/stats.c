@@ -12,7 +12,7 @@ struct named {
 
 struct hlfs_stats {
 	pthread_mutex_t lock;
-	struct named *dyn;  /* calls.* and errors.*; protected by lock, as are all below */
+	struct named *dyn; /* calls.* and errors.*; protected by lock, as are all below */
 	size_t ndyn, capdyn;
 	uint64_t retries, throttled, bytes_in, bytes_out;
 	int64_t inflight;

@@ -115,7 +115,7 @@ enum hl_err hlfs_fs_render_stats(struct hlfs_fs *fs, struct hl_buf *out)
 
 /* Records why an operation on an entry of directory key failed, and logs it. */
 static void note(struct hlfs_fs *fs, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void note(struct hlfs_fs *fs, const char *key, const char *fmt, ...)
 {
 	char line[1024];
@@ -444,8 +444,8 @@ static int fetch_dslist(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
 	int64_t started = hl_now_ms();
 
 	call_begin(f->fs, &err);
-	enum hl_err e = hl_list_datastores_all(f->fs->client, &in, MAX_LIST_ITEMS, f->deadline,
-					       &list, &err);
+	enum hl_err e =
+	    hl_list_datastores_all(f->fs->client, &in, MAX_LIST_ITEMS, f->deadline, &list, &err);
 	int rc = call_end(f->fs, e, &err, why, wl);
 	if (rc)
 		return rc;
@@ -566,8 +566,8 @@ static int fetch_tags(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
 
 struct node {
 	struct hlfs_path p;
-	struct hlfs_cval *lv;           /* the dslist; NULL for / */
-	const struct hl_datastore *ds;  /* the store, from the listing */
+	struct hlfs_cval *lv;	       /* the dslist; NULL for / */
+	const struct hl_datastore *ds; /* the store, from the listing */
 };
 
 static void node_fini(struct node *n)
@@ -658,8 +658,8 @@ static int get_joblist(struct hlfs_fs *fs, const struct node *n, int64_t deadlin
 		       struct hlfs_cval **ret)
 {
 	char key[96], why[600], dk[96];
-	struct fetch_ctx f = {.fs = fs, .deadline = deadline, .ds_id = n->ds->id,
-			      .exports = n->p.exports};
+	struct fetch_ctx f = {
+	    .fs = fs, .deadline = deadline, .ds_id = n->ds->id, .exports = n->p.exports};
 	job_keys(n, key, sizeof(key), NULL, 0);
 	int rc = hlfs_cache_get(fs->cache, key, fs->list_ttl_ms, deadline, fetch_joblist, &f, ret,
 				why, sizeof(why));
@@ -710,8 +710,11 @@ static int job_props(struct hlfs_fs *fs, const struct node *n, int64_t deadline,
 	}
 	hlfs_cval_unref(lv);
 	/* Not in the listing (it may be older than the job): ask. */
-	struct fetch_ctx f = {.fs = fs, .deadline = deadline, .ds_id = n->ds->id,
-			      .job_id = n->p.leaf, .exports = n->p.exports};
+	struct fetch_ctx f = {.fs = fs,
+			      .deadline = deadline,
+			      .ds_id = n->ds->id,
+			      .job_id = n->p.leaf,
+			      .exports = n->p.exports};
 	rc = hlfs_cache_get(fs->cache, jk, fs->attr_ttl_ms, deadline, fetch_job, &f, &jv, why,
 			    sizeof(why));
 	if (rc) {
@@ -874,8 +877,7 @@ static int stat_node(struct hlfs_fs *fs, const struct node *n, int64_t deadline,
 	return rc;
 }
 
-int hlfs_do_getattr(struct hlfs_fs *fs, const char *path, struct stat *st,
-		    const struct hlfs_fh *fh)
+int hlfs_do_getattr(struct hlfs_fs *fs, const char *path, struct stat *st, const struct hlfs_fh *fh)
 {
 	struct node n;
 	int64_t deadline = hlfs_deadline(fs);
@@ -933,7 +935,7 @@ int hlfs_do_readdir(struct hlfs_fs *fs, const char *path, void *ctx,
 	cp.dir = n.p.node == HLFS_N_ROOT    ? HLFS_D_ROOT
 		 : n.p.node == HLFS_N_STORE ? HLFS_D_STORE
 		 : n.p.node == HLFS_N_TAGS  ? HLFS_D_TAGS
-		 : n.p.exports              ? HLFS_D_EXPORTS
+		 : n.p.exports		    ? HLFS_D_EXPORTS
 					    : HLFS_D_IMPORTS;
 	cp.node = HLFS_N_ERROR;
 	if (emit(fs, &n, &cp, ".error", deadline, ctx, fill))
@@ -959,7 +961,8 @@ int hlfs_do_readdir(struct hlfs_fs *fs, const char *path, void *ctx,
 			c.p.dir = HLFS_D_ROOT;
 			snprintf(c.p.store, sizeof(c.p.store), "%s", d->names.dir[i]);
 			struct stat st;
-			if (stat_node(fs, &c, deadline, &st) == 0 && fill(ctx, d->names.dir[i], &st))
+			if (stat_node(fs, &c, deadline, &st) == 0 &&
+			    fill(ctx, d->names.dir[i], &st))
 				break;
 		}
 		break;
@@ -1059,8 +1062,7 @@ static void fh_free(struct hlfs_fh *fh)
 }
 
 /* The content of a read-only file, fetched as its open requires. */
-static int snapshot(struct hlfs_fs *fs, const struct node *n, int64_t deadline,
-		    struct hlfs_fh *fh)
+static int snapshot(struct hlfs_fs *fs, const struct node *n, int64_t deadline, struct hlfs_fh *fh)
 {
 	char key[400], why[600], dk[96];
 	struct hlfs_cval *v = NULL;
@@ -1083,7 +1085,8 @@ static int snapshot(struct hlfs_fs *fs, const struct node *n, int64_t deadline,
 				    &v, why, sizeof(why));
 		if (rc) {
 			dir_key(HLFS_D_STORE, n->ds->id, dk, sizeof(dk));
-			note(fs, dk, "read %s/%s: %s", n->p.store, hlfs_field_name(n->p.field), why);
+			note(fs, dk, "read %s/%s: %s", n->p.store, hlfs_field_name(n->p.field),
+			     why);
 			if (rc == -ENOENT) /* gone: the listing that named it is out of date */
 				hlfs_cache_invalidate(fs->cache, "L");
 			break;
@@ -1120,10 +1123,13 @@ static int snapshot(struct hlfs_fs *fs, const struct node *n, int64_t deadline,
 			hlfs_cval_unref(lv);
 		}
 		if (!v) {
-			struct fetch_ctx f = {.fs = fs, .deadline = deadline, .ds_id = n->ds->id,
-					      .job_id = n->p.leaf, .exports = n->p.exports};
-			rc = hlfs_cache_get(fs->cache, key, fs->attr_ttl_ms, deadline, fetch_job, &f,
-					    &v, why, sizeof(why));
+			struct fetch_ctx f = {.fs = fs,
+					      .deadline = deadline,
+					      .ds_id = n->ds->id,
+					      .job_id = n->p.leaf,
+					      .exports = n->p.exports};
+			rc = hlfs_cache_get(fs->cache, key, fs->attr_ttl_ms, deadline, fetch_job,
+					    &f, &v, why, sizeof(why));
 			if (rc) {
 				dir_key(n->p.dir, n->ds->id, dk, sizeof(dk));
 				note(fs, dk, "read %s: %s", n->p.leaf, why);
@@ -1286,17 +1292,22 @@ static int start_job(struct hlfs_fs *fs, struct hlfs_fh *fh)
 	enum hl_err e;
 	call_begin(fs, &err);
 	if (fh->exports) {
-		struct hl_start_export_input in = {
-			.datastore_id = fh->ds_id, .job_name = r.job_name,
-			.output_s3_uri = r.output_uri, .kms_key_id = r.kms_key,
-			.role_arn = r.role_arn, .client_token = r.client_token};
+		struct hl_start_export_input in = {.datastore_id = fh->ds_id,
+						   .job_name = r.job_name,
+						   .output_s3_uri = r.output_uri,
+						   .kms_key_id = r.kms_key,
+						   .role_arn = r.role_arn,
+						   .client_token = r.client_token};
 		e = hl_start_export_job(fs->client, &in, deadline, &job, &err);
 	} else {
-		struct hl_start_import_input in = {
-			.datastore_id = fh->ds_id, .job_name = r.job_name,
-			.input_s3_uri = r.input_uri, .output_s3_uri = r.output_uri,
-			.kms_key_id = r.kms_key, .role_arn = r.role_arn,
-			.client_token = r.client_token, .validation_level = r.validation_level};
+		struct hl_start_import_input in = {.datastore_id = fh->ds_id,
+						   .job_name = r.job_name,
+						   .input_s3_uri = r.input_uri,
+						   .output_s3_uri = r.output_uri,
+						   .kms_key_id = r.kms_key,
+						   .role_arn = r.role_arn,
+						   .client_token = r.client_token,
+						   .validation_level = r.validation_level};
 		e = hl_start_import_job(fs->client, &in, deadline, &job, &err);
 	}
 	rc = call_end(fs, e, &err, why, sizeof(why));
@@ -1351,8 +1362,8 @@ int hlfs_do_write(struct hlfs_fs *fs, struct hlfs_fh *fh, const char *buf, size_
 	if (before + size > HLFS_INPUT_MAX || hl_buf_append(&fh->data, buf, size) != HL_ERR_OK) {
 		hl_buf_reset(&fh->data);
 		dir_key(fh->kind == HLFS_FH_TAG ? HLFS_D_TAGS
-			: fh->exports		 ? HLFS_D_EXPORTS
-						 : HLFS_D_IMPORTS,
+			: fh->exports		? HLFS_D_EXPORTS
+						: HLFS_D_IMPORTS,
 			fh->ds_id, dk, sizeof(dk));
 		note(fs, dk, "write %s: input is larger than 64 KiB",
 		     fh->kind == HLFS_FH_TAG ? fh->key : "new");
@@ -1429,8 +1440,8 @@ int hlfs_do_truncate(struct hlfs_fs *fs, const char *path, struct hlfs_fh *fh)
 		rc = -EROFS;
 	else if (n.p.node == HLFS_N_NEW || n.p.node == HLFS_N_TAG)
 		rc = 0; /* `>` truncates before writing; the write is what counts */
-	else if (n.p.node == HLFS_N_ROOT || n.p.node == HLFS_N_STORE ||
-		 n.p.node == HLFS_N_TAGS || n.p.node == HLFS_N_JOBS)
+	else if (n.p.node == HLFS_N_ROOT || n.p.node == HLFS_N_STORE || n.p.node == HLFS_N_TAGS ||
+		 n.p.node == HLFS_N_JOBS)
 		rc = -EISDIR;
 	else
 		rc = -EACCES;
@@ -1570,8 +1581,8 @@ int hlfs_do_mkdir(struct hlfs_fs *fs, const char *path)
 	struct hl_list_datastores_input lin = {.name = p.store, .max_results = 500};
 	struct hl_datastore_list *same = NULL;
 	call_begin(fs, &err);
-	enum hl_err le = hl_list_datastores_all(fs->client, &lin, MAX_LIST_ITEMS, deadline, &same,
-						&err);
+	enum hl_err le =
+	    hl_list_datastores_all(fs->client, &lin, MAX_LIST_ITEMS, deadline, &same, &err);
 	rc = call_end(fs, le, &err, why, sizeof(why));
 	if (rc) {
 		note(fs, "/", "mkdir %s: %s", p.store, why);
@@ -1589,9 +1600,9 @@ int hlfs_do_mkdir(struct hlfs_fs *fs, const char *path)
 	}
 	hl_datastore_list_free(same);
 	struct hl_create_datastore_input in = {
-		.name = p.store,
-		.kms_key_id = fs->opts->kms_key,
-		.preload_synthea = fs->opts->preload != NULL,
+	    .name = p.store,
+	    .kms_key_id = fs->opts->kms_key,
+	    .preload_synthea = fs->opts->preload != NULL,
 	};
 	call_begin(fs, &err);
 	enum hl_err e = hl_create_datastore(fs->client, &in, deadline, &d, &err);
@@ -1639,9 +1650,12 @@ int hlfs_do_rmdir(struct hlfs_fs *fs, const char *path)
 	if (rc)
 		return rc;
 	if (n.p.node != HLFS_N_STORE) {
-		bool dir = n.p.node == HLFS_N_ROOT || n.p.node == HLFS_N_TAGS ||
-			   n.p.node == HLFS_N_JOBS;
-		rc = !dir ? -ENOTDIR : fs->opts->ro ? -EROFS : n.p.node == HLFS_N_ROOT ? -EBUSY : -EPERM;
+		bool dir =
+		    n.p.node == HLFS_N_ROOT || n.p.node == HLFS_N_TAGS || n.p.node == HLFS_N_JOBS;
+		rc = !dir		       ? -ENOTDIR
+		     : fs->opts->ro	       ? -EROFS
+		     : n.p.node == HLFS_N_ROOT ? -EBUSY
+					       : -EPERM;
 		goto out;
 	}
 	if (fs->opts->ro) {
@@ -1711,7 +1725,8 @@ int hlfs_do_unlink(struct hlfs_fs *fs, const char *path)
 	if (fs->opts->ro || !fs->opts->allow_delete) {
 		rc = fs->opts->ro ? -EROFS : -EPERM;
 		note(fs, dk, "unlink tag %s: %s", n.p.leaf,
-		     fs->opts->ro ? "read-only mount" : "removing a tag needs the allow_delete option");
+		     fs->opts->ro ? "read-only mount"
+				  : "removing a tag needs the allow_delete option");
 		goto out;
 	}
 	const char *keys[1] = {n.p.leaf};

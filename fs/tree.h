@@ -34,9 +34,9 @@ struct hlfs_fs {
 	struct timespec mount_time;
 	int64_t attr_ttl_ms, list_ttl_ms, timeout_ms;
 	pthread_mutex_t lock;
-	struct hlfs_errnote *errors;   /* protected by lock */
-	struct hlfs_pending *pending;  /* tags being created; protected by lock */
-	struct hlfs_openfile *open;    /* open snapshots by path; protected by lock */
+	struct hlfs_errnote *errors;  /* protected by lock */
+	struct hlfs_pending *pending; /* tags being created; protected by lock */
+	struct hlfs_openfile *open;   /* open snapshots by path; protected by lock */
 };
 
 /* Fills fs from opts (borrowed; must outlive fs). Caller frees with
@@ -55,21 +55,22 @@ enum hlfs_fh_kind { HLFS_FH_SNAPSHOT, HLFS_FH_CONTROL, HLFS_FH_TAG };
 struct hlfs_fh {
 	enum hlfs_fh_kind kind;
 	pthread_mutex_t lock;
-	struct hl_buf data;     /* snapshot, or buffered input */
-	bool keep_cache;        /* terminal job: the page cache stays valid */
+	struct hl_buf data; /* snapshot, or buffered input */
+	bool keep_cache;    /* terminal job: the page cache stays valid */
 	bool exports;
-	bool touched;           /* created or truncated: an untouched close sets "" */
-	bool sent;              /* the tag value went out */
+	bool touched; /* created or truncated: an untouched close sets "" */
+	bool sent;    /* the tag value went out */
 	char *ds_id;
 	char *ds_arn;
-	char *key;              /* tag key */
-	char *path;             /* snapshot: its path, for the open-file registry */
-	struct stat st;         /* snapshot: what fstat says */
+	char *key;	/* tag key */
+	char *path;	/* snapshot: its path, for the open-file registry */
+	struct stat st; /* snapshot: what fstat says */
 };
 
-/* Deadline for one operation starting now. */
+/* Deadline (hl_now_ms() clock) for one operation starting now. */
 int64_t hlfs_deadline(const struct hlfs_fs *fs);
 
+/* Fills *st; an open snapshot (fh, or one open on path) gives its own size. */
 int hlfs_do_getattr(struct hlfs_fs *fs, const char *path, struct stat *st,
 		    const struct hlfs_fh *fh);
 /* fill(ctx, name, st) returns nonzero when the buffer is full. */
@@ -79,15 +80,24 @@ int hlfs_do_readdir(struct hlfs_fs *fs, const char *path, void *ctx,
  * open snapshot is registered (stat of its path gives its size). */
 int hlfs_do_open(struct hlfs_fs *fs, const char *path, int flags, bool create,
 		 struct hlfs_fh **ret_fh);
+/* Copies from the snapshot (or a tag file's buffer); returns bytes or -errno. */
 int hlfs_do_read(struct hlfs_fh *fh, char *buf, size_t size, off_t off);
+/* Buffers; a write that completes an input makes the call and returns its
+ * errno. Returns size or -errno. */
 int hlfs_do_write(struct hlfs_fs *fs, struct hlfs_fh *fh, const char *buf, size_t size);
+/* Acts on buffered, unfinished input; an empty flush does nothing. */
 int hlfs_do_flush(struct hlfs_fs *fs, struct hlfs_fh *fh);
 /* Acts on what is left and frees fh. */
 void hlfs_do_release(struct hlfs_fs *fs, struct hlfs_fh *fh);
+/* Truncation to 0: accepted for control and tag files only. */
 int hlfs_do_truncate(struct hlfs_fs *fs, const char *path, struct hlfs_fh *fh);
+/* imports/latest and exports/latest: the newest job's id. */
 int hlfs_do_readlink(struct hlfs_fs *fs, const char *path, char *buf, size_t size);
+/* CreateFHIRDatastore, after the name checks; the store shows at once. */
 int hlfs_do_mkdir(struct hlfs_fs *fs, const char *path);
+/* DeleteFHIRDatastore, only with allow_delete. */
 int hlfs_do_rmdir(struct hlfs_fs *fs, const char *path);
+/* UntagResource for a tag file with allow_delete; EPERM for the rest. */
 int hlfs_do_unlink(struct hlfs_fs *fs, const char *path);
 /* Operations the tree does not offer: EPERM, or EROFS on an ro mount. */
 int hlfs_do_refuse(struct hlfs_fs *fs, const char *path, const char *op);

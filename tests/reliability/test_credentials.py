@@ -3,12 +3,9 @@ session credentials expiring from a container-credentials endpoint are picked
 up without a remount; keys the service rejects give EACCES and a clear .error;
 no log line or file of the tree ever holds a secret."""
 import errno
-import os
-
-import pytest
 
 from relutil import (CredsEndpoint, JOB_OPTS, make_keys, read_all_files, rig, run_op,  # noqa: F401
-                     secrets_in, try_mount, wait_until, write_atomic)
+                     secrets_in, try_mount, write_atomic)
 
 T = 3
 OPTS = f"timeout={T},attr_ttl=0,list_ttl=0,max_tps=100,{JOB_OPTS}"

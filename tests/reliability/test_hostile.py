@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from relutil import JOB_OPTS, Rig, rig, run_op, run_ops, vm_hwm_kb, vm_rss_kb  # noqa: F401
+from relutil import JOB_OPTS, Rig, report, rig, run_op, run_ops, vm_hwm_kb, vm_rss_kb  # noqa: F401
 
 T = 3
 BOUND_MS = (T + 1) * 1000
@@ -105,6 +105,10 @@ def test_hostile_response(env, tmp_path, op, mode):
             f"{mode} {op} answered {called}x and every read succeeded: {res}"
         e = run_op(["read", ".error"], cwd=m.path)
         assert e["errno"] == 0 and e["out"].strip(), e
+    report(f"hostile {op} {mode}", [
+        f"calls answered hostile: {called}; results: {[r['name'] or 'ok' for r in res]}; "
+        f"longest syscall {max(r['max_syscall_ms'] for r in res):.0f} ms; "
+        f"daemon RSS {base // 1024} MiB, peak {peak // 1024} MiB"])
     assert peak - base < PEAK_GROWTH_KB, \
         f"daemon peak RSS grew {(peak - base) // 1024} MiB on {mode} {op}"
 

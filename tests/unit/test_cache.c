@@ -19,7 +19,7 @@ struct fetcher {
 	bool immutable;
 	struct hlfs_cache *cache;
 	uint64_t wait_coalesced; /* block until this many waiters joined */
-	int block_ms;            /* or block this long */
+	int block_ms;		 /* or block this long */
 	char value[32];
 };
 
@@ -210,6 +210,21 @@ int main(void)
 	struct thread_arg after = {.c = c, .f = &quick};
 	reader(&after);
 	is_str(after.got, "q#1", "the detached result did not overwrite the new one");
+	/* A put while a fetch runs wins: the fetch answers its caller only. */
+	hlfs_cache_invalidate(c, "k");
+	atomic_store(&slow.calls, 0);
+	struct thread_arg racer = {.c = c, .f = &slow};
+	pthread_create(&th[0], NULL, reader, &racer);
+	for (int i = 0; i < 2000 && atomic_load(&slow.calls) == 0; i++)
+		usleep(1000);
+	struct hlfs_cval *pv2 = hlfs_cval_new(strdup("put"), 3, free_str);
+	is_int(hlfs_cache_put(c, "k", pv2, 0), 0, "put during a fetch");
+	hlfs_cval_unref(pv2);
+	pthread_join(th[0], NULL);
+	is_str(racer.got, "s#1", "the running fetch answered its caller");
+	struct thread_arg later = {.c = c, .f = &quick};
+	reader(&later);
+	is_str(later.got, "put", "the put value stayed in the cache");
 	hlfs_cache_free(c);
 
 	/* LRU bound: each entry costs 96 + key + 1000 bytes; 3 fit in 3500. */

@@ -33,26 +33,26 @@ int main(void)
 		size_t chunk_start;
 		enum hlfs_input_state want;
 	} checks[] = {
-		{"s3://b/in/\n", 0, HLFS_IN_COMPLETE},
-		{"s3://b/in/", 0, HLFS_IN_INCOMPLETE},
-		{"s3://b/in/\n", 5, HLFS_IN_COMPLETE},
-		{"s3://a\ns3://b\n", 0, HLFS_IN_INVALID},
-		{"s3://a\n\n", 0, HLFS_IN_INVALID},
-		{"", 0, HLFS_IN_INCOMPLETE},
-		{"  ", 0, HLFS_IN_INCOMPLETE},
-		{"\n", 0, HLFS_IN_COMPLETE},
-		{"{\"a\": 1}", 0, HLFS_IN_COMPLETE},
-		{"{\n  \"a\": {\n    \"b\": \"}\"\n  }\n}\n", 0, HLFS_IN_COMPLETE},
-		{"{\n  \"a\": \"x\\\"}\"", 0, HLFS_IN_INCOMPLETE},
-		{"{\"a\": [1, {\"b\": 2}]", 0, HLFS_IN_INCOMPLETE},
-		{"{\"a\": 1} x", 0, HLFS_IN_INVALID},
-		{"{\"a\": 1}\n{\"b\": 2}\n", 0, HLFS_IN_INVALID},
+	    {"s3://b/in/\n", 0, HLFS_IN_COMPLETE},
+	    {"s3://b/in/", 0, HLFS_IN_INCOMPLETE},
+	    {"s3://b/in/\n", 5, HLFS_IN_COMPLETE},
+	    {"s3://a\ns3://b\n", 0, HLFS_IN_INVALID},
+	    {"s3://a\n\n", 0, HLFS_IN_INVALID},
+	    {"", 0, HLFS_IN_INCOMPLETE},
+	    {"  ", 0, HLFS_IN_INCOMPLETE},
+	    {"\n", 0, HLFS_IN_COMPLETE},
+	    {"{\"a\": 1}", 0, HLFS_IN_COMPLETE},
+	    {"{\n  \"a\": {\n    \"b\": \"}\"\n  }\n}\n", 0, HLFS_IN_COMPLETE},
+	    {"{\n  \"a\": \"x\\\"}\"", 0, HLFS_IN_INCOMPLETE},
+	    {"{\"a\": [1, {\"b\": 2}]", 0, HLFS_IN_INCOMPLETE},
+	    {"{\"a\": 1} x", 0, HLFS_IN_INVALID},
+	    {"{\"a\": 1}\n{\"b\": 2}\n", 0, HLFS_IN_INVALID},
 	};
 	for (size_t i = 0; i < N(checks); i++) {
 		const char *why = NULL;
 		size_t n = strlen(checks[i].buf);
 		enum hlfs_input_state st =
-			hlfs_input_check(place(checks[i].buf, n), n, checks[i].chunk_start, &why);
+		    hlfs_input_check(place(checks[i].buf, n), n, checks[i].chunk_start, &why);
 		is_int(st, checks[i].want, "check case %zu", i);
 		if (checks[i].want == HLFS_IN_INVALID)
 			ok(why && *why, "invalid input has a reason");
@@ -63,7 +63,8 @@ int main(void)
 	const char *why = NULL;
 	is_int(hlfs_input_check(big, HLFS_INPUT_MAX + 1, 0, &why), HLFS_IN_INVALID, "> 64 KiB");
 	is_str(why, "input is larger than 64 KiB", "reason for size");
-	is_int(hlfs_input_check(big, HLFS_INPUT_MAX, 0, &why), HLFS_IN_INCOMPLETE, "64 KiB of blanks");
+	is_int(hlfs_input_check(big, HLFS_INPUT_MAX, 0, &why), HLFS_IN_INCOMPLETE,
+	       "64 KiB of blanks");
 
 	static const struct hlfs_input_defaults none = {NULL, NULL, NULL};
 	static const struct hlfs_input_defaults all = {ROLE, "s3://out/x/", "alias/k"};
@@ -73,64 +74,70 @@ int main(void)
 		const char *buf;
 		const struct hlfs_input_defaults *def;
 		int rc;
-		const char *why_has;  /* substring of the reason, or NULL */
+		const char *why_has; /* substring of the reason, or NULL */
 		const char *in, *out, *kms, *role, *name, *token;
 	} cases[] = {
-		{"import URI with defaults", false, "s3://b/in/\n", &all, 0, NULL, "s3://b/in/",
-		 "s3://out/x/", "alias/k", ROLE, NULL, NULL},
-		{"export URI with defaults", true, " s3://b/out/ \r\n", &all, 0, NULL, NULL,
-		 "s3://b/out/", "alias/k", ROLE, NULL, NULL},
-		{"import URI without role", false, "s3://b/in/\n", &none, -EINVAL,
-		 "JobOutputDataConfig.S3Configuration.S3Uri", NULL, NULL, NULL, NULL, NULL, NULL},
-		{"export URI without kms", true, "s3://b/o/\n", &none, -EINVAL,
-		 "OutputDataConfig.S3Configuration.KmsKeyId", NULL, NULL, NULL, NULL, NULL, NULL},
-		{"not a URI", false, "/tmp/x\n", &all, -EINVAL, "s3://", NULL, NULL, NULL, NULL,
-		 NULL, NULL},
-		{"empty", false, "\n", &all, -EINVAL, "empty", NULL, NULL, NULL, NULL, NULL, NULL},
-		{"full JSON import", false,
-		 "{\n  \"JobName\": \"j1\",\n  \"InputDataConfig\": {\"S3Uri\": \"s3://b/i/\"},\n"
-		 "  \"JobOutputDataConfig\": {\"S3Configuration\": {\"S3Uri\": \"s3://b/o/\", "
-		 "\"KmsKeyId\": \"k2\"}},\n  \"DataAccessRoleArn\": \"arn:aws:iam::123456789012:role/x\",\n"
-		 "  \"ClientToken\": \"tok-1\",\n  \"DatastoreId\": \"" ID "\"\n}\n",
-		 &all, 0, NULL, "s3://b/i/", "s3://b/o/", "k2", "arn:aws:iam::123456789012:role/x", "j1",
-		 "tok-1"},
-		{"JSON import members override, rest defaulted", false,
-		 "{\"InputDataConfig\": {\"S3Uri\": \"s3://b/i/\"}}", &all, 0, NULL, "s3://b/i/",
-		 "s3://out/x/", "alias/k", ROLE, NULL, NULL},
-		{"JSON export", true,
-		 "{\"OutputDataConfig\": {\"S3Configuration\": {\"S3Uri\": \"s3://b/e/\"}}, "
-		 "\"JobName\": \"e\"}",
-		 &all, 0, NULL, NULL, "s3://b/e/", "alias/k", ROLE, "e", NULL},
-		{"unknown member", false, "{\"InputDataConfig\": {\"S3Uri\": \"s3://b/i/\"}, \"Bogus\": 1}",
-		 &all, -EINVAL, "unknown member Bogus", NULL, NULL, NULL, NULL, NULL, NULL},
-		{"unknown nested member", false, "{\"InputDataConfig\": {\"S3Uri\": \"s3://b/i/\", \"X\": 1}}",
-		 &all, -EINVAL, "InputDataConfig.X", NULL, NULL, NULL, NULL, NULL, NULL},
-		{"import member on export", true, "{\"InputDataConfig\": {\"S3Uri\": \"s3://b/i/\"}}", &all,
-		 -EINVAL, "unknown member InputDataConfig", NULL, NULL, NULL, NULL, NULL, NULL},
-		{"wrong type", false, "{\"JobName\": 3, \"InputDataConfig\": {\"S3Uri\": \"s3://b\"}}", &all,
-		 -EINVAL, "JobName must be a string", NULL, NULL, NULL, NULL, NULL, NULL},
-		{"other store's id", false,
-		 "{\"DatastoreId\": \"other\", \"InputDataConfig\": {\"S3Uri\": \"s3://b\"}}", &all, -EINVAL,
-		 "DatastoreId", NULL, NULL, NULL, NULL, NULL, NULL},
-		{"missing input", false, "{\"JobName\": \"j\"}", &all, -EINVAL, "InputDataConfig.S3Uri",
-		 NULL, NULL, NULL, NULL, NULL, NULL},
-		{"missing role", false, "{\"InputDataConfig\": {\"S3Uri\": \"s3://b/i/\"}, "
-		 "\"JobOutputDataConfig\": {\"S3Configuration\": {\"S3Uri\": \"s3://b/o/\", \"KmsKeyId\": \"k\"}}}",
-		 &none, -EINVAL, "DataAccessRoleArn", NULL, NULL, NULL, NULL, NULL, NULL},
-		{"broken JSON", false, "{\"JobName\": }", &all, -EINVAL, "JSON", NULL, NULL, NULL, NULL,
-		 NULL, NULL},
+	    {"import URI with defaults", false, "s3://b/in/\n", &all, 0, NULL, "s3://b/in/",
+	     "s3://out/x/", "alias/k", ROLE, NULL, NULL},
+	    {"export URI with defaults", true, " s3://b/out/ \r\n", &all, 0, NULL, NULL,
+	     "s3://b/out/", "alias/k", ROLE, NULL, NULL},
+	    {"import URI without role", false, "s3://b/in/\n", &none, -EINVAL,
+	     "JobOutputDataConfig.S3Configuration.S3Uri", NULL, NULL, NULL, NULL, NULL, NULL},
+	    {"export URI without kms", true, "s3://b/o/\n", &none, -EINVAL,
+	     "OutputDataConfig.S3Configuration.KmsKeyId", NULL, NULL, NULL, NULL, NULL, NULL},
+	    {"not a URI", false, "/tmp/x\n", &all, -EINVAL, "s3://", NULL, NULL, NULL, NULL, NULL,
+	     NULL},
+	    {"empty", false, "\n", &all, -EINVAL, "empty", NULL, NULL, NULL, NULL, NULL, NULL},
+	    {"full JSON import", false,
+	     "{\n  \"JobName\": \"j1\",\n  \"InputDataConfig\": {\"S3Uri\": \"s3://b/i/\"},\n"
+	     "  \"JobOutputDataConfig\": {\"S3Configuration\": {\"S3Uri\": \"s3://b/o/\", "
+	     "\"KmsKeyId\": \"k2\"}},\n  \"DataAccessRoleArn\": "
+	     "\"arn:aws:iam::123456789012:role/x\",\n"
+	     "  \"ClientToken\": \"tok-1\",\n  \"DatastoreId\": \"" ID "\"\n}\n",
+	     &all, 0, NULL, "s3://b/i/", "s3://b/o/", "k2", "arn:aws:iam::123456789012:role/x",
+	     "j1", "tok-1"},
+	    {"JSON import members override, rest defaulted", false,
+	     "{\"InputDataConfig\": {\"S3Uri\": \"s3://b/i/\"}}", &all, 0, NULL, "s3://b/i/",
+	     "s3://out/x/", "alias/k", ROLE, NULL, NULL},
+	    {"JSON export", true,
+	     "{\"OutputDataConfig\": {\"S3Configuration\": {\"S3Uri\": \"s3://b/e/\"}}, "
+	     "\"JobName\": \"e\"}",
+	     &all, 0, NULL, NULL, "s3://b/e/", "alias/k", ROLE, "e", NULL},
+	    {"unknown member", false,
+	     "{\"InputDataConfig\": {\"S3Uri\": \"s3://b/i/\"}, \"Bogus\": 1}", &all, -EINVAL,
+	     "unknown member Bogus", NULL, NULL, NULL, NULL, NULL, NULL},
+	    {"unknown nested member", false,
+	     "{\"InputDataConfig\": {\"S3Uri\": \"s3://b/i/\", \"X\": 1}}", &all, -EINVAL,
+	     "InputDataConfig.X", NULL, NULL, NULL, NULL, NULL, NULL},
+	    {"import member on export", true, "{\"InputDataConfig\": {\"S3Uri\": \"s3://b/i/\"}}",
+	     &all, -EINVAL, "unknown member InputDataConfig", NULL, NULL, NULL, NULL, NULL, NULL},
+	    {"wrong type", false, "{\"JobName\": 3, \"InputDataConfig\": {\"S3Uri\": \"s3://b\"}}",
+	     &all, -EINVAL, "JobName must be a string", NULL, NULL, NULL, NULL, NULL, NULL},
+	    {"other store's id", false,
+	     "{\"DatastoreId\": \"other\", \"InputDataConfig\": {\"S3Uri\": \"s3://b\"}}", &all,
+	     -EINVAL, "DatastoreId", NULL, NULL, NULL, NULL, NULL, NULL},
+	    {"missing input", false, "{\"JobName\": \"j\"}", &all, -EINVAL, "InputDataConfig.S3Uri",
+	     NULL, NULL, NULL, NULL, NULL, NULL},
+	    {"missing role", false,
+	     "{\"InputDataConfig\": {\"S3Uri\": \"s3://b/i/\"}, "
+	     "\"JobOutputDataConfig\": {\"S3Configuration\": {\"S3Uri\": \"s3://b/o/\", "
+	     "\"KmsKeyId\": \"k\"}}}",
+	     &none, -EINVAL, "DataAccessRoleArn", NULL, NULL, NULL, NULL, NULL, NULL},
+	    {"broken JSON", false, "{\"JobName\": }", &all, -EINVAL, "JSON", NULL, NULL, NULL, NULL,
+	     NULL, NULL},
 	};
 	for (size_t i = 0; i < N(cases); i++) {
 		struct hlfs_job_request r;
 		char whybuf[256] = "";
 		size_t n = strlen(cases[i].buf);
 		memset(&r, 0x5a, sizeof(r));
-		int rc = hlfs_input_parse(cases[i].exports, place(cases[i].buf, n), n, cases[i].def, ID,
-					  &r, whybuf, sizeof(whybuf));
+		int rc = hlfs_input_parse(cases[i].exports, place(cases[i].buf, n), n, cases[i].def,
+					  ID, &r, whybuf, sizeof(whybuf));
 		is_int(rc, cases[i].rc, "%s: rc", cases[i].what);
 		if (rc != 0) {
-			if (cases[i].why_has && !ok(strstr(whybuf, cases[i].why_has) != NULL,
-						    "%s: reason names %s", cases[i].what, cases[i].why_has))
+			if (cases[i].why_has &&
+			    !ok(strstr(whybuf, cases[i].why_has) != NULL, "%s: reason names %s",
+				cases[i].what, cases[i].why_has))
 				diag("reason: %s", whybuf);
 			continue;
 		}

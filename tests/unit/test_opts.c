@@ -40,13 +40,18 @@ int main(void)
 	is_str(rest, "healthlakefs /mnt", "arguments kept");
 	hlfs_opts_free(&o);
 
-	const char *a2[] = {"healthlakefs", "-f", "-d", "-o",
-			    "region=eu-west-1,profile=prod,endpoint=http://127.0.0.1:9,ca_file=/ca.pem,"
-			    "role_arn=arn:aws:iam::123456789012:role/r,import_output=s3://b/o/,"
-			    "kms_key=alias/k,preload=synthea,allow_delete,show_deleted,ro,"
-			    "attr_ttl=0.5,list_ttl=0,timeout=1.25,max_attempts=5,max_tps=2.5,"
-			    "cache_mb=8,allow_other,uid=1000,gid=1000,umask=077",
-			    "/mnt", NULL};
+	const char *a2[] = {
+	    "healthlakefs",
+	    "-f",
+	    "-d",
+	    "-o",
+	    "region=eu-west-1,profile=prod,endpoint=http://127.0.0.1:9,ca_file=/ca.pem,"
+	    "role_arn=arn:aws:iam::123456789012:role/r,import_output=s3://b/o/,"
+	    "kms_key=alias/k,preload=synthea,allow_delete,show_deleted,ro,"
+	    "attr_ttl=0.5,list_ttl=0,timeout=1.25,max_attempts=5,max_tps=2.5,"
+	    "cache_mb=8,allow_other,uid=1000,gid=1000,umask=077",
+	    "/mnt",
+	    NULL};
 	is_int(parse(a2, &o, rest, sizeof(rest), why, sizeof(why)), 0, "every option");
 	is_str(o.region, "eu-west-1", "region");
 	is_str(o.profile, "prod", "profile");
@@ -68,7 +73,7 @@ int main(void)
 	hlfs_opts_free(&o);
 
 	const char *a3[] = {"healthlakefs", "-o", "region=a,region=b", "-o", "timeout=1,timeout=3",
-			    "/mnt", NULL};
+			    "/mnt",	    NULL};
 	is_int(parse(a3, &o, rest, sizeof(rest), why, sizeof(why)), 0, "repeated options");
 	is_str(o.region, "b", "the last region wins");
 	ok(o.timeout == 3, "the last timeout wins");
@@ -78,17 +83,17 @@ int main(void)
 		const char *opt;
 		const char *why;
 	} bad[] = {
-		{"attr_ttl=abc", "invalid value for attr_ttl=: 'abc'"},
-		{"attr_ttl=-1", "invalid value for attr_ttl=: '-1'"},
-		{"list_ttl=2s", "invalid value for list_ttl=: '2s'"},
-		{"timeout=0", "invalid value for timeout=: '0'"},
-		{"timeout=", "invalid value for timeout=: ''"},
-		{"max_attempts=0", "invalid value for max_attempts=: '0'"},
-		{"max_attempts=1.5", "invalid value for max_attempts=: '1.5'"},
-		{"max_tps=0", "invalid value for max_tps=: '0'"},
-		{"cache_mb=0", "invalid value for cache_mb=: '0'"},
-		{"attr_ttl=nan", "invalid value for attr_ttl=: 'nan'"},
-		{"preload=other", "invalid value for preload=: 'other'"},
+	    {"attr_ttl=abc", "invalid value for attr_ttl=: 'abc'"},
+	    {"attr_ttl=-1", "invalid value for attr_ttl=: '-1'"},
+	    {"list_ttl=2s", "invalid value for list_ttl=: '2s'"},
+	    {"timeout=0", "invalid value for timeout=: '0'"},
+	    {"timeout=", "invalid value for timeout=: ''"},
+	    {"max_attempts=0", "invalid value for max_attempts=: '0'"},
+	    {"max_attempts=1.5", "invalid value for max_attempts=: '1.5'"},
+	    {"max_tps=0", "invalid value for max_tps=: '0'"},
+	    {"cache_mb=0", "invalid value for cache_mb=: '0'"},
+	    {"attr_ttl=nan", "invalid value for attr_ttl=: 'nan'"},
+	    {"preload=other", "invalid value for preload=: 'other'"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *a[] = {"healthlakefs", "-o", bad[i].opt, "/mnt", NULL};

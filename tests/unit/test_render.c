@@ -21,12 +21,12 @@ int main(void)
 		double t;
 		const char *want;
 	} times[] = {
-		{0, "1970-01-01T00:00:00Z"},
-		{1795936906.646, "2026-11-29T07:21:46.646Z"},
-		{1795936906.0, "2026-11-29T07:21:46Z"},
-		{1795936906.5, "2026-11-29T07:21:46.500Z"},
-		{1795936906.9996, "2026-11-29T07:21:47.000Z"},
-		{951782400, "2000-02-29T00:00:00Z"},
+	    {0, "1970-01-01T00:00:00Z"},
+	    {1795936906.646, "2026-11-29T07:21:46.646Z"},
+	    {1795936906.0, "2026-11-29T07:21:46Z"},
+	    {1795936906.5, "2026-11-29T07:21:46.500Z"},
+	    {1795936906.9996, "2026-11-29T07:21:47.000Z"},
+	    {951782400, "2000-02-29T00:00:00Z"},
 	};
 	for (size_t i = 0; i < N(times); i++) {
 		char out[40];
@@ -37,10 +37,11 @@ int main(void)
 	is_int(hlfs_render_time(0, small, sizeof(small)), -1, "too small a buffer");
 	is_int(hlfs_render_time(1e300, small, sizeof(small)), -1, "out of range");
 
-	json_case("{\"DatastoreId\":\"abc\",\"DatastoreStatus\":\"ACTIVE\",\"CreatedAt\":1795936906.646}",
-		  "{\n  \"DatastoreId\": \"abc\",\n  \"DatastoreStatus\": \"ACTIVE\",\n"
-		  "  \"CreatedAt\": \"2026-11-29T07:21:46.646Z\"\n}\n",
-		  "store with timestamp");
+	json_case(
+	    "{\"DatastoreId\":\"abc\",\"DatastoreStatus\":\"ACTIVE\",\"CreatedAt\":1795936906.646}",
+	    "{\n  \"DatastoreId\": \"abc\",\n  \"DatastoreStatus\": \"ACTIVE\",\n"
+	    "  \"CreatedAt\": \"2026-11-29T07:21:46.646Z\"\n}\n",
+	    "store with timestamp");
 	json_case("{\"Z\":1,\"A\":2}", "{\n  \"Z\": 1,\n  \"A\": 2\n}\n", "member order kept");
 	json_case("{\"a\":{\"b\":[1,2.5,true,false,null],\"c\":{},\"d\":[]}}",
 		  "{\n  \"a\": {\n    \"b\": [\n      1,\n      2.5,\n      true,\n      false,\n"
@@ -56,31 +57,32 @@ int main(void)
 		  "{\n  \"x\": {\n    \"CreatedAt\": \"1970-01-01T00:00:00.250Z\"\n  }\n}\n",
 		  "nested timestamp");
 	json_case("{\"n\":0.1,\"m\":-3,\"big\":12345678901234567890}",
-		  "{\n  \"n\": 0.1,\n  \"m\": -3,\n  \"big\": 1.2345678901234567e+19\n}\n", "numbers");
+		  "{\n  \"n\": 0.1,\n  \"m\": -3,\n  \"big\": 1.2345678901234567e+19\n}\n",
+		  "numbers");
 	json_case("[]", "[]\n", "empty array");
 
 	struct hl_datastore d = {
-		.id = "0123456789abcdef0123456789abcdef",
-		.arn = "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/x",
-		.name = NULL,
-		.status = "ACTIVE",
-		.type_version = "R4",
-		.endpoint = "https://h/datastore/x/r4/",
-		.created_at = 1795936906.646,
-		.has_created_at = true,
+	    .id = "0123456789abcdef0123456789abcdef",
+	    .arn = "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/x",
+	    .name = NULL,
+	    .status = "ACTIVE",
+	    .type_version = "R4",
+	    .endpoint = "https://h/datastore/x/r4/",
+	    .created_at = 1795936906.646,
+	    .has_created_at = true,
 	};
 	static const struct {
 		enum hlfs_field f;
 		const char *want;
 	} fields[] = {
-		{HLFS_F_STATUS, "ACTIVE\n"},
-		{HLFS_F_ID, "0123456789abcdef0123456789abcdef\n"},
-		{HLFS_F_ARN, "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/x\n"},
-		{HLFS_F_ENDPOINT, "https://h/datastore/x/r4/\n"},
-		{HLFS_F_NAME, "\n"},
-		{HLFS_F_TYPE_VERSION, "R4\n"},
-		{HLFS_F_CREATED_AT, "2026-11-29T07:21:46.646Z\n"},
-		{HLFS_F_JSON, "{}\n"},
+	    {HLFS_F_STATUS, "ACTIVE\n"},
+	    {HLFS_F_ID, "0123456789abcdef0123456789abcdef\n"},
+	    {HLFS_F_ARN, "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/x\n"},
+	    {HLFS_F_ENDPOINT, "https://h/datastore/x/r4/\n"},
+	    {HLFS_F_NAME, "\n"},
+	    {HLFS_F_TYPE_VERSION, "R4\n"},
+	    {HLFS_F_CREATED_AT, "2026-11-29T07:21:46.646Z\n"},
+	    {HLFS_F_JSON, "{}\n"},
 	};
 	for (size_t i = 0; i < N(fields); i++) {
 		struct hl_buf b;

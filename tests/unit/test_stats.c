@@ -21,17 +21,29 @@ int main(void)
 	       "retries 0\nthrottled 0\n",
 	       "fixed keys present from the start, sorted");
 
-	struct hl_call_info ok1 = {.operation = "DescribeFHIRDatastore", .code = HL_ERR_OK,
-				   .aws_code = "", .attempts = 1, .bytes_in = 100, .bytes_out = 50};
-	struct hl_call_info thr = {.operation = "ListFHIRDatastores", .code = HL_ERR_THROTTLED,
-				   .aws_code = "ThrottlingException", .attempts = 3, .throttled = 3,
-				   .bytes_in = 30, .bytes_out = 60};
-	struct hl_call_info net = {.operation = "ListFHIRDatastores", .code = HL_ERR_NETWORK,
-				   .aws_code = "", .attempts = 2};
-	struct hl_call_info tmo = {.operation = "TagResource", .code = HL_ERR_TIMEOUT,
-				   .aws_code = "", .attempts = 0};
-	struct hl_call_info refused = {.operation = "CreateFHIRDatastore", .code = HL_ERR_INVALID,
-				       .aws_code = "", .attempts = 0};
+	struct hl_call_info ok1 = {.operation = "DescribeFHIRDatastore",
+				   .code = HL_ERR_OK,
+				   .aws_code = "",
+				   .attempts = 1,
+				   .bytes_in = 100,
+				   .bytes_out = 50};
+	struct hl_call_info thr = {.operation = "ListFHIRDatastores",
+				   .code = HL_ERR_THROTTLED,
+				   .aws_code = "ThrottlingException",
+				   .attempts = 3,
+				   .throttled = 3,
+				   .bytes_in = 30,
+				   .bytes_out = 60};
+	struct hl_call_info net = {.operation = "ListFHIRDatastores",
+				   .code = HL_ERR_NETWORK,
+				   .aws_code = "",
+				   .attempts = 2};
+	struct hl_call_info tmo = {
+	    .operation = "TagResource", .code = HL_ERR_TIMEOUT, .aws_code = "", .attempts = 0};
+	struct hl_call_info refused = {.operation = "CreateFHIRDatastore",
+				       .code = HL_ERR_INVALID,
+				       .aws_code = "",
+				       .attempts = 0};
 	hlfs_stats_on_call(s, &ok1);
 	hlfs_stats_on_call(s, &ok1);
 	hlfs_stats_on_call(s, &thr);
