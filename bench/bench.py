@@ -516,13 +516,18 @@ def warmloop_once(path, n):  # noqa: D103
 
 
 def warmloops(paths, n, reps):
-    """Best rate per path over reps; the paths take turns so that machine noise hits all
-    alike, and the best run is the one least disturbed by other work on the machine."""
+    """Rates per path, one list of reps each; the paths take turns, so that a slow spell
+    of the machine hits neighbouring runs alike."""
     rates = [[] for _ in paths]
     for _ in range(reps):
         for i, (path, mult) in enumerate(paths):
             rates[i].append(warmloop_once(path, n * mult))
-    return [max(r) for r in rates]
+    return rates
+
+
+def paired_ratio(base, fig):
+    """Median over reps of base/fig, each pair taken in the same turn."""
+    return statistics.median(b_ / f for b_, f in zip(base, fig))
 
 
 def fuse_ops_per_iteration(cmd_prefix, work, name, path, iters=100, env=None):
@@ -555,7 +560,7 @@ def section_warm(b):
     log("2. warm path")
     n_status = b.q(10000, 4000)
     n_job = b.q(20000, 8000)
-    reps = b.q(5, 3)
+    reps = b.q(7, 3)
     s = b.server("warm")
     s.seed(datastores=[{"name": "jobs"}], import_jobs=3, job_status="COMPLETED")
     m = hlfs_mount(b, s, "warm")
@@ -627,19 +632,22 @@ def section_warm(b):
     s.stop()
     shutil.rmtree(shm, ignore_errors=True)
     for kind, label in (("status", "status file"), ("job", "terminal job file")):
-        hl, fl, tm = res[kind][:3]
+        hl_r, fl_r, tm_r = res[kind][:3]
+        hl, fl, tm = (statistics.median(x) for x in (hl_r, fl_r, tm_r))
         num = "2.a" if kind == "status" else "2.b"
+        r = paired_ratio(fl_r, hl_r)
         b.row(num, f"warm stat+open+read+close of a {label} ({len(contents[kind])} B), vs floorfs",
-              f"{hl:,.0f}/s", f"{fl:,.0f}/s floorfs", fmt_ratio(fl / hl), "≤ 1.3x", round(fl / hl, 2) <= 1.3,
+              f"{hl:,.0f}/s", f"{fl:,.0f}/s floorfs", fmt_ratio(r), "≤ 1.3x", round(r, 2) <= 1.3,
               f"{calls} API calls during all warm loops (status refreshed every attr_ttl)"
               if kind == "job" else "")
         b.row(num + "'", f"same {label}, vs {fstype}", f"{hl:,.0f}/s", f"{tm:,.0f}/s {fstype}",
-              fmt_ratio(tm / hl))
+              fmt_ratio(paired_ratio(tm_r, hl_r)))
         if floor2:
-            f2 = res[kind][3]
+            f2_r = res[kind][3]
             b.row(num + "''", f"diagnosis: same {label}, vs floorfs making healthlakefs's extra "
-                  f"FUSE requests (`{','.join(extra)}`)", f"{hl:,.0f}/s", f"{f2:,.0f}/s floorfs+extra",
-                  fmt_ratio(f2 / hl))
+                  f"FUSE requests (`{','.join(extra)}`)", f"{hl:,.0f}/s",
+                  f"{statistics.median(f2_r):,.0f}/s floorfs+extra",
+                  fmt_ratio(paired_ratio(f2_r, hl_r)))
     b.raw["2"] = res
 
 
@@ -995,6 +1003,22 @@ def machine():
             f", commit {rev}")
 
 
+def selftest():
+    """The row-6 client's signer must reproduce AWS-CONVENTIONS.md example A."""
+    global ACCESS_KEY, SECRET_KEY
+    saved = ACCESS_KEY, SECRET_KEY
+    ACCESS_KEY, SECRET_KEY = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+    try:
+        h = sigv4_headers("healthlake.us-east-1.amazonaws.com", "HealthLake.DescribeFHIRDatastore",
+                          b'{"DatastoreId":"a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"}',
+                          datetime.datetime(2024, 1, 15, 12, 34, 56))
+    finally:
+        ACCESS_KEY, SECRET_KEY = saved
+    want = "5ab9dda41de5e96e7f95ad4c2188b40b860ea78cb45bf7198c0b432ef08ec75c"
+    if not h["authorization"].endswith("Signature=" + want):
+        raise SystemExit("bench: SigV4 self-test failed: " + h["authorization"])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller counts and fewer runs (< 2 min)")
@@ -1002,6 +1026,7 @@ def main():
     ap.add_argument("--workdir", help="keep mounts, logs and raw results here")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its target")
     args = ap.parse_args()
+    selftest()
     b = Bench(args)
     log(f"work directory {b.work}")
     started = time.time()
@@ -1027,7 +1052,7 @@ def main():
         head += ["*Quick run: smaller counts and fewer repetitions than the full run "
                  "(row texts give the counts used).*", ""]
     misses = sum(1 for r in b.rows if r["ok"] is False)
-    text = "\n".join(head) + b.table() + "\n"
+    text = "\n".join(head) + "\n" + b.table() + "\n"
     if b.notes:
         text += "\nNotes:\n" + "".join(f"- {n}\n" for n in b.notes)
     text += f"\n{misses} figure(s) missed their target (flagged **MISS**).\n"

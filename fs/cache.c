@@ -208,7 +208,7 @@ static void evict(struct hlfs_cache *c, const struct entry *keep)
 	struct entry *e = c->tail;
 	while (e && c->ctr.bytes > c->max_bytes) {
 		struct entry *prev = e->prev;
-		if (!e->flight && e != keep)
+		if (!e->flight && e != keep && !(e->val && e->val->pinned))
 			remove_entry(c, e);
 		e = prev;
 	}

@@ -17,6 +17,8 @@ struct hlfs_cval {
 	void *data;
 	size_t size;	/* bytes charged against the memory bound */
 	bool immutable; /* never goes stale (terminal jobs) */
+	bool pinned;    /* never evicted by the memory bound: the store listing, which every
+			 * lookup needs; evicting it would turn each lookup into a full re-list */
 	void (*free_fn)(void *data);
 };
 

@@ -4,26 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "path.h"
+
 static bool utf8_valid(const unsigned char *p, size_t n)
 {
 	for (size_t i = 0; i < n;) {
-		unsigned c = p[i];
-		size_t len;
-		if (c < 0x80)
-			len = 1;
-		else if (c >= 0xc2 && c <= 0xdf)
-			len = 2;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4;
-		else
+		size_t len = hlfs_utf8_len(p + i, n - i);
+		if (!len)
 			return false;
-		if (len > n - i)
-			return false;
-		for (size_t k = 1; k < len; k++)
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
 		i += len;
 	}
 	return true;

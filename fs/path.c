@@ -22,8 +22,7 @@ static bool comp_is(const char *p, size_t n, const char *lit)
 	return n == m && memcmp(p, lit, m) == 0;
 }
 
-/* Length of the UTF-8 sequence at p (at most n bytes available), 0 when invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
+size_t hlfs_utf8_len(const unsigned char *p, size_t n)
 {
 	size_t len;
 	unsigned c = p[0];
@@ -53,7 +52,7 @@ bool hlfs_job_id_ok(const char *s, size_t n)
 		return false;
 	for (size_t i = 0; i < n;) {
 		unsigned c = p[i];
-		size_t l = utf8_len(p + i, n - i);
+		size_t l = hlfs_utf8_len(p + i, n - i);
 		if (l == 0)
 			return false;
 		if (l == 1) {

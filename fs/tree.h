@@ -1,6 +1,8 @@
 /* The mounted tree: resolves paths to stores and jobs through the cache and
  * the api, builds file snapshots, performs the writes of DESIGN.md. Every
- * do_* function returns 0 or -errno and is what one FUSE operation does. */
+ * do_* function returns 0 or -errno and is what one FUSE operation does.
+ * Implemented by tree.c, errfile.c, fetch.c, open.c and writes.c, which
+ * share tree_i.h. */
 #ifndef HLFS_TREE_H
 #define HLFS_TREE_H
 

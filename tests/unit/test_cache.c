@@ -242,6 +242,17 @@ int main(void)
 	is_int(hlfs_cache_peek(c, "b", &pv, NULL), -ENOENT, "least recently used evicted");
 	is_int(hlfs_cache_peek(c, "a", &pv, NULL), 0, "recently used kept");
 	hlfs_cval_unref(pv);
+	/* A pinned value (the store listing) outlives the bound, even when it
+	 * alone is larger than the whole bound. */
+	struct hlfs_cval *big = hlfs_cval_new(strdup("L"), 5000, free_str);
+	big->pinned = true;
+	is_int(hlfs_cache_put(c, "L", big, 0), 0, "put a pinned value over the bound");
+	hlfs_cval_unref(big);
+	get(c, "e", 100000, &h, &rc);
+	get(c, "f", 100000, &h, &rc);
+	is_int(hlfs_cache_peek(c, "L", &pv, NULL), 0, "pinned value never evicted");
+	hlfs_cval_unref(pv);
+	is_int(hlfs_cache_peek(c, "e", &pv, NULL), -ENOENT, "unpinned entries give way instead");
 	/* Many keys: the table grows and every key stays reachable. */
 	hlfs_cache_free(c);
 	c = hlfs_cache_new(100 << 20, fake_now, (void *)&now);

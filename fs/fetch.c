@@ -1,0 +1,550 @@
+/* Listings, descriptions, jobs and tags through the cache and the api, and
+ * the snapshots an open of a read-only file takes. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+#include "tree_i.h"
+
+/* ---- cached values ---- */
+
+static void dslist_free(void *p)
+{
+	struct hlfs_dslist *d = p;
+	if (!d)
+		return;
+	hlfs_names_free(&d->names);
+	free(d->refs);
+	free(d->items);
+	hl_datastore_free(d->own);
+	hl_datastore_list_free(d->base);
+	hlfs_cval_unref(d->parent);
+	free(d);
+}
+
+/* Builds refs and names over d->items. */
+static int dslist_index(struct hlfs_dslist *d, bool show_deleted)
+{
+	d->refs = calloc(d->n ? d->n : 1, sizeof(*d->refs));
+	if (!d->refs)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n; i++)
+		d->refs[i] = (struct hlfs_store_ref){d->items[i]->id, d->items[i]->name,
+						     d->items[i]->status};
+	return hlfs_names_build(d->refs, d->n, show_deleted, &d->names);
+}
+
+static void joblist_free(void *p)
+{
+	struct hlfs_joblist *j = p;
+	if (!j)
+		return;
+	hl_job_list_free(j->list);
+	free(j);
+}
+
+static void jobval_free(void *p)
+{
+	struct hlfs_jobval *j = p;
+	if (!j)
+		return;
+	hl_job_free(j->own);
+	hlfs_cval_unref(j->owner);
+	free(j);
+}
+
+static void datastore_free_v(void *p)
+{
+	hl_datastore_free(p);
+}
+
+static void tags_free_v(void *p)
+{
+	hl_tag_list_free(p);
+}
+
+static size_t raw_size(const cJSON *raw)
+{
+	(void)raw;
+	return 1024; /* a description's footprint, roughly: members and strings */
+}
+
+/* Wraps what a fetch made for the cache (ownership moves in). */
+static int wrap(struct hlfs_cval **ret, void *data, size_t size, void (*free_fn)(void *))
+{
+	*ret = hlfs_cval_new(data, size, free_fn);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* ---- cache keys (DESIGN-NOTES.md) ---- */
+
+static void datastore_key(const char *ds_id, char *out, size_t n)
+{
+	snprintf(out, n, "D/%s", ds_id);
+}
+
+static void tags_key(const char *ds_id, char *out, size_t n)
+{
+	snprintf(out, n, "T/%s", ds_id);
+}
+
+static void joblist_key(const char *ds_id, bool exports, char *out, size_t n)
+{
+	snprintf(out, n, "J/%c/%s", exports ? 'e' : 'i', ds_id);
+}
+
+static void job_key(const struct hlfs_treenode *n, char *out, size_t len)
+{
+	snprintf(out, len, "j/%c/%s/%s", n->p.exports ? 'e' : 'i', n->ds->id, n->p.leaf);
+}
+
+void hlfs_forget_listing(struct hlfs_fs *fs)
+{
+	hlfs_cache_invalidate(fs->cache, "L");
+}
+
+void hlfs_forget_datastore(struct hlfs_fs *fs, const char *ds_id)
+{
+	char key[96];
+	datastore_key(ds_id, key, sizeof(key));
+	hlfs_cache_invalidate(fs->cache, key);
+}
+
+void hlfs_forget_jobs(struct hlfs_fs *fs, const char *ds_id, bool exports)
+{
+	char key[96];
+	joblist_key(ds_id, exports, key, sizeof(key));
+	hlfs_cache_invalidate(fs->cache, key);
+}
+
+void hlfs_forget_tags(struct hlfs_fs *fs, const char *ds_id)
+{
+	char key[96];
+	tags_key(ds_id, key, sizeof(key));
+	hlfs_cache_invalidate(fs->cache, key);
+}
+
+/* ---- fetches ---- */
+
+struct fetch_ctx {
+	struct hlfs_fs *fs;
+	int64_t deadline;
+	const char *ds_id;
+	const char *arn;
+	const char *job_id;
+	bool exports;
+};
+
+static int fetch_dslist(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
+{
+	struct fetch_ctx *f = arg;
+	struct hl_list_datastores_input in = {.max_results = 500};
+	struct hl_datastore_list *list = NULL;
+	struct hl_error err;
+	int64_t started = hl_now_ms();
+
+	hlfs_call_begin(f->fs, &err);
+	enum hl_err e = hl_list_datastores_all(f->fs->client, &in, HLFS_MAX_LIST_ITEMS, f->deadline,
+					       &list, &err);
+	int rc = hlfs_call_end(f->fs, e, &err, why, wl);
+	if (rc)
+		return rc;
+	struct hlfs_dslist *d = calloc(1, sizeof(*d));
+	if (!d) {
+		hl_datastore_list_free(list);
+		return -ENOMEM;
+	}
+	d->base = list;
+	d->n = list->n;
+	d->fetched_ms = started;
+	d->items = calloc(d->n ? d->n : 1, sizeof(*d->items));
+	if (!d->items)
+		goto nomem;
+	for (size_t i = 0; i < d->n; i++)
+		d->items[i] = &list->items[i];
+	if (dslist_index(d, f->fs->opts->show_deleted))
+		goto nomem;
+	rc = wrap(ret, d, sizeof(*d) + d->n * 1024, dslist_free);
+	if (rc == 0)
+		(*ret)->pinned = true;
+	return rc;
+nomem:
+	dslist_free(d);
+	return -ENOMEM;
+}
+
+static int fetch_datastore(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
+{
+	struct fetch_ctx *f = arg;
+	struct hl_datastore *d = NULL;
+	struct hl_error err;
+	hlfs_call_begin(f->fs, &err);
+	enum hl_err e = hl_describe_datastore(f->fs->client, f->ds_id, f->deadline, &d, &err);
+	int rc = hlfs_call_end(f->fs, e, &err, why, wl);
+	if (rc)
+		return rc;
+	return wrap(ret, d, raw_size(d->raw), datastore_free_v);
+}
+
+static int fetch_joblist(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
+{
+	struct fetch_ctx *f = arg;
+	struct hl_list_jobs_input in = {.datastore_id = f->ds_id, .max_results = 500};
+	struct hl_job_list *list = NULL;
+	struct hl_error err;
+	int64_t started = hl_now_ms();
+	hlfs_call_begin(f->fs, &err);
+	enum hl_err e = hl_list_jobs_all(f->fs->client, f->exports ? HL_JOB_EXPORT : HL_JOB_IMPORT,
+					 &in, HLFS_MAX_LIST_ITEMS, f->deadline, &list, &err);
+	int rc = hlfs_call_end(f->fs, e, &err, why, wl);
+	if (rc)
+		return rc;
+	struct hlfs_joblist *j = calloc(1, sizeof(*j));
+	if (!j) {
+		hl_job_list_free(list);
+		return -ENOMEM;
+	}
+	j->list = list;
+	j->fetched_ms = started;
+	j->newest = -1;
+	for (size_t i = 0; i < list->n; i++) {
+		const struct hl_job *x = &list->items[i];
+		if (!x->id || !hlfs_job_id_ok(x->id, strlen(x->id)))
+			continue;
+		if (j->newest < 0) {
+			j->newest = (long)i;
+			continue;
+		}
+		const struct hl_job *b = &list->items[j->newest];
+		double tx = x->has_submit_time ? x->submit_time : 0;
+		double tb = b->has_submit_time ? b->submit_time : 0;
+		if (tx > tb || (tx == tb && strcmp(x->id, b->id) > 0))
+			j->newest = (long)i;
+	}
+	return wrap(ret, j, sizeof(*j) + list->n * 1024, joblist_free);
+}
+
+static int fetch_job(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
+{
+	struct fetch_ctx *f = arg;
+	struct hl_job *job = NULL;
+	struct hl_error err;
+	hlfs_call_begin(f->fs, &err);
+	enum hl_err e = hl_describe_job(f->fs->client, f->exports ? HL_JOB_EXPORT : HL_JOB_IMPORT,
+					f->ds_id, f->job_id, f->deadline, &job, &err);
+	int rc = hlfs_call_end(f->fs, e, &err, why, wl);
+	if (rc)
+		return rc;
+	struct hlfs_jobval *v = calloc(1, sizeof(*v));
+	if (!v) {
+		hl_job_free(job);
+		return -ENOMEM;
+	}
+	v->own = job;
+	v->job = job;
+	bool terminal = hl_job_status_terminal(job->status);
+	rc = wrap(ret, v, 1024, jobval_free);
+	if (rc == 0)
+		(*ret)->immutable = terminal;
+	return rc;
+}
+
+static int fetch_tags(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
+{
+	struct fetch_ctx *f = arg;
+	struct hl_tag_list *t = NULL;
+	struct hl_error err;
+	hlfs_call_begin(f->fs, &err);
+	enum hl_err e = hl_list_tags(f->fs->client, f->arn, f->deadline, &t, &err);
+	int rc = hlfs_call_end(f->fs, e, &err, why, wl);
+	if (rc)
+		return rc;
+	return wrap(ret, t, 256 + t->n * 400, tags_free_v);
+}
+
+int hlfs_get_dslist(struct hlfs_fs *fs, int64_t deadline, struct hlfs_cval **ret, char *why,
+		    size_t wl)
+{
+	struct fetch_ctx f = {.fs = fs, .deadline = deadline};
+	return hlfs_cache_get(fs->cache, "L", fs->list_ttl_ms, deadline, fetch_dslist, &f, ret, why,
+			      wl);
+}
+
+/* The newest properties of n's store: its description when that is newer
+ * than the listing. *hold keeps them alive; unref it when done. */
+const struct hl_datastore *hlfs_props(struct hlfs_fs *fs, const struct hlfs_treenode *n,
+				      struct hlfs_cval **hold)
+{
+	char key[96];
+	struct hlfs_cval *dv = NULL;
+	int64_t at = 0;
+	*hold = NULL;
+	datastore_key(n->ds->id, key, sizeof(key));
+	if (hlfs_cache_peek(fs->cache, key, &dv, &at) == 0) {
+		const struct hlfs_dslist *d = n->lv->data;
+		if (at >= d->fetched_ms) {
+			*hold = dv;
+			return dv->data;
+		}
+		hlfs_cval_unref(dv);
+	}
+	return n->ds;
+}
+
+int hlfs_get_joblist(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		     struct hlfs_cval **ret)
+{
+	char key[96], why[600], dk[96];
+	struct fetch_ctx f = {
+	    .fs = fs, .deadline = deadline, .ds_id = n->ds->id, .exports = n->p.exports};
+	joblist_key(n->ds->id, n->p.exports, key, sizeof(key));
+	int rc = hlfs_cache_get(fs->cache, key, fs->list_ttl_ms, deadline, fetch_joblist, &f, ret,
+				why, sizeof(why));
+	if (rc) {
+		hlfs_dir_key(HLFS_D_STORE, n->ds->id, dk, sizeof(dk));
+		hlfs_note(fs, dk, "list %s of %s: %s", n->p.exports ? "exports" : "imports",
+			  n->p.store, why);
+	}
+	return rc;
+}
+
+/* n's job through the cache under key (its job_key), described when stale. */
+static int get_job(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		   const char *key, struct hlfs_cval **ret, char *why, size_t wl)
+{
+	struct fetch_ctx f = {.fs = fs,
+			      .deadline = deadline,
+			      .ds_id = n->ds->id,
+			      .job_id = n->p.leaf,
+			      .exports = n->p.exports};
+	return hlfs_cache_get(fs->cache, key, fs->attr_ttl_ms, deadline, fetch_job, &f, ret, why,
+			      wl);
+}
+
+const struct hl_job *hlfs_joblist_find(const struct hlfs_joblist *j, const char *id)
+{
+	for (size_t i = 0; i < j->list->n; i++)
+		if (j->list->items[i].id && !strcmp(j->list->items[i].id, id))
+			return &j->list->items[i];
+	return NULL;
+}
+
+/* A job's newest properties for stat: its description when newer than the
+ * listing, else the listing's item, else a description fetched now.
+ * *hold keeps the result alive. */
+int hlfs_job_props(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		   const struct hl_job **ret, struct hlfs_cval **hold)
+{
+	char jk[400], why[600], dk[96];
+	struct hlfs_cval *lv = NULL, *jv = NULL;
+	int64_t at = 0;
+	int rc = hlfs_get_joblist(fs, n, deadline, &lv);
+	if (rc)
+		return rc;
+	const struct hlfs_joblist *jl = lv->data;
+	const struct hl_job *item = hlfs_joblist_find(jl, n->p.leaf);
+	job_key(n, jk, sizeof(jk));
+	if (hlfs_cache_peek(fs->cache, jk, &jv, &at) == 0) {
+		if (!item || jv->immutable || at >= jl->fetched_ms) {
+			hlfs_cval_unref(lv);
+			*hold = jv;
+			*ret = ((const struct hlfs_jobval *)jv->data)->job;
+			return 0;
+		}
+		hlfs_cval_unref(jv);
+	}
+	if (item) {
+		*hold = lv;
+		*ret = item;
+		return 0;
+	}
+	hlfs_cval_unref(lv);
+	/* Not in the listing (it may be older than the job): ask. */
+	rc = get_job(fs, n, deadline, jk, &jv, why, sizeof(why));
+	if (rc) {
+		if (rc != -ENOENT) {
+			hlfs_node_dir_key(n, dk, sizeof(dk));
+			hlfs_note(fs, dk, "lookup %s: %s", n->p.leaf, why);
+		}
+		return rc;
+	}
+	*hold = jv;
+	*ret = ((const struct hlfs_jobval *)jv->data)->job;
+	return 0;
+}
+
+int hlfs_get_tags(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		  struct hlfs_cval **ret)
+{
+	char key[96], why[600], dk[96];
+	struct fetch_ctx f = {.fs = fs, .deadline = deadline, .arn = n->ds->arn};
+	tags_key(n->ds->id, key, sizeof(key));
+	int rc = hlfs_cache_get(fs->cache, key, fs->attr_ttl_ms, deadline, fetch_tags, &f, ret, why,
+				sizeof(why));
+	if (rc) {
+		hlfs_dir_key(HLFS_D_TAGS, n->ds->id, dk, sizeof(dk));
+		hlfs_note(fs, dk, "list tags of %s: %s", n->p.store, why);
+	}
+	return rc;
+}
+
+const struct hl_tag *hlfs_tags_find(const struct hl_tag_list *t, const char *key)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->items[i].key && !strcmp(t->items[i].key, key))
+			return &t->items[i];
+	return NULL;
+}
+
+/* The content of a read-only file, fetched as its open requires. */
+int hlfs_snapshot(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		  struct hlfs_fh *fh)
+{
+	char key[400], why[600], dk[96];
+	struct hlfs_cval *v = NULL;
+	double mtime = -1;
+	int rc = 0;
+	switch (n->p.node) {
+	case HLFS_N_STATS:
+		if (hlfs_fs_render_stats(fs, &fh->data) != HL_ERR_OK)
+			rc = -ENOMEM;
+		break;
+	case HLFS_N_ERROR:
+		hlfs_node_dir_key(n, dk, sizeof(dk));
+		if (hlfs_note_text(fs, dk, &fh->data) != HL_ERR_OK)
+			rc = -ENOMEM;
+		break;
+	case HLFS_N_FIELD: {
+		struct fetch_ctx f = {.fs = fs, .deadline = deadline, .ds_id = n->ds->id};
+		datastore_key(n->ds->id, key, sizeof(key));
+		rc = hlfs_cache_get(fs->cache, key, fs->attr_ttl_ms, deadline, fetch_datastore, &f,
+				    &v, why, sizeof(why));
+		if (rc) {
+			hlfs_dir_key(HLFS_D_STORE, n->ds->id, dk, sizeof(dk));
+			hlfs_note(fs, dk, "read %s/%s: %s", n->p.store, hlfs_field_name(n->p.field),
+				  why);
+			if (rc == -ENOENT) /* gone: the listing that named it is out of date */
+				hlfs_cache_invalidate(fs->cache, "L");
+			break;
+		}
+		const struct hl_datastore *d = v->data;
+		if (hlfs_render_field(n->p.field, d, &fh->data) != HL_ERR_OK)
+			rc = -ENOMEM;
+		if (d->has_created_at)
+			mtime = d->created_at;
+		break;
+	}
+	case HLFS_N_JOB: {
+		struct hlfs_cval *lv = NULL;
+		int64_t at = 0;
+		job_key(n, key, sizeof(key));
+		/* A terminal job in a listing is final: no need to ask again. */
+		if (hlfs_cache_peek(fs->cache, key, &v, &at) != 0 || !v->immutable) {
+			hlfs_cval_unref(v);
+			v = NULL;
+			if (hlfs_get_joblist(fs, n, deadline, &lv) == 0) {
+				const struct hl_job *item = hlfs_joblist_find(lv->data, n->p.leaf);
+				struct hlfs_jobval *jv = NULL;
+				if (item && hl_job_status_terminal(item->status) &&
+				    (jv = calloc(1, sizeof(*jv)))) {
+					jv->owner = hlfs_cval_ref(lv);
+					jv->job = item;
+					v = hlfs_cval_new(jv, 256, jobval_free);
+					if (v) {
+						v->immutable = true;
+						hlfs_cache_put(fs->cache, key, v, hl_now_ms());
+					}
+				}
+			}
+			hlfs_cval_unref(lv);
+		}
+		if (!v) {
+			rc = get_job(fs, n, deadline, key, &v, why, sizeof(why));
+			if (rc) {
+				hlfs_node_dir_key(n, dk, sizeof(dk));
+				hlfs_note(fs, dk, "read %s: %s", n->p.leaf, why);
+				break;
+			}
+		}
+		const struct hl_job *j = ((const struct hlfs_jobval *)v->data)->job;
+		fh->keep_cache = hl_job_status_terminal(j->status);
+		if (hlfs_render_json(j->raw, &fh->data) != HL_ERR_OK)
+			rc = -ENOMEM;
+		if (j->has_submit_time)
+			mtime = j->submit_time;
+		break;
+	}
+	case HLFS_N_TAG: {
+		rc = hlfs_get_tags(fs, n, deadline, &v);
+		if (rc)
+			break;
+		const struct hl_tag *t = hlfs_tags_find(v->data, n->p.leaf);
+		if (!t) {
+			rc = -ENOENT;
+			break;
+		}
+		if (hl_buf_appends(&fh->data, t->value ? t->value : "") != HL_ERR_OK ||
+		    hl_buf_appendc(&fh->data, '\n') != HL_ERR_OK)
+			rc = -ENOMEM;
+		break;
+	}
+	default:
+		rc = -EISDIR;
+	}
+	hlfs_cval_unref(v);
+	if (rc == 0) {
+		hlfs_fill_stat(fs, &fh->st, S_IFREG | (n->p.node == HLFS_N_TAG ? 0600 : 0400),
+			       (off_t)fh->data.len);
+		if (mtime >= 0)
+			hlfs_stat_times(&fh->st, mtime);
+	}
+	return rc;
+}
+
+/* Replaces the cached listing by one where item (owned, moved in) is added,
+ * or replaces the store with item's id. Nothing when no listing is cached. */
+void hlfs_listing_patch(struct hlfs_fs *fs, struct hl_datastore *item)
+{
+	struct hlfs_cval *old = NULL, *nv = NULL;
+	int64_t at = 0;
+	struct hlfs_dslist *d = NULL;
+	if (hlfs_cache_peek(fs->cache, "L", &old, &at) != 0)
+		goto out;
+	const struct hlfs_dslist *o = old->data;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		goto out;
+	d->items = calloc(o->n + 1, sizeof(*d->items));
+	if (!d->items)
+		goto out;
+	bool replaced = false;
+	for (size_t i = 0; i < o->n; i++) {
+		if (!replaced && !strcmp(o->items[i]->id, item->id)) {
+			d->items[d->n++] = item;
+			replaced = true;
+		} else {
+			d->items[d->n++] = o->items[i];
+		}
+	}
+	if (!replaced)
+		d->items[d->n++] = item;
+	d->own = item;
+	item = NULL;
+	d->parent = hlfs_cval_ref(old);
+	d->fetched_ms = o->fetched_ms;
+	if (dslist_index(d, fs->opts->show_deleted))
+		goto out;
+	nv = hlfs_cval_new(d, sizeof(*d) + d->n * 1024, dslist_free);
+	d = NULL;
+	if (nv)
+		nv->pinned = true;
+	if (nv)
+		hlfs_cache_put(fs->cache, "L", nv, at);
+out:
+	dslist_free(d);
+	hl_datastore_free(item);
+	hlfs_cval_unref(nv);
+	hlfs_cval_unref(old);
+}

@@ -1,0 +1,133 @@
+/* Private to the tree modules, which together implement tree.h:
+ *   tree.c    the mount's state and lifecycle, resolution, stat, readdir
+ *   errfile.c the per-directory .error records
+ *   fetch.c   cached listings, descriptions, jobs and tags; snapshots
+ *   open.c    file handles, open/read/release, the open and pending registries
+ *   writes.c  control-file inputs and jobs, tag writes, mkdir/rmdir/unlink
+ * Every int-returning function here returns 0 or -errno. */
+#ifndef HLFS_TREE_I_H
+#define HLFS_TREE_I_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "cache.h"
+#include "healthlake.h"
+#include "names.h"
+#include "path.h"
+#include "tree.h"
+
+#define HLFS_MAX_LIST_ITEMS 100000 /* bound on one listing, however large the account */
+
+/* ---- tree.c ---- */
+
+/* A parsed path and its store. lv holds the listing ds points into. */
+struct hlfs_treenode {
+	struct hlfs_path p;
+	struct hlfs_cval *lv;	       /* the dslist; NULL for / */
+	const struct hl_datastore *ds; /* the store, from the listing */
+};
+
+/* Parses path and finds its store; release n with hlfs_node_fini(). A
+ * failure to list lands in /.error. */
+int hlfs_resolve(struct hlfs_fs *fs, const char *path, int64_t deadline, struct hlfs_treenode *n);
+void hlfs_node_fini(struct hlfs_treenode *n);
+
+/* Around one api call: counts it in flight; on failure writes the reason
+ * into why (when given) and returns -errno. */
+void hlfs_call_begin(struct hlfs_fs *fs, struct hl_error *err);
+int hlfs_call_end(struct hlfs_fs *fs, enum hl_err e, const struct hl_error *err, char *why,
+		  size_t wl);
+
+/* A stat of ours: owner, mode, size, times of the mount. */
+void hlfs_fill_stat(struct hlfs_fs *fs, struct stat *st, mode_t mode, off_t size);
+/* Sets st's three times to t (seconds since the epoch). */
+void hlfs_stat_times(struct stat *st, double t);
+
+/* ---- errfile.c ---- */
+
+/* Records why an operation on an entry of directory key failed, and logs it. */
+void hlfs_note(struct hlfs_fs *fs, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Appends the record of directory key (nothing when there is none). */
+enum hl_err hlfs_note_text(struct hlfs_fs *fs, const char *key, struct hl_buf *out);
+/* The record key of directory d of store ds_id ("/" for the root). */
+void hlfs_dir_key(enum hlfs_dir d, const char *ds_id, char *out, size_t n);
+/* The record key of the directory n is in. */
+void hlfs_node_dir_key(const struct hlfs_treenode *n, char *out, size_t len);
+/* Frees every record; for hlfs_fs_fini(). */
+void hlfs_notes_free(struct hlfs_fs *fs);
+
+/* ---- fetch.c ---- */
+
+/* One listing of data stores, with the naming rule applied. Items may be
+ * borrowed from an earlier snapshot (parent) after a local change. */
+struct hlfs_dslist {
+	struct hlfs_cval *parent;
+	struct hl_datastore_list *base;
+	struct hl_datastore *own;
+	struct hl_datastore **items;
+	size_t n;
+	struct hlfs_store_ref *refs;
+	struct hlfs_names names;
+	int64_t fetched_ms;
+};
+
+struct hlfs_joblist {
+	struct hl_job_list *list;
+	long newest; /* index of the newest job by SubmitTime, -1 when none */
+	int64_t fetched_ms;
+};
+
+/* A job's properties: owned (Describe) or borrowed from a listing. */
+struct hlfs_jobval {
+	struct hl_job *own;
+	struct hlfs_cval *owner;
+	const struct hl_job *job;
+};
+
+/* The get functions hand out one reference in *ret (unref when done). */
+int hlfs_get_dslist(struct hlfs_fs *fs, int64_t deadline, struct hlfs_cval **ret, char *why,
+		    size_t wl);
+/* Failures of these two land in the .error of the directory concerned. */
+int hlfs_get_joblist(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		     struct hlfs_cval **ret);
+int hlfs_get_tags(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		  struct hlfs_cval **ret);
+/* The newest properties of n's store; *hold keeps them alive (unref it). */
+const struct hl_datastore *hlfs_props(struct hlfs_fs *fs, const struct hlfs_treenode *n,
+				      struct hlfs_cval **hold);
+/* A job's newest properties for stat; *hold keeps the result alive. */
+int hlfs_job_props(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		   const struct hl_job **ret, struct hlfs_cval **hold);
+/* Borrowed pointers into j or t, or NULL. */
+const struct hl_job *hlfs_joblist_find(const struct hlfs_joblist *j, const char *id);
+const struct hl_tag *hlfs_tags_find(const struct hl_tag_list *t, const char *key);
+/* Fills fh->data and fh->st with the content of the read-only file n. */
+int hlfs_snapshot(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		  struct hlfs_fh *fh);
+/* Puts a listing with item (owned, moved in) added or replacing the store
+ * with its id in place of the cached one; nothing when none is cached. */
+void hlfs_listing_patch(struct hlfs_fs *fs, struct hl_datastore *item);
+/* Drop cached values so that the next use asks the service. */
+void hlfs_forget_listing(struct hlfs_fs *fs);
+void hlfs_forget_datastore(struct hlfs_fs *fs, const char *ds_id);
+void hlfs_forget_jobs(struct hlfs_fs *fs, const char *ds_id, bool exports);
+void hlfs_forget_tags(struct hlfs_fs *fs, const char *ds_id);
+
+/* ---- open.c ---- */
+
+/* Whether a tag file key of ds_id is open for creation. */
+bool hlfs_pending_has(struct hlfs_fs *fs, const char *ds_id, const char *key);
+/* The stat of path's newest open snapshot, if one is open. */
+bool hlfs_open_find(struct hlfs_fs *fs, const char *path, struct stat *st);
+/* Frees both registries; for hlfs_fs_fini(). */
+void hlfs_open_registries_free(struct hlfs_fs *fs);
+
+/* ---- writes.c ---- */
+
+/* Acts on a control or tag file's buffered input; caller holds fh->lock. */
+int hlfs_fh_act(struct hlfs_fs *fs, struct hlfs_fh *fh);
+
+#endif
