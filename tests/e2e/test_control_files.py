@@ -344,3 +344,10 @@ def test_control_file_is_listed_write_only(server, store, jm):
 @pytest.mark.parametrize("kind", ["imports", "exports"])
 def test_control_file_always_listed(server, store, jm, kind):
     assert "new" in os.listdir(jm.p("clinic-a", kind))
+
+
+def test_export_lost_answer_retried_starts_one_job(server, store, jm):
+    server.faults(drop_after_commit=1.0, operations=["StartFHIRExportJob"], first_n=1)
+    r = jm.sh(f"echo {OUT} > clinic-a/exports/new")
+    assert r.returncode == 0, r.stderr
+    assert len(boto_jobs(server, store["id"], "export")) == 1

@@ -299,3 +299,17 @@ def test_connections_reused(server, store, mount_factory):
     c = server.counters()
     assert c["requests"] >= 10
     assert c["connections"] <= 2, c
+
+
+def test_many_shells_never_trip_the_service_quota(server, mount_factory):
+    # The service allows ~10 Describe/List per second; the default max_tps=10 pacing keeps
+    # three concurrent shells reading 10 stores below it: no ThrottlingException at all.
+    server.seed(count=10, name_prefix="q")
+    m = mount_factory(server, "attr_ttl=0,list_ttl=0")
+    server.faults(quota=True)
+    server.reset_counters()
+    r = m.sh("for i in 1 2 3; do (cat q000*/status > /dev/null) & done; wait; cat q000*/status | sort -u")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "ACTIVE\n"
+    statuses = {st for per_op in server.counters()["calls"].values() for st in per_op}
+    assert statuses == {"200"}, server.counters()["calls"]

@@ -446,3 +446,38 @@ def test_secret_nowhere_in_tree(server, store, mount_factory):
     assert server.secret_key not in r.stdout
     assert "tok-SECRET-xyz" not in r.stdout
     assert server.secret_key not in m.stderr()
+
+
+# ------------------------------------------------------------------ precedence
+
+def test_endpoint_option_beats_env(server, store, tmp_path, launches):
+    env = server.env(AWS_ENDPOINT_URL=f"http://127.0.0.1:{closed_port()}",
+                     AWS_ENDPOINT_URL_HEALTHLAKE=f"http://127.0.0.1:{closed_port()}")
+    ln = run_launch(launches, tmp_path, base_opts(server), env)
+    assert ln.mounted(), ln.stderr()
+    assert listing(ln.path) == ["clinic-a"]
+
+
+def test_service_endpoint_env_beats_generic(server, store, tmp_path, launches):
+    env = server.env(AWS_ENDPOINT_URL=f"http://127.0.0.1:{closed_port()}",
+                     AWS_ENDPOINT_URL_HEALTHLAKE=server.url)
+    ln = run_launch(launches, tmp_path, f"region={server.region},max_attempts=1,timeout=3", env)
+    assert ln.mounted(), ln.stderr()
+    assert listing(ln.path) == ["clinic-a"]
+
+
+def test_region_option_beats_env(server, store, tmp_path, launches):
+    env = server.env(AWS_REGION="eu-west-3", AWS_DEFAULT_REGION="eu-west-3")
+    ln = run_launch(launches, tmp_path, base_opts(server), env)
+    assert ln.mounted(), ln.stderr()
+    assert listing(ln.path) == ["clinic-a"]
+
+
+def test_max_attempts_option_beats_env(server, store, mount_factory):
+    m = mount_factory(server, "attr_ttl=0,list_ttl=0,max_attempts=1",
+                      env=server.env(AWS_MAX_ATTEMPTS="5"))
+    os.stat(m.p("clinic-a"))
+    server.faults(error5xx=1.0)
+    server.reset_counters()
+    assert_errno(errno.EIO, read, m.p("clinic-a", "datastore.json"))
+    assert sum(server.calls().values()) == 1

@@ -215,3 +215,10 @@ def test_rm_rf_of_the_mount_itself_deletes_nothing(server, mount_factory):
     assert server.calls("UntagResource") == 0
     assert len(live_stores(server)) == 2
     assert os.path.ismount(m.path)
+
+
+def test_mkdir_lost_answer_retried_creates_one_store(server, mount_factory):
+    m = mount_factory(server)
+    server.faults(drop_after_commit=1.0, operations=["CreateFHIRDatastore"], first_n=1)
+    os.mkdir(m.p("once"))
+    assert [s["DatastoreName"] for s in live_stores(server)] == ["once"]
