@@ -411,14 +411,45 @@ static enum hl_err take_datastores(cJSON *root, struct hl_datastore_list *l, siz
 	return HL_ERR_OK;
 }
 
+/* The NextTokens a paged listing has handed out, to stop a service that
+ * loops (a hostile or broken answer) instead of paging forever. */
+struct tokens {
+	char **items;
+	size_t n;
+};
+
+static enum hl_err tokens_remember(struct tokens *t, const char *token, struct hl_error *err)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->items[i], token) == 0)
+			return hl_error_set(err, HL_ERR_PROTOCOL,
+					    "listing repeated a NextToken (paging loop)");
+	char **s = realloc(t->items, (t->n + 1) * sizeof(*s));
+	if (!s)
+		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	t->items = s;
+	if (!(s[t->n] = strdup(token)))
+		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	t->n++;
+	return HL_ERR_OK;
+}
+
+static void tokens_free(struct tokens *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->items[i]);
+	free(t->items);
+	t->items = NULL;
+	t->n = 0;
+}
+
 /* Shared by the one-page and all-pages listings. */
 static enum hl_err list_datastores(struct hl_client *c, const struct hl_list_datastores_input *in,
 				   bool all, size_t max_items, int64_t deadline_ms,
 				   struct hl_datastore_list **ret, struct hl_error *err)
 {
 	struct hl_datastore_list *l = calloc(1, sizeof(*l));
-	char **seen = NULL;
-	size_t n_seen = 0;
+	struct tokens seen = {NULL, 0};
 	char *token = NULL;
 	cJSON *root = NULL;
 	enum hl_err rc;
@@ -447,21 +478,8 @@ static enum hl_err list_datastores(struct hl_client *c, const struct hl_list_dat
 		root = NULL;
 		if (!all || !token)
 			break;
-		for (size_t i = 0; i < n_seen; i++) {
-			if (strcmp(seen[i], token) == 0) {
-				rc = hl_error_set(err, HL_ERR_PROTOCOL,
-						  "listing repeated a NextToken (paging loop)");
-				goto out;
-			}
-		}
-		char **s = realloc(seen, (n_seen + 1) * sizeof(*s));
-		if (!s || !(s[n_seen] = strdup(token))) {
-			seen = s ? s : seen;
-			rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+		if ((rc = tokens_remember(&seen, token, err)))
 			goto out;
-		}
-		seen = s;
-		n_seen++;
 	}
 	if (!all)
 		l->next_token = token;
@@ -472,9 +490,7 @@ static enum hl_err list_datastores(struct hl_client *c, const struct hl_list_dat
 	l = NULL;
 	rc = HL_ERR_OK;
 out:
-	for (size_t i = 0; i < n_seen; i++)
-		free(seen[i]);
-	free(seen);
+	tokens_free(&seen);
 	free(token);
 	cJSON_Delete(root);
 	hl_datastore_list_free(l);
@@ -632,8 +648,7 @@ static enum hl_err list_jobs(struct hl_client *c, enum hl_job_kind kind,
 {
 	const char *op = kind == HL_JOB_IMPORT ? "ListFHIRImportJobs" : "ListFHIRExportJobs";
 	struct hl_job_list *l = calloc(1, sizeof(*l));
-	char **seen = NULL;
-	size_t n_seen = 0;
+	struct tokens seen = {NULL, 0};
 	char *token = NULL;
 	cJSON *root = NULL;
 	enum hl_err rc;
@@ -671,21 +686,8 @@ static enum hl_err list_jobs(struct hl_client *c, enum hl_job_kind kind,
 		root = NULL;
 		if (!all || !token)
 			break;
-		for (size_t i = 0; i < n_seen; i++) {
-			if (strcmp(seen[i], token) == 0) {
-				rc = hl_error_set(err, HL_ERR_PROTOCOL,
-						  "listing repeated a NextToken (paging loop)");
-				goto out;
-			}
-		}
-		char **s = realloc(seen, (n_seen + 1) * sizeof(*s));
-		if (!s || !(s[n_seen] = strdup(token))) {
-			seen = s ? s : seen;
-			rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+		if ((rc = tokens_remember(&seen, token, err)))
 			goto out;
-		}
-		seen = s;
-		n_seen++;
 	}
 	if (!all)
 		l->next_token = token;
@@ -696,9 +698,7 @@ static enum hl_err list_jobs(struct hl_client *c, enum hl_job_kind kind,
 	l = NULL;
 	rc = HL_ERR_OK;
 out:
-	for (size_t i = 0; i < n_seen; i++)
-		free(seen[i]);
-	free(seen);
+	tokens_free(&seen);
 	free(token);
 	cJSON_Delete(root);
 	hl_job_list_free(l);
