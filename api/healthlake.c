@@ -443,32 +443,32 @@ static void tokens_free(struct tokens *t)
 	t->n = 0;
 }
 
-/* Shared by the one-page and all-pages listings. */
-static enum hl_err list_datastores(struct hl_client *c, const struct hl_list_datastores_input *in,
-				   bool all, size_t max_items, int64_t deadline_ms,
-				   struct hl_datastore_list **ret, struct hl_error *err)
+/* One listing operation seen as pages: body() builds a page's request from
+ * the NextToken, take() appends the page's items (at most max in all). */
+struct pager {
+	const char *op;
+	char *(*body)(const void *ctx, const char *token);
+	enum hl_err (*take)(const void *ctx, cJSON *root, size_t max, struct hl_error *err);
+	const void *ctx;
+};
+
+/* Fetches one page from first_token (all == false) or every page, guarding
+ * against a looping NextToken. On success *ret_token is the next page's token
+ * of a one-page listing (caller frees), else NULL. */
+static enum hl_err run_pages(struct hl_client *c, const struct pager *p, const char *first_token,
+			     bool all, size_t max_items, int64_t deadline_ms, char **ret_token,
+			     struct hl_error *err)
 {
-	struct hl_datastore_list *l = calloc(1, sizeof(*l));
 	struct tokens seen = {NULL, 0};
 	char *token = NULL;
 	cJSON *root = NULL;
 	enum hl_err rc;
-	hl_error_clear(err);
-	if (!l)
+	if (!all && first_token && !(token = strdup(first_token)))
 		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
-	if ((rc = check_list_datastores(in, err))) {
-		refuse(err, rc);
-		goto out;
-	}
-	if (!all && in && in->next_token && !(token = strdup(in->next_token))) {
-		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
-		goto out;
-	}
 	for (;;) {
-		if ((rc = call(c, "ListFHIRDatastores", hl_body_list_datastores(in, token),
-			       deadline_ms, &root, err)))
+		if ((rc = call(c, p->op, p->body(p->ctx, token), deadline_ms, &root, err)))
 			goto out;
-		if ((rc = take_datastores(root, l, all ? max_items : SIZE_MAX, err)))
+		if ((rc = p->take(p->ctx, root, all ? max_items : SIZE_MAX, err)))
 			goto out;
 		free(token);
 		token = NULL;
@@ -481,18 +481,55 @@ static enum hl_err list_datastores(struct hl_client *c, const struct hl_list_dat
 		if ((rc = tokens_remember(&seen, token, err)))
 			goto out;
 	}
+	*ret_token = all ? NULL : token;
 	if (!all)
-		l->next_token = token;
-	else
-		free(token);
-	token = NULL;
-	*ret = l;
-	l = NULL;
+		token = NULL;
 	rc = HL_ERR_OK;
 out:
 	tokens_free(&seen);
 	free(token);
 	cJSON_Delete(root);
+	return rc;
+}
+
+struct datastore_pages {
+	const struct hl_list_datastores_input *in;
+	struct hl_datastore_list *l;
+};
+
+static char *datastore_page_body(const void *ctx, const char *token)
+{
+	return hl_body_list_datastores(((const struct datastore_pages *)ctx)->in, token);
+}
+
+static enum hl_err datastore_page_take(const void *ctx, cJSON *root, size_t max,
+				       struct hl_error *err)
+{
+	return take_datastores(root, ((const struct datastore_pages *)ctx)->l, max, err);
+}
+
+/* Shared by the one-page and all-pages listings. */
+static enum hl_err list_datastores(struct hl_client *c, const struct hl_list_datastores_input *in,
+				   bool all, size_t max_items, int64_t deadline_ms,
+				   struct hl_datastore_list **ret, struct hl_error *err)
+{
+	struct hl_datastore_list *l = calloc(1, sizeof(*l));
+	enum hl_err rc;
+	hl_error_clear(err);
+	if (!l)
+		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	if ((rc = check_list_datastores(in, err))) {
+		refuse(err, rc);
+		goto out;
+	}
+	struct datastore_pages ctx = {in, l};
+	struct pager p = {"ListFHIRDatastores", datastore_page_body, datastore_page_take, &ctx};
+	if ((rc = run_pages(c, &p, in ? in->next_token : NULL, all, max_items, deadline_ms,
+			    &l->next_token, err)))
+		goto out;
+	*ret = l;
+	l = NULL;
+out:
 	hl_datastore_list_free(l);
 	return rc;
 }
@@ -642,15 +679,29 @@ static enum hl_err take_jobs(cJSON *root, enum hl_job_kind kind, struct hl_job_l
 	return HL_ERR_OK;
 }
 
+struct job_pages {
+	const struct hl_list_jobs_input *in;
+	enum hl_job_kind kind;
+	struct hl_job_list *l;
+};
+
+static char *job_page_body(const void *ctx, const char *token)
+{
+	return hl_body_list_jobs(((const struct job_pages *)ctx)->in, token);
+}
+
+static enum hl_err job_page_take(const void *ctx, cJSON *root, size_t max, struct hl_error *err)
+{
+	const struct job_pages *j = ctx;
+	return take_jobs(root, j->kind, j->l, max, err);
+}
+
 static enum hl_err list_jobs(struct hl_client *c, enum hl_job_kind kind,
 			     const struct hl_list_jobs_input *in, bool all, size_t max_items,
 			     int64_t deadline_ms, struct hl_job_list **ret, struct hl_error *err)
 {
 	const char *op = kind == HL_JOB_IMPORT ? "ListFHIRImportJobs" : "ListFHIRExportJobs";
 	struct hl_job_list *l = calloc(1, sizeof(*l));
-	struct tokens seen = {NULL, 0};
-	char *token = NULL;
-	cJSON *root = NULL;
 	enum hl_err rc;
 	hl_error_clear(err);
 	if (!l)
@@ -669,38 +720,14 @@ static enum hl_err list_jobs(struct hl_client *c, enum hl_job_kind kind,
 		refuse(err, rc);
 		goto out;
 	}
-	if (!all && in->next_token && !(token = strdup(in->next_token))) {
-		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	struct job_pages ctx = {in, kind, l};
+	struct pager p = {op, job_page_body, job_page_take, &ctx};
+	if ((rc = run_pages(c, &p, in->next_token, all, max_items, deadline_ms, &l->next_token,
+			    err)))
 		goto out;
-	}
-	for (;;) {
-		if ((rc = call(c, op, hl_body_list_jobs(in, token), deadline_ms, &root, err)))
-			goto out;
-		if ((rc = take_jobs(root, kind, l, all ? max_items : SIZE_MAX, err)))
-			goto out;
-		free(token);
-		token = NULL;
-		if ((rc = next_token_of(root, &token, err)))
-			goto out;
-		cJSON_Delete(root);
-		root = NULL;
-		if (!all || !token)
-			break;
-		if ((rc = tokens_remember(&seen, token, err)))
-			goto out;
-	}
-	if (!all)
-		l->next_token = token;
-	else
-		free(token);
-	token = NULL;
 	*ret = l;
 	l = NULL;
-	rc = HL_ERR_OK;
 out:
-	tokens_free(&seen);
-	free(token);
-	cJSON_Delete(root);
 	hl_job_list_free(l);
 	return rc;
 }
