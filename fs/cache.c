@@ -42,6 +42,8 @@ struct hlfs_cache {
 	struct hlfs_cache_counters ctr;
 	int64_t (*now_ms)(void *);
 	void *now_arg;
+	void (*on_evict)(void *, const char *);
+	void *evict_arg;
 };
 
 struct hlfs_cval *hlfs_cval_new(void *data, size_t size, void (*free_fn)(void *))
@@ -208,8 +210,11 @@ static void evict(struct hlfs_cache *c, const struct entry *keep)
 	struct entry *e = c->tail;
 	while (e && c->ctr.bytes > c->max_bytes) {
 		struct entry *prev = e->prev;
-		if (!e->flight && e != keep && !(e->val && e->val->pinned))
+		if (!e->flight && e != keep && !(e->val && e->val->pinned)) {
+			if (c->on_evict)
+				c->on_evict(c->evict_arg, e->key);
 			remove_entry(c, e);
+		}
 		e = prev;
 	}
 }
@@ -384,6 +389,41 @@ int hlfs_cache_put(struct hlfs_cache *c, const char *key, struct hlfs_cval *v, i
 	evict(c, e);
 	pthread_mutex_unlock(&c->lock);
 	return 0;
+}
+
+int hlfs_cache_touch(struct hlfs_cache *c, const char *key, size_t size)
+{
+	int rc = 0;
+	pthread_mutex_lock(&c->lock);
+	struct entry *e = *slot(c, key);
+	if (e) { /* without a value it is being fetched, which will do */
+		if (e->val)
+			lru_front(c, e);
+		goto out;
+	}
+	struct hlfs_cval *v = hlfs_cval_new(NULL, size, NULL);
+	if (v)
+		e = add_entry(c, key);
+	if (!e || !v) {
+		hlfs_cval_unref(v);
+		rc = -ENOMEM;
+		goto out;
+	}
+	v->immutable = true;
+	e->val = v;
+	e->fetched_ms = c->now_ms(c->now_arg);
+	lru_front(c, e);
+	charge(c, e);
+	evict(c, e);
+out:
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+void hlfs_cache_on_evict(struct hlfs_cache *c, void (*fn)(void *arg, const char *key), void *arg)
+{
+	c->on_evict = fn;
+	c->evict_arg = arg;
 }
 
 void hlfs_cache_invalidate(struct hlfs_cache *c, const char *key)

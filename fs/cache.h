@@ -46,6 +46,11 @@ struct hlfs_cache *hlfs_cache_new(size_t max_bytes, int64_t (*now_ms)(void *), v
 /* No fetch may be running. NULL-safe. */
 void hlfs_cache_free(struct hlfs_cache *c);
 
+/* fn(arg, key) is told of every entry the memory bound evicts (not of
+ * invalidations), with the cache's lock held: it must not call into the
+ * cache, only take note. Set it before the cache is shared. */
+void hlfs_cache_on_evict(struct hlfs_cache *c, void (*fn)(void *arg, const char *key), void *arg);
+
 /* Fills *ret (one reference for the caller, or NULL) and returns 0, or -errno. */
 typedef int hlfs_fetch_fn(void *arg, struct hlfs_cval **ret, char *why, size_t whylen);
 
@@ -68,6 +73,12 @@ int hlfs_cache_peek(struct hlfs_cache *c, const char *key, struct hlfs_cval **re
  * reference). A fetch of key running now will not overwrite it. Returns 0 or
  * -ENOMEM. */
 int hlfs_cache_put(struct hlfs_cache *c, const char *key, struct hlfs_cval *v, int64_t fetched_ms);
+
+/* Marks key as just used. When it is absent, stores a value without data
+ * that is charged size bytes and never goes stale: a memo of something that
+ * costs memory elsewhere and must go when the bound says so. Returns 0 or
+ * -ENOMEM. */
+int hlfs_cache_touch(struct hlfs_cache *c, const char *key, size_t size);
 
 /* Drops key (and detaches a running fetch of it, whose result then is not
  * stored), or every key starting with prefix. */

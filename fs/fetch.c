@@ -1,12 +1,19 @@
 /* Listings, descriptions, jobs and tags through the cache and the api, and
- * the snapshots an open of a read-only file takes. */
+ * the snapshots an open of a read-only file takes. Every value is charged
+ * what it holds (footprint.h), plus the libfuse nodes that the kernel can
+ * hold for its entries. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "footprint.h"
 #include "render.h"
 #include "tree_i.h"
+
+/* Kernel inodes below a store besides its jobs and tags: the eight files,
+ * .error, and tags/, imports/ and exports/ with their .error, new, latest. */
+#define STORE_CHILD_NODES 19
 
 /* ---- cached values ---- */
 
@@ -24,35 +31,63 @@ static void dslist_free(void *p)
 	free(d);
 }
 
-/* Builds refs and names over d->items. */
+/* Builds refs and names over d->items, and adds their cost to d->cost. */
 static int dslist_index(struct hlfs_dslist *d, bool show_deleted)
 {
-	d->refs = calloc(d->n ? d->n : 1, sizeof(*d->refs));
+	size_t cap = d->n ? d->n : 1;
+	d->refs = calloc(cap, sizeof(*d->refs));
 	if (!d->refs)
 		return -ENOMEM;
 	for (size_t i = 0; i < d->n; i++)
 		d->refs[i] = (struct hlfs_store_ref){d->items[i]->id, d->items[i]->name,
 						     d->items[i]->status};
+	d->cost += hlfs_alloc_cost(cap * sizeof(*d->refs)) +
+		   hlfs_alloc_cost(cap * sizeof(*d->items)) +
+		   3 * hlfs_alloc_cost(cap * sizeof(size_t)); /* the names' three indexes */
 	return hlfs_names_build(d->refs, d->n, show_deleted, &d->names);
 }
 
-static void joblist_free(void *p)
+/* A listing value over list (moved in), as fetched at fetched_ms. */
+static int dslist_wrap(struct hlfs_fs *fs, struct hl_datastore_list *list, int64_t fetched_ms,
+		       struct hlfs_cval **ret)
 {
-	struct hlfs_joblist *j = p;
-	if (!j)
-		return;
-	hl_job_list_free(j->list);
-	free(j);
+	struct hlfs_dslist *d = calloc(1, sizeof(*d));
+	if (!d) {
+		hl_datastore_list_free(list);
+		return -ENOMEM;
+	}
+	d->base = list;
+	d->n = list->n;
+	d->fetched_ms = fetched_ms;
+	/* and a libfuse node for each store's directory */
+	d->cost = hlfs_alloc_cost(sizeof(*d)) + hlfs_datastore_list_cost(list) +
+		  list->n * HLFS_NODE_BYTES;
+	d->items = calloc(d->n ? d->n : 1, sizeof(*d->items));
+	if (!d->items)
+		goto nomem;
+	for (size_t i = 0; i < d->n; i++)
+		d->items[i] = &list->items[i];
+	if (dslist_index(d, fs->opts->show_deleted))
+		goto nomem;
+	*ret = hlfs_cval_new(d, d->cost, dslist_free);
+	if (!*ret)
+		return -ENOMEM;
+	(*ret)->pinned = true;
+	return 0;
+nomem:
+	dslist_free(d);
+	return -ENOMEM;
 }
 
-static void jobval_free(void *p)
+static void joblist_free_v(void *p)
 {
-	struct hlfs_jobval *j = p;
-	if (!j)
-		return;
-	hl_job_free(j->own);
-	hlfs_cval_unref(j->owner);
-	free(j);
+	hlfs_joblist_free(p);
+}
+
+static void jobdoc_free_v(void *p)
+{
+	hlfs_jobdoc_fini(p);
+	free(p);
 }
 
 static void datastore_free_v(void *p)
@@ -65,17 +100,27 @@ static void tags_free_v(void *p)
 	hl_tag_list_free(p);
 }
 
-static size_t raw_size(const cJSON *raw)
-{
-	(void)raw;
-	return 1024; /* a description's footprint, roughly: members and strings */
-}
-
 /* Wraps what a fetch made for the cache (ownership moves in). */
 static int wrap(struct hlfs_cval **ret, void *data, size_t size, void (*free_fn)(void *))
 {
 	*ret = hlfs_cval_new(data, size, free_fn);
 	return *ret ? 0 : -ENOMEM;
+}
+
+/* A job value of its own: a copy of src, so that no listing is kept alive
+ * by one of its jobs after the listing itself was let go. */
+static struct hlfs_cval *jobdoc_value(const struct hlfs_jobdoc *src)
+{
+	struct hlfs_jobdoc *d = calloc(1, sizeof(*d));
+	if (!d || hlfs_jobdoc_dup(src, d) != HL_ERR_OK) {
+		free(d);
+		return NULL;
+	}
+	struct hlfs_cval *v =
+	    hlfs_cval_new(d, hlfs_alloc_cost(sizeof(*d)) + hlfs_jobdoc_cost(d), jobdoc_free_v);
+	if (v)
+		v->immutable = d->terminal;
+	return v;
 }
 
 /* ---- cache keys (DESIGN-NOTES.md) ---- */
@@ -126,6 +171,13 @@ void hlfs_forget_tags(struct hlfs_fs *fs, const char *ds_id)
 	hlfs_cache_invalidate(fs->cache, key);
 }
 
+void hlfs_store_touch(struct hlfs_fs *fs, const char *ds_id)
+{
+	char key[96];
+	snprintf(key, sizeof(key), "K/%s", ds_id);
+	(void)hlfs_cache_touch(fs->cache, key, STORE_CHILD_NODES * HLFS_NODE_BYTES);
+}
+
 /* ---- fetches ---- */
 
 struct fetch_ctx {
@@ -151,28 +203,15 @@ static int fetch_dslist(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
 	int rc = hlfs_call_end(f->fs, e, &err, why, wl);
 	if (rc)
 		return rc;
-	struct hlfs_dslist *d = calloc(1, sizeof(*d));
-	if (!d) {
-		hl_datastore_list_free(list);
-		return -ENOMEM;
-	}
-	d->base = list;
-	d->n = list->n;
-	d->fetched_ms = started;
-	d->items = calloc(d->n ? d->n : 1, sizeof(*d->items));
-	if (!d->items)
-		goto nomem;
-	for (size_t i = 0; i < d->n; i++)
-		d->items[i] = &list->items[i];
-	if (dslist_index(d, f->fs->opts->show_deleted))
-		goto nomem;
-	rc = wrap(ret, d, sizeof(*d) + d->n * 1024, dslist_free);
-	if (rc == 0)
-		(*ret)->pinned = true;
-	return rc;
-nomem:
-	dslist_free(d);
-	return -ENOMEM;
+	return dslist_wrap(f->fs, list, started, ret);
+}
+
+void hlfs_listing_seed(struct hlfs_fs *fs, struct hl_datastore_list *list)
+{
+	struct hlfs_cval *v = NULL;
+	if (dslist_wrap(fs, list, HLFS_ANCIENT_MS, &v) == 0)
+		(void)hlfs_cache_put(fs->cache, "L", v, HLFS_ANCIENT_MS);
+	hlfs_cval_unref(v);
 }
 
 static int fetch_datastore(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
@@ -185,7 +224,8 @@ static int fetch_datastore(void *arg, struct hlfs_cval **ret, char *why, size_t 
 	int rc = hlfs_call_end(f->fs, e, &err, why, wl);
 	if (rc)
 		return rc;
-	return wrap(ret, d, raw_size(d->raw), datastore_free_v);
+	return wrap(ret, d, hlfs_alloc_cost(sizeof(*d)) + hlfs_datastore_cost(d),
+		    datastore_free_v);
 }
 
 static int fetch_joblist(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
@@ -193,6 +233,7 @@ static int fetch_joblist(void *arg, struct hlfs_cval **ret, char *why, size_t wl
 	struct fetch_ctx *f = arg;
 	struct hl_list_jobs_input in = {.datastore_id = f->ds_id, .max_results = 500};
 	struct hl_job_list *list = NULL;
+	struct hlfs_joblist *j = NULL;
 	struct hl_error err;
 	int64_t started = hl_now_ms();
 	hlfs_call_begin(f->fs, &err);
@@ -201,35 +242,18 @@ static int fetch_joblist(void *arg, struct hlfs_cval **ret, char *why, size_t wl
 	int rc = hlfs_call_end(f->fs, e, &err, why, wl);
 	if (rc)
 		return rc;
-	struct hlfs_joblist *j = calloc(1, sizeof(*j));
-	if (!j) {
-		hl_job_list_free(list);
+	e = hlfs_joblist_make(list, started, &j);
+	hl_job_list_free(list);
+	if (e != HL_ERR_OK)
 		return -ENOMEM;
-	}
-	j->list = list;
-	j->fetched_ms = started;
-	j->newest = -1;
-	for (size_t i = 0; i < list->n; i++) {
-		const struct hl_job *x = &list->items[i];
-		if (!x->id || !hlfs_job_id_ok(x->id, strlen(x->id)))
-			continue;
-		if (j->newest < 0) {
-			j->newest = (long)i;
-			continue;
-		}
-		const struct hl_job *b = &list->items[j->newest];
-		double tx = x->has_submit_time ? x->submit_time : 0;
-		double tb = b->has_submit_time ? b->submit_time : 0;
-		if (tx > tb || (tx == tb && strcmp(x->id, b->id) > 0))
-			j->newest = (long)i;
-	}
-	return wrap(ret, j, sizeof(*j) + list->n * 1024, joblist_free);
+	return wrap(ret, j, j->cost + j->n * HLFS_NODE_BYTES, joblist_free_v);
 }
 
 static int fetch_job(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
 {
 	struct fetch_ctx *f = arg;
 	struct hl_job *job = NULL;
+	struct hlfs_jobdoc doc;
 	struct hl_error err;
 	hlfs_call_begin(f->fs, &err);
 	enum hl_err e = hl_describe_job(f->fs->client, f->exports ? HL_JOB_EXPORT : HL_JOB_IMPORT,
@@ -237,18 +261,15 @@ static int fetch_job(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
 	int rc = hlfs_call_end(f->fs, e, &err, why, wl);
 	if (rc)
 		return rc;
-	struct hlfs_jobval *v = calloc(1, sizeof(*v));
-	if (!v) {
-		hl_job_free(job);
-		return -ENOMEM;
+	e = hlfs_jobdoc_make(job, &doc);
+	hl_job_free(job);
+	if (e != HL_ERR_OK) {
+		snprintf(why, wl, "the description of job %s has no id or status", f->job_id);
+		return e == HL_ERR_NOMEM ? -ENOMEM : -EIO;
 	}
-	v->own = job;
-	v->job = job;
-	bool terminal = hl_job_status_terminal(job->status);
-	rc = wrap(ret, v, 1024, jobval_free);
-	if (rc == 0)
-		(*ret)->immutable = terminal;
-	return rc;
+	*ret = jobdoc_value(&doc);
+	hlfs_jobdoc_fini(&doc);
+	return *ret ? 0 : -ENOMEM;
 }
 
 static int fetch_tags(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
@@ -261,7 +282,7 @@ static int fetch_tags(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
 	int rc = hlfs_call_end(f->fs, e, &err, why, wl);
 	if (rc)
 		return rc;
-	return wrap(ret, t, 256 + t->n * 400, tags_free_v);
+	return wrap(ret, t, hlfs_tag_list_cost(t) + t->n * HLFS_NODE_BYTES, tags_free_v);
 }
 
 int hlfs_get_dslist(struct hlfs_fs *fs, int64_t deadline, struct hlfs_cval **ret, char *why,
@@ -323,19 +344,11 @@ static int get_job(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t de
 			      wl);
 }
 
-const struct hl_job *hlfs_joblist_find(const struct hlfs_joblist *j, const char *id)
-{
-	for (size_t i = 0; i < j->list->n; i++)
-		if (j->list->items[i].id && !strcmp(j->list->items[i].id, id))
-			return &j->list->items[i];
-	return NULL;
-}
-
 /* A job's newest properties for stat: its description when newer than the
  * listing, else the listing's item, else a description fetched now.
  * *hold keeps the result alive. */
 int hlfs_job_props(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
-		   const struct hl_job **ret, struct hlfs_cval **hold)
+		   const struct hlfs_jobdoc **ret, struct hlfs_cval **hold)
 {
 	char jk[400], why[600], dk[96];
 	struct hlfs_cval *lv = NULL, *jv = NULL;
@@ -344,13 +357,13 @@ int hlfs_job_props(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t de
 	if (rc)
 		return rc;
 	const struct hlfs_joblist *jl = lv->data;
-	const struct hl_job *item = hlfs_joblist_find(jl, n->p.leaf);
+	const struct hlfs_jobdoc *item = hlfs_joblist_find(jl, n->p.leaf);
 	job_key(n, jk, sizeof(jk));
 	if (hlfs_cache_peek(fs->cache, jk, &jv, &at) == 0) {
 		if (!item || jv->immutable || at >= jl->fetched_ms) {
 			hlfs_cval_unref(lv);
 			*hold = jv;
-			*ret = ((const struct hlfs_jobval *)jv->data)->job;
+			*ret = jv->data;
 			return 0;
 		}
 		hlfs_cval_unref(jv);
@@ -371,7 +384,7 @@ int hlfs_job_props(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t de
 		return rc;
 	}
 	*hold = jv;
-	*ret = ((const struct hlfs_jobval *)jv->data)->job;
+	*ret = jv->data;
 	return 0;
 }
 
@@ -396,6 +409,40 @@ const struct hl_tag *hlfs_tags_find(const struct hl_tag_list *t, const char *key
 		if (t->items[i].key && !strcmp(t->items[i].key, key))
 			return &t->items[i];
 	return NULL;
+}
+
+/* A job's snapshot value: the cached job when terminal (final, no call);
+ * else a terminal job of the listing, kept as the job from now on; else its
+ * description, asked for when stale. */
+static int snapshot_job(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+			struct hlfs_cval **ret)
+{
+	char key[400], why[600], dk[96];
+	struct hlfs_cval *v = NULL, *lv = NULL;
+	int64_t at = 0;
+	job_key(n, key, sizeof(key));
+	if (hlfs_cache_peek(fs->cache, key, &v, &at) == 0 && v->immutable) {
+		*ret = v;
+		return 0;
+	}
+	hlfs_cval_unref(v);
+	v = NULL;
+	if (hlfs_get_joblist(fs, n, deadline, &lv) == 0) {
+		const struct hlfs_jobdoc *item = hlfs_joblist_find(lv->data, n->p.leaf);
+		if (item && item->terminal && (v = jobdoc_value(item)))
+			(void)hlfs_cache_put(fs->cache, key, v, hl_now_ms());
+		hlfs_cval_unref(lv);
+	}
+	if (v) {
+		*ret = v;
+		return 0;
+	}
+	int rc = get_job(fs, n, deadline, key, ret, why, sizeof(why));
+	if (rc) {
+		hlfs_node_dir_key(n, dk, sizeof(dk));
+		hlfs_note(fs, dk, "read %s: %s", n->p.leaf, why);
+	}
+	return rc;
 }
 
 /* The content of a read-only file, fetched as its open requires. */
@@ -437,41 +484,15 @@ int hlfs_snapshot(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t dea
 		break;
 	}
 	case HLFS_N_JOB: {
-		struct hlfs_cval *lv = NULL;
-		int64_t at = 0;
-		job_key(n, key, sizeof(key));
-		/* A terminal job in a listing is final: no need to ask again. */
-		if (hlfs_cache_peek(fs->cache, key, &v, &at) != 0 || !v->immutable) {
-			hlfs_cval_unref(v);
-			v = NULL;
-			if (hlfs_get_joblist(fs, n, deadline, &lv) == 0) {
-				const struct hl_job *item = hlfs_joblist_find(lv->data, n->p.leaf);
-				struct hlfs_jobval *jv = NULL;
-				if (item && hl_job_status_terminal(item->status) &&
-				    (jv = calloc(1, sizeof(*jv)))) {
-					jv->owner = hlfs_cval_ref(lv);
-					jv->job = item;
-					v = hlfs_cval_new(jv, 256, jobval_free);
-					if (v) {
-						v->immutable = true;
-						hlfs_cache_put(fs->cache, key, v, hl_now_ms());
-					}
-				}
-			}
-			hlfs_cval_unref(lv);
-		}
-		if (!v) {
-			rc = get_job(fs, n, deadline, key, &v, why, sizeof(why));
-			if (rc) {
-				hlfs_node_dir_key(n, dk, sizeof(dk));
-				hlfs_note(fs, dk, "read %s: %s", n->p.leaf, why);
-				break;
-			}
-		}
-		const struct hl_job *j = ((const struct hlfs_jobval *)v->data)->job;
-		fh->keep_cache = hl_job_status_terminal(j->status);
-		if (hlfs_render_json(j->raw, &fh->data) != HL_ERR_OK)
-			rc = -ENOMEM;
+		rc = snapshot_job(fs, n, deadline, &v);
+		if (rc)
+			break;
+		const struct hlfs_jobdoc *j = v->data;
+		fh->keep_cache = j->terminal;
+		/* The bytes are the cached job's own: no copy, no rendering. */
+		fh->hold = hlfs_cval_ref(v);
+		fh->bytes = j->text;
+		fh->len = j->len;
 		if (j->has_submit_time)
 			mtime = j->submit_time;
 		break;
@@ -495,8 +516,12 @@ int hlfs_snapshot(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t dea
 	}
 	hlfs_cval_unref(v);
 	if (rc == 0) {
+		if (!fh->hold) {
+			fh->bytes = fh->data.data ? fh->data.data : "";
+			fh->len = fh->data.len;
+		}
 		hlfs_fill_stat(fs, &fh->st, S_IFREG | (n->p.node == HLFS_N_TAG ? 0600 : 0400),
-			       (off_t)fh->data.len);
+			       (off_t)fh->len);
 		if (mtime >= 0)
 			hlfs_stat_times(&fh->st, mtime);
 	}
@@ -530,18 +555,21 @@ void hlfs_listing_patch(struct hlfs_fs *fs, struct hl_datastore *item)
 	}
 	if (!replaced)
 		d->items[d->n++] = item;
+	/* The parent stays alive through this listing: charge it here. */
+	d->cost = o->cost + hlfs_alloc_cost(sizeof(*d)) + hlfs_alloc_cost(sizeof(*item)) +
+		  hlfs_datastore_cost(item);
 	d->own = item;
 	item = NULL;
 	d->parent = hlfs_cval_ref(old);
 	d->fetched_ms = o->fetched_ms;
 	if (dslist_index(d, fs->opts->show_deleted))
 		goto out;
-	nv = hlfs_cval_new(d, sizeof(*d) + d->n * 1024, dslist_free);
+	nv = hlfs_cval_new(d, d->cost, dslist_free);
 	d = NULL;
-	if (nv)
+	if (nv) {
 		nv->pinned = true;
-	if (nv)
 		hlfs_cache_put(fs->cache, "L", nv, at);
+	}
 out:
 	dslist_free(d);
 	hl_datastore_free(item);

@@ -133,9 +133,13 @@ static int check_setup(struct hlfs_fs *fs)
 	struct hl_list_datastores_input in = {.max_results = 1};
 	hl_error_clear(&err);
 	enum hl_err e = hl_list_datastores(fs->client, &in, hlfs_deadline(fs), &l, &err);
-	hl_datastore_list_free(l);
-	if (e == HL_ERR_OK)
+	if (e == HL_ERR_OK) {
+		if (!l->next_token) /* the whole account: the first lookups need no List */
+			hlfs_listing_seed(fs, l);
+		else
+			hl_datastore_list_free(l);
 		return 0;
+	}
 	const char *code = err.aws_code[0] ? err.aws_code : hl_strerror(e);
 	if (setup_error(e)) {
 		fprintf(stderr, "healthlakefs: cannot mount: %s%s%s (endpoint %s, region %s)\n",
@@ -265,7 +269,10 @@ int main(int argc, char **argv)
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts: they inherit it */
+	if (hlfs_forget_start(&fs, fuse_get_session(f)) != 0)
+		hlfs_logf(&log, LOG_WARNING, "warning: no thread to let the kernel forget stores: "
+					     "memory may grow past cache_mb");
 	usr1_started = pthread_create(&usr1_th, NULL, usr1_thread, &u) == 0;
 	hlfs_logf(&log, LOG_INFO, "mounted %s (endpoint %s, region %s)", co.mountpoint,
 		  hl_client_endpoint(fs.client), hl_client_region(fs.client));
@@ -286,6 +293,8 @@ int main(int argc, char **argv)
 	rc = fuse_loop_mt(f, &lc) == 0 ? 0 : 1;
 #endif
 out:
+	if (fs_ready)
+		hlfs_forget_stop(&fs); /* before the session goes */
 	if (usr1_started) {
 		atomic_store(&u.stop, true);
 		pthread_kill(usr1_th, SIGUSR1);

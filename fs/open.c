@@ -128,8 +128,15 @@ bool hlfs_open_find(struct hlfs_fs *fs, const char *path, struct stat *st)
 	return found;
 }
 
+static void fh_free(struct hlfs_fh *fh);
+
 void hlfs_open_registries_free(struct hlfs_fs *fs)
 {
+	while (fs->fhs) {
+		struct hlfs_fh *fh = fs->fhs;
+		fs->fhs = fh->next;
+		fh_free(fh);
+	}
 	while (fs->open) {
 		struct hlfs_openfile *o = fs->open;
 		fs->open = o->next;
@@ -158,11 +165,37 @@ static struct hlfs_fh *fh_new(enum hlfs_fh_kind kind)
 	return fh;
 }
 
+/* Files still open when the loop stops are freed with the fs. */
+static void fh_register(struct hlfs_fs *fs, struct hlfs_fh *fh)
+{
+	pthread_mutex_lock(&fs->lock);
+	fh->prev = NULL;
+	fh->next = fs->fhs;
+	if (fs->fhs)
+		fs->fhs->prev = fh;
+	fs->fhs = fh;
+	pthread_mutex_unlock(&fs->lock);
+}
+
+static void fh_unregister(struct hlfs_fs *fs, struct hlfs_fh *fh)
+{
+	pthread_mutex_lock(&fs->lock);
+	if (fh->prev)
+		fh->prev->next = fh->next;
+	else
+		fs->fhs = fh->next;
+	if (fh->next)
+		fh->next->prev = fh->prev;
+	fh->prev = fh->next = NULL;
+	pthread_mutex_unlock(&fs->lock);
+}
+
 static void fh_free(struct hlfs_fh *fh)
 {
 	if (!fh)
 		return;
 	hl_buf_free(&fh->data);
+	hlfs_cval_unref(fh->hold);
 	free(fh->ds_id);
 	free(fh->ds_arn);
 	free(fh->key);
@@ -220,6 +253,7 @@ int hlfs_do_open(struct hlfs_fs *fs, const char *path, int flags, bool create,
 			if (rc)
 				goto out;
 		}
+		fh_register(fs, fh);
 		*ret_fh = fh;
 		fh = NULL;
 		goto out;
@@ -245,6 +279,7 @@ int hlfs_do_open(struct hlfs_fs *fs, const char *path, int flags, bool create,
 		goto out;
 	}
 	open_add(fs, path, &fh->st);
+	fh_register(fs, fh);
 	*ret_fh = fh;
 	fh = NULL;
 out:
@@ -258,13 +293,15 @@ int hlfs_do_read(struct hlfs_fh *fh, char *buf, size_t size, off_t off)
 	if (fh->kind == HLFS_FH_CONTROL)
 		return -EBADF;
 	pthread_mutex_lock(&fh->lock);
-	size_t len = fh->data.len;
+	/* A snapshot never changes after open; a tag file reads its input. */
+	const char *src = fh->kind == HLFS_FH_SNAPSHOT ? fh->bytes : fh->data.data;
+	size_t len = fh->kind == HLFS_FH_SNAPSHOT ? fh->len : fh->data.len;
 	size_t n = 0;
 	if (off >= 0 && (size_t)off < len) {
 		n = len - (size_t)off;
 		if (n > size)
 			n = size;
-		memcpy(buf, fh->data.data + off, n);
+		memcpy(buf, src + off, n);
 	}
 	pthread_mutex_unlock(&fh->lock);
 	return (int)n;
@@ -274,6 +311,7 @@ void hlfs_do_release(struct hlfs_fs *fs, struct hlfs_fh *fh)
 {
 	if (!fh)
 		return;
+	fh_unregister(fs, fh);
 	if (fh->kind != HLFS_FH_SNAPSHOT) {
 		pthread_mutex_lock(&fh->lock);
 		if (fh->data.len > 0 || (fh->kind == HLFS_FH_TAG && fh->touched && !fh->sent))

@@ -37,19 +37,27 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 
 static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
-	return hlfs_do_getattr(fs_of(), path, st, fh_of(fi));
+	struct hlfs_fs *fs = fs_of();
+	int rc = hlfs_do_getattr(fs, path, st, fh_of(fi));
+	if (rc == 0)
+		hlfs_kernel_saw(fs, path, st);
+	return rc;
 }
 
 struct fill_ctx {
 	void *buf;
 	fuse_fill_dir_t filler;
-	bool plus;
 };
 
+/* Names and types only, never FUSE_FILL_DIR_PLUS: libfuse before 3.17 looks
+ * a plus entry up (taking a node and a lookup count) but, with the offset of
+ * 0 that we pass, sends it to the kernel without its inode, so the kernel
+ * ignores it, looks the name up again anyway, and never forgets the first
+ * count: every listed entry's node stayed for the life of the mount. */
 static int fill(void *ctx, const char *name, const struct stat *st)
 {
 	struct fill_ctx *c = ctx;
-	return c->filler(c->buf, name, st, 0, st && c->plus ? FUSE_FILL_DIR_PLUS : 0);
+	return c->filler(c->buf, name, st, 0, 0);
 }
 
 static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
@@ -57,14 +65,16 @@ static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t
 {
 	(void)off;
 	(void)fi;
-	struct fill_ctx c = {buf, filler, (flags & FUSE_READDIR_PLUS) != 0};
+	(void)flags;
+	struct fill_ctx c = {buf, filler};
 	return hlfs_do_readdir(fs_of(), path, &c, fill);
 }
 
 static int open_common(const char *path, struct fuse_file_info *fi, bool create)
 {
+	struct hlfs_fs *fs = fs_of();
 	struct hlfs_fh *fh = NULL;
-	int rc = hlfs_do_open(fs_of(), path, fi->flags, create, &fh);
+	int rc = hlfs_do_open(fs, path, fi->flags, create, &fh);
 	if (rc)
 		return rc;
 	fi->fh = (uint64_t)(uintptr_t)fh;
@@ -74,9 +84,10 @@ static int open_common(const char *path, struct fuse_file_info *fi, bool create)
 	/* A snapshot is read-only and complete at open: close has nothing to
 	 * flush, so spare the kernel a FLUSH round trip per read. */
 	fi->noflush = fh->kind == HLFS_FH_SNAPSHOT;
-	/* The kernel may hold a size from before this snapshot; make it ask
-	 * again so that reads see the whole snapshot. */
-	if (fh->kind == HLFS_FH_SNAPSHOT && !fh->keep_cache)
+	/* The kernel may hold a size from before this snapshot and would stop
+	 * reading there: make it ask again, unless it cannot hold another. */
+	if (fh->kind == HLFS_FH_SNAPSHOT && !fh->keep_cache &&
+	    !hlfs_kernel_size_is(fs, path, fh->st.st_size))
 		fuse_invalidate_path(fuse_get_context()->fuse, path);
 	return 0;
 }

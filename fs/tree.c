@@ -10,9 +10,13 @@
 #include <unistd.h>
 
 #include "errmap.h"
+#include "ksize.h"
 #include "names.h"
 #include "render.h"
 #include "tree_i.h"
+
+/* Paths whose kernel size is remembered: the files being re-read now. */
+#define KSIZE_SLOTS 1024
 
 static int64_t clock_ms(void *arg)
 {
@@ -40,18 +44,29 @@ int hlfs_fs_init(struct hlfs_fs *fs, const struct hlfs_opts *opts, struct hl_cli
 	fs->list_ttl_ms = (int64_t)(opts->list_ttl * 1000);
 	fs->timeout_ms = (int64_t)(opts->timeout * 1000);
 	fs->cache = hlfs_cache_new((size_t)opts->cache_mb << 20, clock_ms, NULL);
-	if (!fs->cache)
+	/* The kernel keeps a size for attr_ttl from when the reply reaches it:
+	 * allow the reply a second on its way. */
+	fs->ksize = hlfs_ksize_new(KSIZE_SLOTS, fs->attr_ttl_ms + 1000);
+	if (!fs->cache || !fs->ksize) {
+		hlfs_cache_free(fs->cache);
+		hlfs_ksize_free(fs->ksize);
 		return -ENOMEM;
+	}
+	hlfs_cache_on_evict(fs->cache, hlfs_forget_evicted, fs);
 	pthread_mutex_init(&fs->lock, NULL);
 	return 0;
 }
 
 void hlfs_fs_fini(struct hlfs_fs *fs)
 {
+	hlfs_forget_stop(fs);
+	/* Files still open when the loop stopped (a signal) hold cache values. */
+	hlfs_open_registries_free(fs);
 	hlfs_cache_free(fs->cache);
 	fs->cache = NULL;
+	hlfs_ksize_free(fs->ksize);
+	fs->ksize = NULL;
 	hlfs_notes_free(fs);
-	hlfs_open_registries_free(fs);
 	pthread_mutex_destroy(&fs->lock);
 }
 
@@ -127,6 +142,7 @@ int hlfs_resolve(struct hlfs_fs *fs, const char *path, int64_t deadline, struct 
 		if (i >= 0) {
 			n->lv = lv;
 			n->ds = d->items[i];
+			hlfs_store_touch(fs, n->ds->id);
 			return 0;
 		}
 		hlfs_cval_unref(lv);
@@ -143,7 +159,21 @@ int hlfs_resolve(struct hlfs_fs *fs, const char *path, int64_t deadline, struct 
 		return -ENOENT;
 	}
 	n->ds = d->items[i];
+	hlfs_store_touch(fs, n->ds->id);
 	return 0;
+}
+
+/* ---- what the kernel holds ---- */
+
+void hlfs_kernel_saw(struct hlfs_fs *fs, const char *path, const struct stat *st)
+{
+	if (S_ISREG(st->st_mode))
+		hlfs_ksize_note(fs->ksize, path, st->st_size, hl_now_ms());
+}
+
+bool hlfs_kernel_size_is(struct hlfs_fs *fs, const char *path, off_t size)
+{
+	return hlfs_ksize_only(fs->ksize, path, size, hl_now_ms());
 }
 
 /* ---- stat ---- */
@@ -187,7 +217,7 @@ static void store_times(struct stat *st, const struct hl_datastore *d)
 /* The newest job of n's jobs directory (ENOENT when there is none);
  * *hold keeps it alive, also on failure: unref it when done. */
 static int latest_job(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
-		      const struct hl_job **ret, struct hlfs_cval **hold)
+		      const struct hlfs_jobdoc **ret, struct hlfs_cval **hold)
 {
 	int rc = hlfs_get_joblist(fs, n, deadline, hold);
 	if (rc)
@@ -195,7 +225,7 @@ static int latest_job(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t
 	const struct hlfs_joblist *jl = (*hold)->data;
 	if (jl->newest < 0)
 		return -ENOENT;
-	*ret = &jl->list->items[jl->newest];
+	*ret = &jl->items[jl->newest];
 	return 0;
 }
 
@@ -256,7 +286,7 @@ static int stat_node(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t 
 		hlfs_fill_stat(fs, st, S_IFREG | 0200, 0);
 		break;
 	case HLFS_N_LATEST: {
-		const struct hl_job *j = NULL;
+		const struct hlfs_jobdoc *j = NULL;
 		rc = latest_job(fs, n, deadline, &j, &hold);
 		if (rc)
 			break;
@@ -266,13 +296,11 @@ static int stat_node(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t 
 		break;
 	}
 	case HLFS_N_JOB: {
-		const struct hl_job *j = NULL;
+		const struct hlfs_jobdoc *j = NULL;
 		rc = hlfs_job_props(fs, n, deadline, &j, &hold);
 		if (rc)
 			break;
-		if (hlfs_render_json(j->raw, &b) != HL_ERR_OK)
-			rc = -ENOMEM;
-		hlfs_fill_stat(fs, st, S_IFREG | 0400, (off_t)b.len);
+		hlfs_fill_stat(fs, st, S_IFREG | 0400, (off_t)j->len);
 		if (j->has_submit_time)
 			hlfs_stat_times(st, j->submit_time);
 		break;
@@ -422,10 +450,8 @@ int hlfs_do_readdir(struct hlfs_fs *fs, const char *path, void *ctx,
 			if (emit(fs, &n, &cp, "latest", deadline, ctx, fill))
 				goto out;
 		}
-		for (size_t i = 0; i < jl->list->n; i++) {
-			const char *id = jl->list->items[i].id;
-			if (!id || !hlfs_job_id_ok(id, strlen(id)))
-				continue;
+		for (size_t i = 0; i < jl->n; i++) {
+			const char *id = jl->items[i].id; /* a valid job id (jobdoc.h) */
 			cp.node = HLFS_N_JOB;
 			snprintf(cp.leaf, sizeof(cp.leaf), "%s", id);
 			if (emit(fs, &n, &cp, id, deadline, ctx, fill))
@@ -454,7 +480,7 @@ int hlfs_do_readlink(struct hlfs_fs *fs, const char *path, char *buf, size_t siz
 		rc = -EINVAL;
 		goto out;
 	}
-	const struct hl_job *j = NULL;
+	const struct hlfs_jobdoc *j = NULL;
 	rc = latest_job(fs, &n, deadline, &j, &hold);
 	if (rc)
 		goto out;

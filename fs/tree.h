@@ -20,9 +20,13 @@
 #include "path.h"
 #include "stats.h"
 
+struct fuse_session;
 struct hlfs_errnote;
 struct hlfs_pending;
 struct hlfs_openfile;
+struct hlfs_fh;
+struct hlfs_ksize;
+struct hlfs_forgetq;
 
 /* State of one mount; fuse's private_data. */
 struct hlfs_fs {
@@ -39,6 +43,9 @@ struct hlfs_fs {
 	struct hlfs_errnote *errors;  /* protected by lock */
 	struct hlfs_pending *pending; /* tags being created; protected by lock */
 	struct hlfs_openfile *open;   /* open snapshots by path; protected by lock */
+	struct hlfs_fh *fhs;	      /* every open file, freed at unmount; protected by lock */
+	struct hlfs_ksize *ksize;     /* sizes the kernel may hold */
+	struct hlfs_forgetq *forget;  /* stores for the kernel to forget (forget.c) */
 };
 
 /* Fills fs from opts (borrowed; must outlive fs). Caller frees with
@@ -50,6 +57,26 @@ void hlfs_fs_fini(struct hlfs_fs *fs);
 /* hl_client_options.on_call: stats, and the -d log line. arg is the fs. */
 void hlfs_fs_on_call(void *arg, const struct hl_call_info *info);
 
+/* Seeds the name index with the mount-time check's page when that page is
+ * the whole account (list moved in; for the mount-time check): the first lookup of a store then needs
+ * no List. It is as old as can be, so that everything with a ttl (ls, every
+ * file) asks the service as usual; only name resolution, which takes the
+ * last listing however old, reads it. */
+void hlfs_listing_seed(struct hlfs_fs *fs, struct hl_datastore_list *list);
+
+/* Starts the thread that tells the kernel, through se, to forget the
+ * entries of stores the cache let go, so that libfuse's per-inode memory
+ * stays within cache_mb too. Stop it before the session goes. Returns 0 or
+ * -errno; without it nothing is forgotten, which is only more memory. */
+int hlfs_forget_start(struct hlfs_fs *fs, struct fuse_session *se);
+void hlfs_forget_stop(struct hlfs_fs *fs); /* a no-op when not started */
+
+/* A reply about to tell the kernel st for path (getattr, readdirplus). */
+void hlfs_kernel_saw(struct hlfs_fs *fs, const char *path, const struct stat *st);
+/* True when the kernel can hold no other size than size for path, so an
+ * open of that size need not drop the kernel's attributes. */
+bool hlfs_kernel_size_is(struct hlfs_fs *fs, const char *path, off_t size);
+
 enum hlfs_fh_kind { HLFS_FH_SNAPSHOT, HLFS_FH_CONTROL, HLFS_FH_TAG };
 
 /* One open file. A snapshot is fixed at open; control and tag files buffer
@@ -57,7 +84,11 @@ enum hlfs_fh_kind { HLFS_FH_SNAPSHOT, HLFS_FH_CONTROL, HLFS_FH_TAG };
 struct hlfs_fh {
 	enum hlfs_fh_kind kind;
 	pthread_mutex_t lock;
-	struct hl_buf data; /* snapshot, or buffered input */
+	struct hl_buf data; /* snapshot made at open, or buffered input */
+	const char *bytes;  /* snapshot: what reads see, in data or in hold's value */
+	size_t len;
+	struct hlfs_cval *hold; /* snapshot: the cached value bytes point into, or NULL */
+	struct hlfs_fh *prev, *next; /* fs->fhs; protected by fs->lock */
 	bool keep_cache;    /* terminal job: the page cache stays valid */
 	bool exports;
 	bool touched; /* created or truncated: an untouched close sets "" */

@@ -14,11 +14,14 @@
 
 #include "cache.h"
 #include "healthlake.h"
+#include "jobdoc.h"
 #include "names.h"
 #include "path.h"
 #include "tree.h"
 
 #define HLFS_MAX_LIST_ITEMS 100000 /* bound on one listing, however large the account */
+/* A fetch time older than any ttl: the value is stale for every use. */
+#define HLFS_ANCIENT_MS (INT64_MIN / 4)
 
 /* ---- tree.c ---- */
 
@@ -72,22 +75,14 @@ struct hlfs_dslist {
 	struct hlfs_store_ref *refs;
 	struct hlfs_names names;
 	int64_t fetched_ms;
+	size_t cost; /* heap bytes, the parent's included */
 };
 
-struct hlfs_joblist {
-	struct hl_job_list *list;
-	long newest; /* index of the newest job by SubmitTime, -1 when none */
-	int64_t fetched_ms;
-};
-
-/* A job's properties: owned (Describe) or borrowed from a listing. */
-struct hlfs_jobval {
-	struct hl_job *own;
-	struct hlfs_cval *owner;
-	const struct hl_job *job;
-};
-
-/* The get functions hand out one reference in *ret (unref when done). */
+/* Cached values: "L" a struct hlfs_dslist, "D/<id>" a struct hl_datastore,
+ * "J/i|e/<id>" a struct hlfs_joblist, "j/i|e/<id>/<job>" a struct
+ * hlfs_jobdoc, "T/<id>" a struct hl_tag_list, "K/<id>" no data: it charges
+ * the kernel's inodes below the store, which forget.c drops on eviction.
+ * The get functions hand out one reference in *ret (unref when done). */
 int hlfs_get_dslist(struct hlfs_fs *fs, int64_t deadline, struct hlfs_cval **ret, char *why,
 		    size_t wl);
 /* Failures of these two land in the .error of the directory concerned. */
@@ -100,9 +95,8 @@ const struct hl_datastore *hlfs_props(struct hlfs_fs *fs, const struct hlfs_tree
 				      struct hlfs_cval **hold);
 /* A job's newest properties for stat; *hold keeps the result alive. */
 int hlfs_job_props(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
-		   const struct hl_job **ret, struct hlfs_cval **hold);
-/* Borrowed pointers into j or t, or NULL. */
-const struct hl_job *hlfs_joblist_find(const struct hlfs_joblist *j, const char *id);
+		   const struct hlfs_jobdoc **ret, struct hlfs_cval **hold);
+/* A borrowed pointer into t, or NULL. */
 const struct hl_tag *hlfs_tags_find(const struct hl_tag_list *t, const char *key);
 /* Fills fh->data and fh->st with the content of the read-only file n. */
 int hlfs_snapshot(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
@@ -110,6 +104,8 @@ int hlfs_snapshot(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t dea
 /* Puts a listing with item (owned, moved in) added or replacing the store
  * with its id in place of the cached one; nothing when none is cached. */
 void hlfs_listing_patch(struct hlfs_fs *fs, struct hl_datastore *item);
+/* Marks store ds_id as used by the kernel now (its K/<id> entry). */
+void hlfs_store_touch(struct hlfs_fs *fs, const char *ds_id);
 /* Drop cached values so that the next use asks the service. */
 void hlfs_forget_listing(struct hlfs_fs *fs);
 void hlfs_forget_datastore(struct hlfs_fs *fs, const char *ds_id);
@@ -124,6 +120,12 @@ bool hlfs_pending_has(struct hlfs_fs *fs, const char *ds_id, const char *key);
 bool hlfs_open_find(struct hlfs_fs *fs, const char *path, struct stat *st);
 /* Frees both registries; for hlfs_fs_fini(). */
 void hlfs_open_registries_free(struct hlfs_fs *fs);
+
+/* ---- forget.c ---- */
+
+/* The cache's on_evict hook (arg is the fs): queues the store of an evicted
+ * K/, J/ or T/ entry for the kernel to forget. Never blocks. */
+void hlfs_forget_evicted(void *arg, const char *key);
 
 /* ---- writes.c ---- */
 

@@ -42,7 +42,7 @@ static int load(struct hlfs_fs *fs, const char *path, enum hlfs_xattr_kind kind,
 	rc = hlfs_do_open(fs, src, O_RDONLY, false, &fh);
 	if (rc)
 		return rc;
-	rc = hlfs_xattr_facts_parse(kind, fh->data.data ? fh->data.data : "", fh->data.len, ret);
+	rc = hlfs_xattr_facts_parse(kind, fh->bytes, fh->len, ret);
 	hlfs_do_release(fs, fh);
 	return rc;
 }

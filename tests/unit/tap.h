@@ -37,7 +37,7 @@ static bool tap_ok_(bool pass, const char *file, int line, const char *fmt, ...)
 	return pass;
 }
 
-static void tap_diag_str(const char *label, const char *s)
+__attribute__((unused)) static void tap_diag_str(const char *label, const char *s)
 {
 	if (!s) {
 		printf("#   %8s: (null)\n", label);

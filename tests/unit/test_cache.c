@@ -78,6 +78,18 @@ struct thread_arg {
 	char got[64];
 };
 
+struct evicted {
+	int n;
+	char last[32];
+};
+
+static void on_evict(void *arg, const char *key)
+{
+	struct evicted *e = arg;
+	e->n++;
+	snprintf(e->last, sizeof(e->last), "%s", key);
+}
+
 static void *reader(void *p)
 {
 	struct thread_arg *a = p;
@@ -253,6 +265,27 @@ int main(void)
 	is_int(hlfs_cache_peek(c, "L", &pv, NULL), 0, "pinned value never evicted");
 	hlfs_cval_unref(pv);
 	is_int(hlfs_cache_peek(c, "e", &pv, NULL), -ENOENT, "unpinned entries give way instead");
+	/* Touch: a memo without data, charged like any value, told on eviction. */
+	hlfs_cache_free(c);
+	c = hlfs_cache_new(1000, fake_now, (void *)&now);
+	struct evicted ev = {0};
+	hlfs_cache_on_evict(c, on_evict, &ev);
+	is_int(hlfs_cache_touch(c, "K/a", 300), 0, "touch an absent key");
+	is_int(hlfs_cache_peek(c, "K/a", &pv, NULL), 0, "it is there now");
+	ok(pv->data == NULL && pv->immutable, "without data, never stale");
+	hlfs_cval_unref(pv);
+	is_int(hlfs_cache_touch(c, "K/b", 300), 0, "a second one");
+	is_int(hlfs_cache_touch(c, "K/a", 300), 0, "touching K/a again makes it the newest");
+	is_int(ev.n, 0, "nothing evicted while within the bound");
+	is_int(hlfs_cache_touch(c, "K/c", 300), 0, "a third one goes over the bound");
+	is_int(ev.n, 1, "one eviction reported");
+	is_str(ev.last, "K/b", "the least recently used: K/b, not the re-touched K/a");
+	is_int(hlfs_cache_peek(c, "K/b", &pv, NULL), -ENOENT, "and it is gone");
+	hlfs_cache_invalidate(c, "K/a");
+	is_int(ev.n, 1, "an invalidation is not an eviction");
+	hlfs_cache_counters(c, &k);
+	ok(k.bytes <= 1000, "the bound holds (%zu bytes)", k.bytes);
+
 	/* Many keys: the table grows and every key stays reachable. */
 	hlfs_cache_free(c);
 	c = hlfs_cache_new(100 << 20, fake_now, (void *)&now);
