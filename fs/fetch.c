@@ -487,8 +487,11 @@ int hlfs_snapshot(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t dea
 		rc = snapshot_job(fs, n, deadline, &v);
 		if (rc)
 			break;
-		const struct hlfs_jobdoc *j = v->data;
-		fh->keep_cache = j->terminal;
+		struct hlfs_jobdoc *j = v->data;
+		/* A terminal job's bytes never change, so the kernel may keep them
+		 * -- from the second open on: the first must make the kernel drop
+		 * what it cached while the job was running. */
+		fh->keep_cache = j->terminal && atomic_exchange(&j->served, true);
 		/* The bytes are the cached job's own: no copy, no rendering. */
 		fh->hold = hlfs_cval_ref(v);
 		fh->bytes = j->text;

@@ -57,6 +57,7 @@ enum hl_err hlfs_jobdoc_dup(const struct hlfs_jobdoc *src, struct hlfs_jobdoc *r
 		return HL_ERR_NOMEM;
 	memcpy(p, src->id, n);
 	*ret = *src;
+	atomic_init(&ret->served, false); /* a new value: no open served it yet */
 	ret->id = p;
 	ret->status = p + (src->status - src->id);
 	ret->text = p + (src->text - src->id);

@@ -6,6 +6,7 @@
 #ifndef HLFS_JOBDOC_H
 #define HLFS_JOBDOC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +21,9 @@ struct hlfs_jobdoc {
 	double submit_time;
 	bool has_submit_time;
 	bool terminal; /* hl_job_status_terminal(status) */
+	/* Set by the first open that served these bytes: from then on the
+	 * kernel's page cache may be kept, as it can hold nothing else. */
+	atomic_bool served;
 };
 
 /* Renders j into *ret. Caller frees with hlfs_jobdoc_fini(). Returns

@@ -318,3 +318,25 @@ def test_rm_rf_imports_calls_nothing_mutating(server, store, mount_factory):
     m.sh("rm -rf clinic-a/imports")
     assert server.mutating_calls() == 0
     assert len(job_ids(imports(m))) == 1
+
+
+def test_job_that_finished_since_the_last_read_is_read_whole(server_factory, mount_factory):
+    # The kernel still holds the running job's bytes and size when the open that first sees
+    # it finished arrives: that open must not keep the kernel's page cache (terminal jobs
+    # keep it from then on), nor its size.
+    srv = server_factory("--create-delay", "0", "--delete-delay", "0", "--job-delay", "2")
+    s = srv.seed(datastores=[{"name": "clinic-a", "status": "ACTIVE"}])["datastores"][0]
+    jid = start_import(srv, s["id"])
+    m = mount_factory(srv, "attr_ttl=1,list_ttl=60")
+    p = os.path.join(imports(m), jid)
+    running = json.loads(read(p))
+    assert running["JobStatus"] not in TERMINAL
+    wait_terminal(srv, s["id"], jid)
+    time.sleep(1.1)  # the kernel's attributes from the first read expire
+    os.stat(p)  # the kernel asks again and is told the running job's size, still cached
+    with open(p, "rb") as f:
+        data = f.read()
+        assert len(data) == os.fstat(f.fileno()).st_size
+    done = json.loads(data)
+    assert done["JobStatus"] in TERMINAL
+    assert done == json.loads(read(p))
