@@ -300,3 +300,44 @@ def test_qualified_error_forms(srv):
     srv.faults()
     st, h, b = call(srv, "DescribeFHIRDatastore", {"DatastoreId": "0" * 32})
     assert b["__type"] == "ResourceNotFoundException" and h["x-amzn-errortype"] == "ResourceNotFoundException"
+
+
+def test_access_denied(server_factory):
+    """access_denied: 400 AccessDeniedException, as IAM answers a missing permission, on
+    modelled and unmodelled operations alike; operations and first_n as for the other modes."""
+    from botocore.exceptions import ClientError
+    s = server_factory(*NODELAY, "--strict")
+    s.faults(access_denied=1.0)
+    st, h, b = call(s, "ListFHIRDatastores")
+    assert st == 400 and h["x-amzn-errortype"] == "AccessDeniedException" and h["x-amzn-requestid"]
+    assert h["content-type"] == "application/x-amz-json-1.0"
+    assert b == {"__type": "AccessDeniedException",
+                 "message": "User: arn:aws:iam::123456789012:user/healthlake-local is not "
+                            "authorized to perform: healthlake:ListFHIRDatastores"}
+    hl = s.boto3()
+    with pytest.raises(ClientError) as e:  # not in ListFHIRDatastores' model: a plain ClientError
+        hl.list_fhir_datastores()
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "healthlake:ListFHIRDatastores" in e.value.response["Error"]["Message"]
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert e.value.response["ResponseMetadata"]["RetryAttempts"] == 0  # not retryable
+    with pytest.raises(hl.exceptions.AccessDeniedException):  # modelled here
+        hl.create_fhir_datastore(DatastoreTypeVersion="R4")
+    assert s.admin("faults")["access_denied"] == 1.0
+
+    s.faults(access_denied=0.01, first_n=2, operations=["CreateFHIRDatastore"])
+    assert call(s, "ListFHIRDatastores")[0] == 200  # other operation: untouched, not counted
+    got = [call(s, "CreateFHIRDatastore", {"DatastoreTypeVersion": "R4"}) for _ in range(4)]
+    assert [g[0] for g in got] == [400, 400, 200, 200]
+    assert [g[2].get("__type") for g in got[:2]] == ["AccessDeniedException"] * 2
+    # A denied Create created nothing.
+    assert len(call(s, "ListFHIRDatastores")[2]["DatastorePropertiesList"]) == 2
+    s.faults()
+    assert call(s, "ListFHIRDatastores")[0] == 200
+    c = s.counters()
+    assert c["calls"]["CreateFHIRDatastore"] == {"400": 3, "200": 2}
+    assert "strict_violations" not in c
+    # A badly signed request still gets its 403 first.
+    s.faults(access_denied=1.0)
+    st, _, b = raw_call(s.url, "ListFHIRDatastores", {}, s.access_key, "wrong", s.region)
+    assert st == 403 and b["__type"] == "InvalidSignatureException"

@@ -65,8 +65,8 @@ class Bucket:
 
 
 class Faults:
-    FIELDS = ("throttle", "error5xx", "drop_after_commit", "latency_ms", "jitter_ms", "stall",
-              "reset", "operations", "first_n", "quota", "seed", "error_status", "error_body",
+    FIELDS = ("access_denied", "throttle", "error5xx", "drop_after_commit", "latency_ms", "jitter_ms",
+              "stall", "reset", "operations", "first_n", "quota", "seed", "error_status", "error_body",
               "error_form")
 
     def __init__(self):
@@ -79,6 +79,7 @@ class Faults:
             raise ValueError("unknown fault fields: " + ", ".join(unknown))
         with self.lock:
             self.cfg = {
+                "access_denied": float(cfg.get("access_denied") or 0),
                 "throttle": float(cfg.get("throttle") or 0), "error5xx": float(cfg.get("error5xx") or 0),
                 "drop_after_commit": float(cfg.get("drop_after_commit") or 0),
                 "latency_ms": float(cfg.get("latency_ms") or 0), "jitter_ms": float(cfg.get("jitter_ms") or 0),
@@ -125,7 +126,7 @@ class Faults:
             elif c["reset"]:
                 hit["reset"] = True
             else:
-                for mode in ("throttle", "error5xx", "drop_after_commit"):
+                for mode in ("access_denied", "throttle", "error5xx", "drop_after_commit"):
                     rate = c[mode]
                     if rate > 0 and (forced or self.rng.random() < rate):
                         hit[mode] = True
@@ -479,6 +480,12 @@ class Handler(socketserver.StreamRequestHandler):
                     action = "stall"
                 elif hit.get("reset"):
                     action = "reset"
+                elif hit.get("access_denied"):
+                    # What IAM answers for a missing permission, whether or not the
+                    # operation models the error.
+                    raise ApiError("AccessDeniedException",
+                                   "User: arn:aws:iam::%s:user/healthlake-local is not authorized to "
+                                   "perform: healthlake:%s" % (app.args.account, op))
                 elif hit.get("throttle"):
                     raise ApiError("ThrottlingException", "Rate exceeded")
                 elif hit.get("error5xx"):
