@@ -1,7 +1,7 @@
 /* Which size the kernel may hold for a file. The kernel keeps the attributes
- * our replies give it (getattr, lookup, readdirplus) for attr_ttl and limits
- * reads to that size, so an open whose snapshot is longer than what the
- * kernel holds would be read short. Dropping the kernel's attributes on
+ * our getattr replies give it (lookups go through getattr too) for attr_ttl
+ * and limits reads to that size, so an open whose snapshot is longer than
+ * what the kernel holds would be read short. Dropping the kernel's attributes on
  * every open costs a GETATTR round trip per read (BENCHMARKS.md 2.a); this
  * table lets an open skip it when every size given for the path within the
  * kernel's hold time was the snapshot's own size.

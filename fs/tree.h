@@ -71,7 +71,7 @@ void hlfs_listing_seed(struct hlfs_fs *fs, struct hl_datastore_list *list);
 int hlfs_forget_start(struct hlfs_fs *fs, struct fuse_session *se);
 void hlfs_forget_stop(struct hlfs_fs *fs); /* a no-op when not started */
 
-/* A reply about to tell the kernel st for path (getattr, readdirplus). */
+/* A getattr reply (lookups too) about to tell the kernel st for path. */
 void hlfs_kernel_saw(struct hlfs_fs *fs, const char *path, const struct stat *st);
 /* True when the kernel can hold no other size than size for path, so an
  * open of that size need not drop the kernel's attributes. */

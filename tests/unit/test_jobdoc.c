@@ -45,6 +45,28 @@ int main(void)
 	       "charged one allocation: id, status and text");
 	ok(hlfs_jobdoc_cost(&d) < hlfs_job_cost(&j), "smaller than the job with its tree (%zu < %zu)",
 	   hlfs_jobdoc_cost(&d), hlfs_job_cost(&j));
+	hlfs_jobdoc_fini(&d);
+	/* A job as the service describes it: the rendered file against the tree. */
+	struct hl_job full = {
+	    .id = strdup("0123456789abcdef0123456789abcdef"),
+	    .status = strdup("COMPLETED"),
+	    .raw = cJSON_Parse(
+		"{\"JobId\":\"0123456789abcdef0123456789abcdef\",\"JobName\":\"import-0\","
+		"\"JobStatus\":\"COMPLETED\",\"SubmitTime\":1795936906.646,\"EndTime\":1795936916.1,"
+		"\"DatastoreId\":\"fedcba9876543210fedcba9876543210\",\"InputDataConfig\":{\"S3Uri\":"
+		"\"s3://bucket/in/\"},\"JobOutputDataConfig\":{\"S3Configuration\":{\"S3Uri\":"
+		"\"s3://bucket/out/\",\"KmsKeyId\":\"arn:aws:kms:us-east-1:123456789012:key/k\"}},"
+		"\"DataAccessRoleArn\":\"arn:aws:iam::123456789012:role/r\",\"ValidationLevel\":"
+		"\"structure-only\"}")};
+	is_int(hlfs_jobdoc_make(&full, &d), HL_ERR_OK, "a full job renders");
+	ok(2 * hlfs_jobdoc_cost(&d) <= hlfs_job_cost(&full),
+	   "a full job takes at most half the memory rendered: %zu bytes, %zu as a tree",
+	   hlfs_jobdoc_cost(&d), hlfs_job_cost(&full));
+	free(full.id);
+	free(full.status);
+	cJSON_Delete(full.raw);
+	hlfs_jobdoc_fini(&d);
+	is_int(hlfs_jobdoc_make(&j, &d), HL_ERR_OK, "the first job again");
 	is_int(hlfs_jobdoc_dup(&d, &c), HL_ERR_OK, "a copy");
 	ok(c.text != d.text, "owns its bytes");
 	is_str(c.text, d.text, "the same text");
