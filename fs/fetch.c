@@ -501,12 +501,16 @@ int hlfs_snapshot(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t dea
 		break;
 	}
 	case HLFS_N_TAG: {
+		/* Being created: once closed its value comes at release, just after
+		 * the close returned; while a writer still has a new one open it is
+		 * empty, as stat says. */
+		bool pending = hlfs_pending_settle(fs, n->ds->id, n->p.leaf, deadline);
 		rc = hlfs_get_tags(fs, n, deadline, &v);
 		if (rc)
 			break;
 		const struct hl_tag *t = hlfs_tags_find(v->data, n->p.leaf);
 		if (!t) {
-			rc = -ENOENT;
+			rc = pending ? 0 : -ENOENT;
 			break;
 		}
 		if (hl_buf_appends(&fh->data, t->value ? t->value : "") != HL_ERR_OK ||

@@ -4,16 +4,25 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "input.h"
 #include "tree_i.h"
 
+/* A tag file created or truncated and not yet set: stat shows it, empty. */
 struct hlfs_pending {
 	char *ds_id;
 	char *key;
 	int opens;
+	int64_t closed_ms; /* a close was seen with nothing written (hl_now_ms), or 0 */
+	bool releasing;	   /* the last close's release is setting the value now */
 	struct hlfs_pending *next;
 };
+
+/* How long after such a close a reader waits for the release to begin: the
+ * kernel sends it right after the last close returns. A close that was not
+ * the last (a shell's `exec 3> k` closes a duplicate) costs a reader this. */
+#define RELEASE_GRACE_MS 200
 
 /* An open snapshot: stat of its path gives the snapshot's size while it is open. */
 struct hlfs_openfile {
@@ -70,10 +79,79 @@ static void pending_del(struct hlfs_fs *fs, const char *ds_id, const char *key)
 			free(p->ds_id);
 			free(p->key);
 			free(p);
+			pthread_cond_broadcast(&fs->settled);
 		}
 		break;
 	}
 	pthread_mutex_unlock(&fs->lock);
+}
+
+/* The entry of ds_id's key, or NULL; fs->lock held. */
+static struct hlfs_pending **pending_find(struct hlfs_fs *fs, const char *ds_id, const char *key)
+{
+	struct hlfs_pending **pp = &fs->pending;
+	while (*pp && (strcmp((*pp)->ds_id, ds_id) || strcmp((*pp)->key, key)))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+void hlfs_pending_closing(struct hlfs_fs *fs, const char *ds_id, const char *key)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct hlfs_pending *p = *pending_find(fs, ds_id, key);
+	if (p)
+		p->closed_ms = hl_now_ms();
+	pthread_mutex_unlock(&fs->lock);
+}
+
+static void pending_releasing(struct hlfs_fs *fs, const char *ds_id, const char *key)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct hlfs_pending *p = *pending_find(fs, ds_id, key);
+	if (p && p->opens == 1) {
+		p->releasing = true;
+		pthread_cond_broadcast(&fs->settled);
+	}
+	pthread_mutex_unlock(&fs->lock);
+}
+
+void hlfs_pending_done(struct hlfs_fs *fs, const char *ds_id, const char *key)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct hlfs_pending **pp = pending_find(fs, ds_id, key);
+	struct hlfs_pending *p = *pp;
+	if (p) {
+		*pp = p->next;
+		free(p->ds_id);
+		free(p->key);
+		free(p);
+		pthread_cond_broadcast(&fs->settled);
+	}
+	pthread_mutex_unlock(&fs->lock);
+}
+
+bool hlfs_pending_settle(struct hlfs_fs *fs, const char *ds_id, const char *key, int64_t deadline)
+{
+	struct hlfs_pending *p;
+	pthread_mutex_lock(&fs->lock);
+	while ((p = *pending_find(fs, ds_id, key)) && (p->releasing || p->closed_ms)) {
+		int64_t until = p->releasing ? deadline : p->closed_ms + RELEASE_GRACE_MS;
+		int64_t left = (until < deadline ? until : deadline) - hl_now_ms();
+		if (left <= 0)
+			break;
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += left / 1000;
+		ts.tv_nsec += (left % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&fs->settled, &fs->lock, &ts);
+	}
+	bool still = p != NULL;
+	pthread_mutex_unlock(&fs->lock);
+	return still;
 }
 
 /* Registers (or updates) the newest open snapshot of path. */
@@ -312,6 +390,8 @@ void hlfs_do_release(struct hlfs_fs *fs, struct hlfs_fh *fh)
 	if (!fh)
 		return;
 	fh_unregister(fs, fh);
+	if (fh->kind == HLFS_FH_TAG)
+		pending_releasing(fs, fh->ds_id, fh->key);
 	if (fh->kind != HLFS_FH_SNAPSHOT) {
 		pthread_mutex_lock(&fh->lock);
 		if (fh->data.len > 0 || (fh->kind == HLFS_FH_TAG && fh->touched && !fh->sent))

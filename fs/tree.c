@@ -54,6 +54,11 @@ int hlfs_fs_init(struct hlfs_fs *fs, const struct hlfs_opts *opts, struct hl_cli
 	}
 	hlfs_cache_on_evict(fs->cache, hlfs_forget_evicted, fs);
 	pthread_mutex_init(&fs->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* waits are against hl_now_ms() */
+	pthread_cond_init(&fs->settled, &ca);
+	pthread_condattr_destroy(&ca);
 	return 0;
 }
 
@@ -67,6 +72,7 @@ void hlfs_fs_fini(struct hlfs_fs *fs)
 	hlfs_ksize_free(fs->ksize);
 	fs->ksize = NULL;
 	hlfs_notes_free(fs);
+	pthread_cond_destroy(&fs->settled);
 	pthread_mutex_destroy(&fs->lock);
 }
 

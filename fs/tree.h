@@ -42,6 +42,7 @@ struct hlfs_fs {
 	pthread_mutex_t lock;
 	struct hlfs_errnote *errors;  /* protected by lock */
 	struct hlfs_pending *pending; /* tags being created; protected by lock */
+	pthread_cond_t settled;	      /* a pending tag was set or given up; with lock */
 	struct hlfs_openfile *open;   /* open snapshots by path; protected by lock */
 	struct hlfs_fh *fhs;	      /* every open file, freed at unmount; protected by lock */
 	struct hlfs_ksize *ksize;     /* sizes the kernel may hold */

@@ -116,6 +116,14 @@ void hlfs_forget_tags(struct hlfs_fs *fs, const char *ds_id);
 
 /* Whether a tag file key of ds_id is open for creation. */
 bool hlfs_pending_has(struct hlfs_fs *fs, const char *ds_id, const char *key);
+/* A close of it was seen with nothing written: its value is set at release. */
+void hlfs_pending_closing(struct hlfs_fs *fs, const char *ds_id, const char *key);
+/* Its value went out: it is an ordinary tag from now on. */
+void hlfs_pending_done(struct hlfs_fs *fs, const char *ds_id, const char *key);
+/* After such a close, waits (not past deadline) for the release to set the
+ * value, so that a read right after `: > tags/k` finds it. True when it is
+ * still pending after all (open elsewhere: a new tag then reads empty). */
+bool hlfs_pending_settle(struct hlfs_fs *fs, const char *ds_id, const char *key, int64_t deadline);
 /* The stat of path's newest open snapshot, if one is open. */
 bool hlfs_open_find(struct hlfs_fs *fs, const char *path, struct stat *st);
 /* Frees both registries; for hlfs_fs_fini(). */

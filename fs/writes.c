@@ -94,6 +94,8 @@ static int put_tag(struct hlfs_fs *fs, struct hlfs_fh *fh)
 	hlfs_forget_tags(fs, fh->ds_id);
 	if (rc)
 		hlfs_note(fs, dk, "write tag %s: %s", fh->key, why);
+	else
+		hlfs_pending_done(fs, fh->ds_id, fh->key);
 	return rc;
 }
 
@@ -150,6 +152,10 @@ int hlfs_do_flush(struct hlfs_fs *fs, struct hlfs_fh *fh)
 	pthread_mutex_lock(&fh->lock);
 	if (fh->data.len > 0) /* an empty flush does nothing */
 		rc = hlfs_fh_act(fs, fh);
+	else if (fh->kind == HLFS_FH_TAG && fh->touched && !fh->sent)
+		/* `: > tags/k` or a shell's dup-and-close: nothing to set yet; if no
+		 * write follows, the release will set "" -- a reader may wait for it. */
+		hlfs_pending_closing(fs, fh->ds_id, fh->key);
 	pthread_mutex_unlock(&fh->lock);
 	return rc;
 }

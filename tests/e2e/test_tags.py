@@ -222,3 +222,32 @@ def test_tag_value_of_256_accepted(server, store, mount_factory):
     assert write_once(os.path.join(tags_dir(m), "k"), "v" * 256 + "\n",
                       os.O_WRONLY | os.O_CREAT | os.O_TRUNC) == (0, 0)
     assert boto_tags(server, store["arn"]) == {"k": "v" * 256}
+
+
+# A new tag is set when its file is released, which the kernel does just after the last close
+# returned: a read or stat right after the shell command must already see the value.
+
+def test_truncate_then_read_sees_the_empty_value(server, store, mount_factory):
+    m = mount_factory(server)
+    script = "for i in $(seq 10); do : > clinic-a/tags/k$i && od -An -c clinic-a/tags/k$i; done"
+    r = m.sh(script)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["\\n"] * 10
+    assert boto_tags(server, store["arn"]) == {f"k{i}": "" for i in range(1, 11)}
+
+
+def test_write_then_stat_gives_the_value_size(server, store, mount_factory):
+    m = mount_factory(server)
+    r = m.sh("for i in $(seq 10); do echo v$i > clinic-a/tags/k$i && "
+             "stat -c %s clinic-a/tags/k$i; done")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [str(len(f"v{i}\n")) for i in range(1, 11)]
+
+
+def test_new_tag_still_open_for_writing_reads_empty(server, store, mount_factory):
+    m = mount_factory(server)
+    r = m.sh("exec 3> clinic-a/tags/k; wc -c < clinic-a/tags/k; exec 3>&-; "
+             "od -An -c clinic-a/tags/k")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["0", "\\n"]
+    assert boto_tags(server, store["arn"]) == {"k": ""}
