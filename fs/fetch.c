@@ -206,10 +206,10 @@ static int fetch_dslist(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
 	return dslist_wrap(f->fs, list, started, ret);
 }
 
-void hlfs_listing_seed(struct hlfs_fs *fs, struct hl_datastore_list *list)
+void hlfs_listing_seed(struct hlfs_fs *fs, struct hl_datastore_list *list, int64_t fetched_ms)
 {
 	struct hlfs_cval *v = NULL;
-	if (dslist_wrap(fs, list, HLFS_ANCIENT_MS, &v) == 0)
+	if (dslist_wrap(fs, list, fetched_ms, &v) == 0)
 		(void)hlfs_cache_put(fs->cache, "L", v, HLFS_ANCIENT_MS);
 	hlfs_cval_unref(v);
 }

@@ -132,10 +132,11 @@ static int check_setup(struct hlfs_fs *fs)
 	struct hl_datastore_list *l = NULL;
 	struct hl_list_datastores_input in = {.max_results = 1};
 	hl_error_clear(&err);
+	int64_t started = hl_now_ms();
 	enum hl_err e = hl_list_datastores(fs->client, &in, hlfs_deadline(fs), &l, &err);
 	if (e == HL_ERR_OK) {
 		if (!l->next_token) /* the whole account: the first lookups need no List */
-			hlfs_listing_seed(fs, l);
+			hlfs_listing_seed(fs, l, started);
 		else
 			hl_datastore_list_free(l);
 		return 0;

@@ -140,7 +140,11 @@ int hlfs_resolve(struct hlfs_fs *fs, const char *path, int64_t deadline, struct 
 		return 0;
 	/* A name the last listing knows resolves through it, however old: a
 	 * store's id never changes, and its contents have their own ttl. Only
-	 * a name it does not know is worth a fresh listing (when stale). */
+	 * a name it does not know is worth a fresh listing (when stale). The
+	 * store directory's own lookup does not list either: it would double
+	 * the calls of a read with list_ttl=0 and make every path walk wait on
+	 * an unwell service, for a store deleted elsewhere that `ls` and its
+	 * status (DELETED) already show. */
 	struct hlfs_cval *lv = NULL;
 	if (hlfs_cache_peek(fs->cache, "L", &lv, NULL) == 0) {
 		struct hlfs_dslist *d = lv->data;

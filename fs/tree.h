@@ -58,12 +58,12 @@ void hlfs_fs_fini(struct hlfs_fs *fs);
 /* hl_client_options.on_call: stats, and the -d log line. arg is the fs. */
 void hlfs_fs_on_call(void *arg, const struct hl_call_info *info);
 
-/* Seeds the name index with the mount-time check's page when that page is
- * the whole account (list moved in; for the mount-time check): the first lookup of a store then needs
- * no List. It is as old as can be, so that everything with a ttl (ls, every
- * file) asks the service as usual; only name resolution, which takes the
- * last listing however old, reads it. */
-void hlfs_listing_seed(struct hlfs_fs *fs, struct hl_datastore_list *list);
+/* Seeds the name index with the mount-time check's page, asked for at
+ * fetched_ms, when that page is the whole account (list moved in): the first
+ * lookups of stores then need no List. Its cache entry is as old as can be,
+ * so that `ls` and every file still ask the service as their ttl says; only
+ * name resolution, which goes by when the page was fetched, reads it. */
+void hlfs_listing_seed(struct hlfs_fs *fs, struct hl_datastore_list *list, int64_t fetched_ms);
 
 /* Starts the thread that tells the kernel, through se, to forget the
  * entries of stores the cache let go, so that libfuse's per-inode memory
