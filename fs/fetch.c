@@ -1,5 +1,5 @@
-/* Listings, descriptions, jobs and tags through the cache and the api, and
- * the snapshots an open of a read-only file takes. Every value is charged
+/* Listings, descriptions, jobs and tags through the cache and the api (the
+ * file contents made of them are snapshot.c's). Every value is charged
  * what it holds (footprint.h), plus the libfuse nodes that the kernel can
  * hold for its entries. */
 #include <errno.h>
@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "footprint.h"
-#include "render.h"
 #include "tree_i.h"
 
 /* Kernel inodes below a store besides its jobs and tags: the eight files,
@@ -411,11 +410,18 @@ const struct hl_tag *hlfs_tags_find(const struct hl_tag_list *t, const char *key
 	return NULL;
 }
 
-/* A job's snapshot value: the cached job when terminal (final, no call);
- * else a terminal job of the listing, kept as the job from now on; else its
- * description, asked for when stale. */
-static int snapshot_job(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
-			struct hlfs_cval **ret)
+int hlfs_get_datastore(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		       struct hlfs_cval **ret, char *why, size_t wl)
+{
+	char key[96];
+	struct fetch_ctx f = {.fs = fs, .deadline = deadline, .ds_id = n->ds->id};
+	datastore_key(n->ds->id, key, sizeof(key));
+	return hlfs_cache_get(fs->cache, key, fs->attr_ttl_ms, deadline, fetch_datastore, &f, ret,
+			      why, wl);
+}
+
+int hlfs_job_for_open(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		      struct hlfs_cval **ret)
 {
 	char key[400], why[600], dk[96];
 	struct hlfs_cval *v = NULL, *lv = NULL;
@@ -441,96 +447,6 @@ static int snapshot_job(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64
 	if (rc) {
 		hlfs_node_dir_key(n, dk, sizeof(dk));
 		hlfs_note(fs, dk, "read %s: %s", n->p.leaf, why);
-	}
-	return rc;
-}
-
-/* The content of a read-only file, fetched as its open requires. */
-int hlfs_snapshot(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
-		  struct hlfs_fh *fh)
-{
-	char key[400], why[600], dk[96];
-	struct hlfs_cval *v = NULL;
-	double mtime = -1;
-	int rc = 0;
-	switch (n->p.node) {
-	case HLFS_N_STATS:
-		if (hlfs_fs_render_stats(fs, &fh->data) != HL_ERR_OK)
-			rc = -ENOMEM;
-		break;
-	case HLFS_N_ERROR:
-		hlfs_node_dir_key(n, dk, sizeof(dk));
-		if (hlfs_note_text(fs, dk, &fh->data) != HL_ERR_OK)
-			rc = -ENOMEM;
-		break;
-	case HLFS_N_FIELD: {
-		struct fetch_ctx f = {.fs = fs, .deadline = deadline, .ds_id = n->ds->id};
-		datastore_key(n->ds->id, key, sizeof(key));
-		rc = hlfs_cache_get(fs->cache, key, fs->attr_ttl_ms, deadline, fetch_datastore, &f,
-				    &v, why, sizeof(why));
-		if (rc) {
-			hlfs_dir_key(HLFS_D_STORE, n->ds->id, dk, sizeof(dk));
-			hlfs_note(fs, dk, "read %s/%s: %s", n->p.store, hlfs_field_name(n->p.field),
-				  why);
-			if (rc == -ENOENT) /* gone: the listing that named it is out of date */
-				hlfs_cache_invalidate(fs->cache, "L");
-			break;
-		}
-		const struct hl_datastore *d = v->data;
-		if (hlfs_render_field(n->p.field, d, &fh->data) != HL_ERR_OK)
-			rc = -ENOMEM;
-		if (d->has_created_at)
-			mtime = d->created_at;
-		break;
-	}
-	case HLFS_N_JOB: {
-		rc = snapshot_job(fs, n, deadline, &v);
-		if (rc)
-			break;
-		struct hlfs_jobdoc *j = v->data;
-		/* A terminal job's bytes never change, so the kernel may keep them
-		 * -- from the second open on: the first must make the kernel drop
-		 * what it cached while the job was running. */
-		fh->keep_cache = j->terminal && atomic_exchange(&j->served, true);
-		/* The bytes are the cached job's own: no copy, no rendering. */
-		fh->hold = hlfs_cval_ref(v);
-		fh->bytes = j->text;
-		fh->len = j->len;
-		if (j->has_submit_time)
-			mtime = j->submit_time;
-		break;
-	}
-	case HLFS_N_TAG: {
-		/* Being created: once closed its value comes at release, just after
-		 * the close returned; while a writer still has a new one open it is
-		 * empty, as stat says. */
-		bool pending = hlfs_pending_settle(fs, n->ds->id, n->p.leaf, deadline);
-		rc = hlfs_get_tags(fs, n, deadline, &v);
-		if (rc)
-			break;
-		const struct hl_tag *t = hlfs_tags_find(v->data, n->p.leaf);
-		if (!t) {
-			rc = pending ? 0 : -ENOENT;
-			break;
-		}
-		if (hl_buf_appends(&fh->data, t->value ? t->value : "") != HL_ERR_OK ||
-		    hl_buf_appendc(&fh->data, '\n') != HL_ERR_OK)
-			rc = -ENOMEM;
-		break;
-	}
-	default:
-		rc = -EISDIR;
-	}
-	hlfs_cval_unref(v);
-	if (rc == 0) {
-		if (!fh->hold) {
-			fh->bytes = fh->data.data ? fh->data.data : "";
-			fh->len = fh->data.len;
-		}
-		hlfs_fill_stat(fs, &fh->st, S_IFREG | (n->p.node == HLFS_N_TAG ? 0600 : 0400),
-			       (off_t)fh->len);
-		if (mtime >= 0)
-			hlfs_stat_times(&fh->st, mtime);
 	}
 	return rc;
 }

@@ -1,9 +1,11 @@
 /* Private to the tree modules, which together implement tree.h:
- *   tree.c    the mount's state and lifecycle, resolution, stat, readdir
- *   errfile.c the per-directory .error records
- *   fetch.c   cached listings, descriptions, jobs and tags; snapshots
- *   open.c    file handles, open/read/release, the open and pending registries
- *   writes.c  control-file inputs and jobs, tag writes, mkdir/rmdir/unlink
+ *   tree.c     the mount's state and lifecycle, resolution, stat, readdir
+ *   errfile.c  the per-directory .error records
+ *   fetch.c    cached listings, descriptions, jobs and tags
+ *   snapshot.c what an open of a read-only file reads
+ *   open.c     file handles, open/read/release, the open and pending registries
+ *   writes.c   control-file inputs and jobs, tag writes, mkdir/rmdir/unlink
+ *   forget.c   the kernel forgets stores the cache let go
  * Every int-returning function here returns 0 or -errno. */
 #ifndef HLFS_TREE_I_H
 #define HLFS_TREE_I_H
@@ -98,9 +100,14 @@ int hlfs_job_props(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t de
 		   const struct hlfs_jobdoc **ret, struct hlfs_cval **hold);
 /* A borrowed pointer into t, or NULL. */
 const struct hl_tag *hlfs_tags_find(const struct hl_tag_list *t, const char *key);
-/* Fills fh->data and fh->st with the content of the read-only file n. */
-int hlfs_snapshot(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
-		  struct hlfs_fh *fh);
+/* n's store description (Describe when older than attr_ttl). */
+int hlfs_get_datastore(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		       struct hlfs_cval **ret, char *why, size_t wl);
+/* n's job for an open: the cached job when terminal (final, no call); else a
+ * terminal job of the listing, kept as the job from now on; else its
+ * description, asked for when stale. A failure lands in the jobs' .error. */
+int hlfs_job_for_open(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		      struct hlfs_cval **ret);
 /* Puts a listing with item (owned, moved in) added or replacing the store
  * with its id in place of the cached one; nothing when none is cached. */
 void hlfs_listing_patch(struct hlfs_fs *fs, struct hl_datastore *item);
@@ -111,6 +118,12 @@ void hlfs_forget_listing(struct hlfs_fs *fs);
 void hlfs_forget_datastore(struct hlfs_fs *fs, const char *ds_id);
 void hlfs_forget_jobs(struct hlfs_fs *fs, const char *ds_id, bool exports);
 void hlfs_forget_tags(struct hlfs_fs *fs, const char *ds_id);
+
+/* ---- snapshot.c ---- */
+
+/* Fills fh (bytes, len, st; keep_cache) with the content of read-only file n. */
+int hlfs_snapshot(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		  struct hlfs_fh *fh);
 
 /* ---- open.c ---- */
 
