@@ -223,8 +223,7 @@ static int fetch_datastore(void *arg, struct hlfs_cval **ret, char *why, size_t 
 	int rc = hlfs_call_end(f->fs, e, &err, why, wl);
 	if (rc)
 		return rc;
-	return wrap(ret, d, hlfs_alloc_cost(sizeof(*d)) + hlfs_datastore_cost(d),
-		    datastore_free_v);
+	return wrap(ret, d, hlfs_alloc_cost(sizeof(*d)) + hlfs_datastore_cost(d), datastore_free_v);
 }
 
 static int fetch_joblist(void *arg, struct hlfs_cval **ret, char *why, size_t wl)

@@ -47,8 +47,7 @@ size_t hlfs_job_cost(const struct hl_job *j)
 	if (!j)
 		return 0;
 	return hlfs_str_cost(j->id) + hlfs_str_cost(j->name) + hlfs_str_cost(j->status) +
-	       hlfs_str_cost(j->datastore_id) + hlfs_str_cost(j->message) +
-	       hlfs_json_cost(j->raw);
+	       hlfs_str_cost(j->datastore_id) + hlfs_str_cost(j->message) + hlfs_json_cost(j->raw);
 }
 
 size_t hlfs_datastore_list_cost(const struct hl_datastore_list *l)

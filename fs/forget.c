@@ -31,7 +31,7 @@ struct hlfs_forgetq {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	size_t head, count;	  /* protected by lock, as are stop and ids */
+	size_t head, count; /* protected by lock, as are stop and ids */
 	bool stop;
 	char ids[QUEUE_MAX][ID_MAX]; /* a ring */
 };

@@ -79,14 +79,17 @@ static int open_common(const char *path, struct fuse_file_info *fi, bool create)
 		return rc;
 	fi->fh = (uint64_t)(uintptr_t)fh;
 	fi->direct_io = 0;
-	fi->keep_cache = fh->keep_cache;
+	/* A terminal job's bytes never change, so the kernel may keep them --
+	 * from the second kernel open on: the first must make the kernel drop
+	 * what it cached while the job was running. */
+	fi->keep_cache = fh->keep_cache && atomic_exchange(fh->served, true);
 	fi->nonseekable = fh->kind == HLFS_FH_CONTROL;
 	/* A snapshot is read-only and complete at open: close has nothing to
 	 * flush, so spare the kernel a FLUSH round trip per read. */
 	fi->noflush = fh->kind == HLFS_FH_SNAPSHOT;
 	/* The kernel may hold a size from before this snapshot and would stop
 	 * reading there: make it ask again, unless it cannot hold another. */
-	if (fh->kind == HLFS_FH_SNAPSHOT && !fh->keep_cache &&
+	if (fh->kind == HLFS_FH_SNAPSHOT && !fi->keep_cache &&
 	    !hlfs_kernel_size_is(fs, path, fh->st.st_size))
 		fuse_invalidate_path(fuse_get_context()->fuse, path);
 	return 0;

@@ -1,7 +1,6 @@
 /* The snapshot an open of a read-only file takes: its bytes, fixed for the
  * life of the open, and the stat that goes with them. */
 #include <errno.h>
-#include <stdatomic.h>
 
 #include "render.h"
 #include "tree_i.h"
@@ -46,10 +45,8 @@ int hlfs_snapshot(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t dea
 		if (rc)
 			break;
 		struct hlfs_jobdoc *j = v->data;
-		/* A terminal job's bytes never change, so the kernel may keep them
-		 * -- from the second open on: the first must make the kernel drop
-		 * what it cached while the job was running. */
-		fh->keep_cache = j->terminal && atomic_exchange(&j->served, true);
+		fh->keep_cache = j->terminal;
+		fh->served = &j->served; /* lives as long as fh->hold */
 		/* The bytes are the cached job's own: no copy, no rendering. */
 		fh->hold = hlfs_cval_ref(v);
 		fh->bytes = j->text;

@@ -7,6 +7,7 @@
 #define HLFS_TREE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -90,7 +91,8 @@ struct hlfs_fh {
 	size_t len;
 	struct hlfs_cval *hold; /* snapshot: the cached value bytes point into, or NULL */
 	struct hlfs_fh *prev, *next; /* fs->fhs; protected by fs->lock */
-	bool keep_cache;    /* terminal job: the page cache stays valid */
+	bool keep_cache;    /* terminal job: its bytes never change */
+	atomic_bool *served; /* with keep_cache: the job's "a kernel open had it" flag */
 	bool exports;
 	bool touched; /* created or truncated: an untouched close sets "" */
 	bool sent;    /* the tag value went out */

@@ -5,6 +5,8 @@ import os
 import stat
 import time
 
+import pytest
+
 from .hlutil import (IMPORT_OUTPUT, KMS_KEY, ROLE_ARN, TERMINAL, _ts_variants, assert_errno,
                      check_pretty_format, job_ids, raw_json, read, wait_for)
 
@@ -320,10 +322,11 @@ def test_rm_rf_imports_calls_nothing_mutating(server, store, mount_factory):
     assert len(job_ids(imports(m))) == 1
 
 
-def test_job_that_finished_since_the_last_read_is_read_whole(server_factory, mount_factory):
+@pytest.mark.parametrize("first", ["read", "xattr"])
+def test_job_that_finished_since_the_last_read_is_read_whole(server_factory, mount_factory, first):
     # The kernel still holds the running job's bytes and size when the open that first sees
     # it finished arrives: that open must not keep the kernel's page cache (terminal jobs
-    # keep it from then on), nor its size.
+    # keep it from then on), nor its size -- also when an xattr read saw it finished first.
     srv = server_factory("--create-delay", "0", "--delete-delay", "0", "--job-delay", "2")
     s = srv.seed(datastores=[{"name": "clinic-a", "status": "ACTIVE"}])["datastores"][0]
     jid = start_import(srv, s["id"])
@@ -333,6 +336,8 @@ def test_job_that_finished_since_the_last_read_is_read_whole(server_factory, mou
     assert running["JobStatus"] not in TERMINAL
     wait_terminal(srv, s["id"], jid)
     time.sleep(1.1)  # the kernel's attributes from the first read expire
+    if first == "xattr":
+        assert os.getxattr(p, "user.healthlake.status").decode() in TERMINAL
     os.stat(p)  # the kernel asks again and is told the running job's size, still cached
     with open(p, "rb") as f:
         data = f.read()

@@ -39,9 +39,9 @@ int main(void)
 	/* A tree: each node and each of its strings is one allocation. */
 	cJSON *j = cJSON_Parse("{\"DatastoreId\":\"0123456789abcdef0123456789abcdef\",\"n\":1}");
 	size_t node = hlfs_alloc_cost(sizeof(cJSON));
-	size_t want = node								 /* {} */
+	size_t want = node								    /* {} */
 		      + node + hlfs_alloc_cost(sizeof("DatastoreId")) + hlfs_alloc_cost(33) /* id */
-		      + node + hlfs_alloc_cost(2);					 /* "n": 1 */
+		      + node + hlfs_alloc_cost(2); /* "n": 1 */
 	is_int(hlfs_json_cost(j), want, "a parsed tree: nodes, keys and string values");
 	is_int(hlfs_json_cost(NULL), 0, "no tree");
 

@@ -9,9 +9,10 @@
 static void job_from(struct hl_job *j, const char *id, const char *status, double submit)
 {
 	char json[256];
-	snprintf(json, sizeof(json),
-		 "{\"JobId\":\"%s\",\"JobStatus\":\"%s\",\"SubmitTime\":%.3f,\"DatastoreId\":\"d\"}",
-		 id, status, submit);
+	snprintf(
+	    json, sizeof(json),
+	    "{\"JobId\":\"%s\",\"JobStatus\":\"%s\",\"SubmitTime\":%.3f,\"DatastoreId\":\"d\"}", id,
+	    status, submit);
 	*j = (struct hl_job){.id = strdup(id),
 			     .status = strdup(status),
 			     .submit_time = submit,
@@ -43,8 +44,9 @@ int main(void)
 	ok(d.has_submit_time && d.submit_time == j.submit_time, "submit time kept");
 	is_int(hlfs_jobdoc_cost(&d), hlfs_alloc_cost(4 + 10 + want.len + 1),
 	       "charged one allocation: id, status and text");
-	ok(hlfs_jobdoc_cost(&d) < hlfs_job_cost(&j), "smaller than the job with its tree (%zu < %zu)",
-	   hlfs_jobdoc_cost(&d), hlfs_job_cost(&j));
+	ok(hlfs_jobdoc_cost(&d) < hlfs_job_cost(&j),
+	   "smaller than the job with its tree (%zu < %zu)", hlfs_jobdoc_cost(&d),
+	   hlfs_job_cost(&j));
 	hlfs_jobdoc_fini(&d);
 	/* A job as the service describes it: the rendered file against the tree. */
 	struct hl_job full = {
@@ -52,8 +54,10 @@ int main(void)
 	    .status = strdup("COMPLETED"),
 	    .raw = cJSON_Parse(
 		"{\"JobId\":\"0123456789abcdef0123456789abcdef\",\"JobName\":\"import-0\","
-		"\"JobStatus\":\"COMPLETED\",\"SubmitTime\":1795936906.646,\"EndTime\":1795936916.1,"
-		"\"DatastoreId\":\"fedcba9876543210fedcba9876543210\",\"InputDataConfig\":{\"S3Uri\":"
+		"\"JobStatus\":\"COMPLETED\",\"SubmitTime\":1795936906.646,\"EndTime\":1795936916."
+		"1,"
+		"\"DatastoreId\":\"fedcba9876543210fedcba9876543210\",\"InputDataConfig\":{"
+		"\"S3Uri\":"
 		"\"s3://bucket/in/\"},\"JobOutputDataConfig\":{\"S3Configuration\":{\"S3Uri\":"
 		"\"s3://bucket/out/\",\"KmsKeyId\":\"arn:aws:kms:us-east-1:123456789012:key/k\"}},"
 		"\"DataAccessRoleArn\":\"arn:aws:iam::123456789012:role/r\",\"ValidationLevel\":"
