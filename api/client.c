@@ -24,6 +24,17 @@ int64_t hl_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void hl_mono_after(int64_t ms, struct timespec *ret)
+{
+	clock_gettime(CLOCK_MONOTONIC, ret);
+	ret->tv_sec += ms / 1000;
+	ret->tv_nsec += (ms % 1000) * 1000000;
+	if (ret->tv_nsec >= 1000000000) {
+		ret->tv_sec++;
+		ret->tv_nsec -= 1000000000;
+	}
+}
+
 static void sleep_until(int64_t t)
 {
 	for (;;) {

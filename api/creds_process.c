@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "healthlake.h"
 #include "ini.h"
 
 extern char **environ;
@@ -113,13 +114,7 @@ static enum hl_err spawn_capture(char **argv, long timeout_ms, struct hl_buf *ou
 	op[1] = ep[1] = -1;
 
 	struct timespec deadline;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
+	hl_mono_after(timeout_ms, &deadline);
 	bool timed_out = false;
 	while (op[0] >= 0 || ep[0] >= 0) {
 		long left = ms_left(&deadline);

@@ -14,6 +14,10 @@
 
 /* Monotonic milliseconds; deadlines are absolute values of this clock. */
 int64_t hl_now_ms(void);
+struct timespec;
+/* The CLOCK_MONOTONIC instant ms milliseconds from now (for a timed wait on
+ * a condition variable set to that clock). */
+void hl_mono_after(int64_t ms, struct timespec *ret);
 
 /* What one API call cost, reported after it ends (success or not). Strings
  * are valid only during the callback. */

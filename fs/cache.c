@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "healthlake.h"
+
 #define ENTRY_OVERHEAD 96
 
 struct flight;
@@ -246,13 +248,7 @@ static int wait_flight(struct hlfs_cache *c, struct flight *f, int64_t deadline_
 		int64_t left = deadline_ms - c->now_ms(c->now_arg);
 		if (left <= 0)
 			return f->done ? 0 : -ETIMEDOUT;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += left / 1000;
-		ts.tv_nsec += (left % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		hl_mono_after(left, &ts);
 	}
 	while (!f->done) {
 		if (deadline_ms == 0)

@@ -106,20 +106,30 @@ static int wrap(struct hlfs_cval **ret, void *data, size_t size, void (*free_fn)
 	return *ret ? 0 : -ENOMEM;
 }
 
-/* A job value of its own: a copy of src, so that no listing is kept alive
- * by one of its jobs after the listing itself was let go. */
-static struct hlfs_cval *jobdoc_value(const struct hlfs_jobdoc *src)
+/* A job value over doc, whose bytes move in (doc is empty afterwards, also
+ * on failure, when they are freed). */
+static struct hlfs_cval *jobdoc_wrap(struct hlfs_jobdoc *doc)
 {
-	struct hlfs_jobdoc *d = calloc(1, sizeof(*d));
-	if (!d || hlfs_jobdoc_dup(src, d) != HL_ERR_OK) {
-		free(d);
+	struct hlfs_jobdoc *d = malloc(sizeof(*d));
+	if (!d) {
+		hlfs_jobdoc_fini(doc);
 		return NULL;
 	}
+	memcpy(d, doc, sizeof(*d));
+	memset(doc, 0, sizeof(*doc));
 	struct hlfs_cval *v =
 	    hlfs_cval_new(d, hlfs_alloc_cost(sizeof(*d)) + hlfs_jobdoc_cost(d), jobdoc_free_v);
 	if (v)
 		v->immutable = d->terminal;
 	return v;
+}
+
+/* A job value of its own: a copy of src, so that no listing is kept alive
+ * by one of its jobs after the listing itself was let go. */
+static struct hlfs_cval *jobdoc_value(const struct hlfs_jobdoc *src)
+{
+	struct hlfs_jobdoc copy;
+	return hlfs_jobdoc_dup(src, &copy) == HL_ERR_OK ? jobdoc_wrap(&copy) : NULL;
 }
 
 /* ---- cache keys (DESIGN-NOTES.md) ---- */
@@ -265,8 +275,7 @@ static int fetch_job(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
 		snprintf(why, wl, "the description of job %s has no id or status", f->job_id);
 		return e == HL_ERR_NOMEM ? -ENOMEM : -EIO;
 	}
-	*ret = jobdoc_value(&doc);
-	hlfs_jobdoc_fini(&doc);
+	*ret = jobdoc_wrap(&doc);
 	return *ret ? 0 : -ENOMEM;
 }
 

@@ -1,5 +1,7 @@
 #include "footprint.h"
 
+#include <string.h>
+
 size_t hlfs_alloc_cost(size_t n)
 {
 	if (n == 0)
@@ -10,12 +12,7 @@ size_t hlfs_alloc_cost(size_t n)
 
 size_t hlfs_str_cost(const char *s)
 {
-	size_t n = 0;
-	if (!s)
-		return 0;
-	while (s[n])
-		n++;
-	return hlfs_alloc_cost(n + 1);
+	return s ? hlfs_alloc_cost(strlen(s) + 1) : 0;
 }
 
 size_t hlfs_json_cost(const cJSON *j)

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "input.h"
 #include "tree_i.h"
@@ -32,12 +31,30 @@ struct hlfs_openfile {
 	struct hlfs_openfile *next;
 };
 
+/* The entry of ds_id's key (*result NULL when none); fs->lock held. */
+static struct hlfs_pending **pending_find(struct hlfs_fs *fs, const char *ds_id, const char *key)
+{
+	struct hlfs_pending **pp = &fs->pending;
+	while (*pp && (strcmp((*pp)->ds_id, ds_id) || strcmp((*pp)->key, key)))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* Unlinks and frees *pp, waking readers that wait on it; fs->lock held. */
+static void pending_drop(struct hlfs_fs *fs, struct hlfs_pending **pp)
+{
+	struct hlfs_pending *p = *pp;
+	*pp = p->next;
+	free(p->ds_id);
+	free(p->key);
+	free(p);
+	pthread_cond_broadcast(&fs->settled);
+}
+
 bool hlfs_pending_has(struct hlfs_fs *fs, const char *ds_id, const char *key)
 {
-	bool found = false;
 	pthread_mutex_lock(&fs->lock);
-	for (struct hlfs_pending *p = fs->pending; p && !found; p = p->next)
-		found = !strcmp(p->ds_id, ds_id) && !strcmp(p->key, key);
+	bool found = *pending_find(fs, ds_id, key) != NULL;
 	pthread_mutex_unlock(&fs->lock);
 	return found;
 }
@@ -46,9 +63,7 @@ static int pending_add(struct hlfs_fs *fs, const char *ds_id, const char *key)
 {
 	int rc = 0;
 	pthread_mutex_lock(&fs->lock);
-	struct hlfs_pending *p = fs->pending;
-	while (p && (strcmp(p->ds_id, ds_id) || strcmp(p->key, key)))
-		p = p->next;
+	struct hlfs_pending *p = *pending_find(fs, ds_id, key);
 	if (p) {
 		p->opens++;
 	} else if ((p = calloc(1, sizeof(*p))) && (p->ds_id = strdup(ds_id)) &&
@@ -70,29 +85,10 @@ static int pending_add(struct hlfs_fs *fs, const char *ds_id, const char *key)
 static void pending_del(struct hlfs_fs *fs, const char *ds_id, const char *key)
 {
 	pthread_mutex_lock(&fs->lock);
-	for (struct hlfs_pending **pp = &fs->pending; *pp; pp = &(*pp)->next) {
-		struct hlfs_pending *p = *pp;
-		if (strcmp(p->ds_id, ds_id) || strcmp(p->key, key))
-			continue;
-		if (--p->opens == 0) {
-			*pp = p->next;
-			free(p->ds_id);
-			free(p->key);
-			free(p);
-			pthread_cond_broadcast(&fs->settled);
-		}
-		break;
-	}
+	struct hlfs_pending **pp = pending_find(fs, ds_id, key);
+	if (*pp && --(*pp)->opens == 0)
+		pending_drop(fs, pp);
 	pthread_mutex_unlock(&fs->lock);
-}
-
-/* The entry of ds_id's key, or NULL; fs->lock held. */
-static struct hlfs_pending **pending_find(struct hlfs_fs *fs, const char *ds_id, const char *key)
-{
-	struct hlfs_pending **pp = &fs->pending;
-	while (*pp && (strcmp((*pp)->ds_id, ds_id) || strcmp((*pp)->key, key)))
-		pp = &(*pp)->next;
-	return pp;
 }
 
 void hlfs_pending_closing(struct hlfs_fs *fs, const char *ds_id, const char *key)
@@ -119,14 +115,8 @@ void hlfs_pending_done(struct hlfs_fs *fs, const char *ds_id, const char *key)
 {
 	pthread_mutex_lock(&fs->lock);
 	struct hlfs_pending **pp = pending_find(fs, ds_id, key);
-	struct hlfs_pending *p = *pp;
-	if (p) {
-		*pp = p->next;
-		free(p->ds_id);
-		free(p->key);
-		free(p);
-		pthread_cond_broadcast(&fs->settled);
-	}
+	if (*pp)
+		pending_drop(fs, pp);
 	pthread_mutex_unlock(&fs->lock);
 }
 
@@ -140,13 +130,7 @@ bool hlfs_pending_settle(struct hlfs_fs *fs, const char *ds_id, const char *key,
 		if (left <= 0)
 			break;
 		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += left / 1000;
-		ts.tv_nsec += (left % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		hl_mono_after(left, &ts);
 		pthread_cond_timedwait(&fs->settled, &fs->lock, &ts);
 	}
 	bool still = p != NULL;

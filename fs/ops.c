@@ -82,7 +82,7 @@ static int open_common(const char *path, struct fuse_file_info *fi, bool create)
 	/* A terminal job's bytes never change, so the kernel may keep them --
 	 * from the second kernel open on: the first must make the kernel drop
 	 * what it cached while the job was running. */
-	fi->keep_cache = fh->keep_cache && atomic_exchange(fh->served, true);
+	fi->keep_cache = fh->served && atomic_exchange(fh->served, true);
 	fi->nonseekable = fh->kind == HLFS_FH_CONTROL;
 	/* A snapshot is read-only and complete at open: close has nothing to
 	 * flush, so spare the kernel a FLUSH round trip per read. */

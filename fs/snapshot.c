@@ -45,8 +45,8 @@ int hlfs_snapshot(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t dea
 		if (rc)
 			break;
 		struct hlfs_jobdoc *j = v->data;
-		fh->keep_cache = j->terminal;
-		fh->served = &j->served; /* lives as long as fh->hold */
+		if (j->terminal)
+			fh->served = &j->served; /* lives as long as fh->hold */
 		/* The bytes are the cached job's own: no copy, no rendering. */
 		fh->hold = hlfs_cval_ref(v);
 		fh->bytes = j->text;

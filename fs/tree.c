@@ -127,6 +127,20 @@ void hlfs_node_fini(struct hlfs_treenode *n)
 	n->lv = NULL;
 }
 
+/* Finds n's store in listing lv; on success n holds lv (moved in) and the
+ * store is marked as in use by the kernel. */
+static bool take_store(struct hlfs_fs *fs, struct hlfs_treenode *n, struct hlfs_cval *lv)
+{
+	struct hlfs_dslist *d = lv->data;
+	long i = hlfs_names_find(&d->names, d->refs, n->p.store);
+	if (i < 0)
+		return false;
+	n->lv = lv;
+	n->ds = d->items[i];
+	hlfs_store_touch(fs, n->ds->id);
+	return true;
+}
+
 /* Parses path and finds its store. A failure to list lands in /.error. */
 int hlfs_resolve(struct hlfs_fs *fs, const char *path, int64_t deadline, struct hlfs_treenode *n)
 {
@@ -147,30 +161,19 @@ int hlfs_resolve(struct hlfs_fs *fs, const char *path, int64_t deadline, struct 
 	 * status (DELETED) already show. */
 	struct hlfs_cval *lv = NULL;
 	if (hlfs_cache_peek(fs->cache, "L", &lv, NULL) == 0) {
-		struct hlfs_dslist *d = lv->data;
-		long i = hlfs_names_find(&d->names, d->refs, n->p.store);
-		if (i >= 0) {
-			n->lv = lv;
-			n->ds = d->items[i];
-			hlfs_store_touch(fs, n->ds->id);
+		if (take_store(fs, n, lv))
 			return 0;
-		}
 		hlfs_cval_unref(lv);
 	}
-	rc = hlfs_get_dslist(fs, deadline, &n->lv, why, sizeof(why));
+	rc = hlfs_get_dslist(fs, deadline, &lv, why, sizeof(why));
 	if (rc) {
 		hlfs_note(fs, "/", "lookup %s: %s", n->p.store, why);
 		return rc;
 	}
-	struct hlfs_dslist *d = n->lv->data;
-	long i = hlfs_names_find(&d->names, d->refs, n->p.store);
-	if (i < 0) {
-		hlfs_node_fini(n);
-		return -ENOENT;
-	}
-	n->ds = d->items[i];
-	hlfs_store_touch(fs, n->ds->id);
-	return 0;
+	if (take_store(fs, n, lv))
+		return 0;
+	hlfs_cval_unref(lv);
+	return -ENOENT;
 }
 
 /* ---- what the kernel holds ---- */

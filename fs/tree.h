@@ -91,8 +91,7 @@ struct hlfs_fh {
 	size_t len;
 	struct hlfs_cval *hold; /* snapshot: the cached value bytes point into, or NULL */
 	struct hlfs_fh *prev, *next; /* fs->fhs; protected by fs->lock */
-	bool keep_cache;    /* terminal job: its bytes never change */
-	atomic_bool *served; /* with keep_cache: the job's "a kernel open had it" flag */
+	atomic_bool *served; /* terminal job (bytes never change): its first-open flag */
 	bool exports;
 	bool touched; /* created or truncated: an untouched close sets "" */
 	bool sent;    /* the tag value went out */

@@ -121,7 +121,7 @@ void hlfs_forget_tags(struct hlfs_fs *fs, const char *ds_id);
 
 /* ---- snapshot.c ---- */
 
-/* Fills fh (bytes, len, st; keep_cache, served) with the content of read-only file n. */
+/* Fills fh (bytes, len, st; served) with the content of read-only file n. */
 int hlfs_snapshot(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
 		  struct hlfs_fh *fh);
 

@@ -177,6 +177,26 @@ static void test_uuid(void)
 	ok(strcmp(a, b) != 0, "two UUIDs differ");
 }
 
+static int64_t mono_ms(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
+}
+
+static void test_mono_after(void)
+{
+	static const int64_t cases[] = {0, 1, 999, 1000, 1500, 86400000};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct timespec ts;
+		int64_t before = hl_now_ms();
+		hl_mono_after(cases[i], &ts);
+		int64_t at = mono_ms(&ts), after = hl_now_ms();
+		ok(at >= before + cases[i] && at <= after + cases[i] && ts.tv_nsec >= 0 &&
+		       ts.tv_nsec < 1000000000,
+		   "hl_mono_after(%lld) is that far past now, nanoseconds normalised",
+		   (long long)cases[i]);
+	}
+}
+
 int main(void)
 {
 	test_pacer();
@@ -184,5 +204,6 @@ int main(void)
 	test_classify();
 	test_backoff();
 	test_uuid();
+	test_mono_after();
 	return done_testing();
 }
