@@ -415,6 +415,150 @@ static void test_threads(void)
 	hlfs_scratch_free(s);
 }
 
+/* Random operations against a model of files, names and handles (fixed seed):
+ * contents, sizes and names must always agree. */
+#define MF 8192 /* model files at most */
+struct mfile {
+	char data[256];
+	size_t len;
+};
+
+static unsigned rnd(unsigned *st)
+{
+	*st = *st * 1103515245u + 12345u;
+	return (*st >> 16) & 0x7fff;
+}
+
+static void test_model(void)
+{
+	static const char *names[] = {"a", "b", ".c.swp", "4913"};
+	struct hlfs_scratch *s = mk(0, 0, 256);
+	static struct mfile files[MF];
+	int name_of[4] = {-1, -1, -1, -1}; /* model file per name */
+	struct {
+		struct hlfs_scratch_file *f;
+		int mf;
+	} h[6] = {{0}};
+	int nfiles = 0, bad = 0, step;
+	unsigned st = 42;
+
+	for (step = 0; step < 20000 && nfiles < MF - 2 && !bad; step++) {
+		int k = (int)(rnd(&st) % 4), hi = (int)(rnd(&st) % 6);
+		char buf[256];
+		switch (rnd(&st) % 7) {
+		case 0: /* open, creating */
+			if (h[hi].f)
+				break;
+			if (hlfs_scratch_open(s, D, names[k], true, false, false, 1, &h[hi].f)) {
+				bad = 1;
+				break;
+			}
+			if (name_of[k] < 0) {
+				memset(&files[nfiles], 0, sizeof(files[0]));
+				name_of[k] = nfiles++;
+			}
+			h[hi].mf = name_of[k];
+			break;
+		case 1: /* write through a handle */
+			if (h[hi].f) {
+				size_t off = rnd(&st) % 200, n = rnd(&st) % 50 + 1;
+				for (size_t i = 0; i < n; i++)
+					buf[i] = (char)('a' + rnd(&st) % 26);
+				struct mfile *m = &files[h[hi].mf];
+				if (hlfs_scratch_write(s, h[hi].f, buf, n, (off_t)off, 2) !=
+				    (ssize_t)n) {
+					bad = 2;
+					break;
+				}
+				if (off > m->len)
+					memset(m->data + m->len, 0, off - m->len);
+				memcpy(m->data + off, buf, n);
+				if (off + n > m->len)
+					m->len = off + n;
+			}
+			break;
+		case 2: /* close */
+			if (h[hi].f) {
+				hlfs_scratch_close(s, h[hi].f);
+				h[hi].f = NULL;
+			}
+			break;
+		case 3: /* unlink */
+			if (hlfs_scratch_unlink(s, D, names[k]) != (name_of[k] < 0 ? -ENOENT : 0))
+				bad = 3;
+			name_of[k] = -1;
+			break;
+		case 4: { /* rename */
+			int to = (int)(rnd(&st) % 4);
+			int want = name_of[k] < 0 ? -ENOENT : 0;
+			if (hlfs_scratch_rename(s, D, names[k], D, names[to], 3) != want)
+				bad = 4;
+			if (!want && to != k) {
+				name_of[to] = name_of[k];
+				name_of[k] = -1;
+			}
+			break;
+		}
+		case 5: { /* truncate by name */
+			size_t n = rnd(&st) % 100;
+			int want = name_of[k] < 0 ? -ENOENT : 0;
+			if (hlfs_scratch_truncate(s, NULL, D, names[k], (off_t)n, 4) != want)
+				bad = 5;
+			if (!want) {
+				struct mfile *m = &files[name_of[k]];
+				if (n > m->len)
+					memset(m->data + m->len, 0, n - m->len);
+				m->len = n;
+			}
+			break;
+		}
+		case 6: { /* put: a new file under the name */
+			size_t n = rnd(&st) % 30;
+			for (size_t i = 0; i < n; i++)
+				buf[i] = (char)('A' + rnd(&st) % 26);
+			if (hlfs_scratch_put(s, D, names[k], buf, n, 5)) {
+				bad = 6;
+				break;
+			}
+			memcpy(files[nfiles].data, buf, n);
+			files[nfiles].len = n;
+			name_of[k] = nfiles++;
+			break;
+		}
+		}
+		/* every handle and every name shows its model file */
+		for (int i = 0; i < 6 && !bad; i++)
+			if (h[i].f) {
+				struct mfile *m = &files[h[i].mf];
+				if (hlfs_scratch_read(s, h[i].f, buf, sizeof(buf), 0) !=
+					(ssize_t)m->len ||
+				    memcmp(buf, m->data, m->len))
+					bad = 10;
+			}
+		for (int i = 0; i < 4 && !bad; i++) {
+			struct hlfs_scratch_stat sst;
+			int rc = hlfs_scratch_stat(s, NULL, D, names[i], &sst);
+			if (name_of[i] < 0 ? rc != -ENOENT
+					   : (rc || sst.size != files[name_of[i]].len))
+				bad = 11;
+		}
+		if (bad)
+			diag("step %d: check %d failed", step, bad);
+	}
+	is_int(bad, 0, "random operations agree with the model");
+	is_int(step, 20000, "all 20000 steps ran");
+	ok(nfiles > 10, "the model went through many files (%d)", nfiles);
+	for (int i = 0; i < 6; i++)
+		hlfs_scratch_close(s, h[i].f);
+	size_t nf, nb;
+	hlfs_scratch_usage(s, &nf, &nb);
+	int named = 0;
+	for (int i = 0; i < 4; i++)
+		named += name_of[i] >= 0;
+	is_int(nf, named, "after closing every handle only named files are held");
+	hlfs_scratch_free(s);
+}
+
 int main(void)
 {
 	test_basic();
@@ -426,5 +570,6 @@ int main(void)
 	test_put_and_list();
 	test_free_with_open();
 	test_threads();
+	test_model();
 	return done_testing();
 }
