@@ -16,6 +16,8 @@ from a shared credentials file, selected by `profile=` on the fstab line (the
 file is named by AWS_SHARED_CREDENTIALS_FILE here so that /root/.aws stays
 untouched).
 """
+import gzip
+import json
 import os
 import shutil
 import signal
@@ -41,6 +43,12 @@ def apt_get(*args):
     # The dpkg lock may be held by another apt run: wait for it instead of failing.
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     return run(["apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=300", *args], env=env)
+
+
+def meson_version():
+    r = run(["meson", "introspect", "--projectinfo", os.path.join(REPO, "meson.build")])
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)["version"]
 
 
 def installed(pkg):
@@ -73,10 +81,13 @@ def package_host():
 
 def test_package_install_fstab_mount_purge(package_host, tmp_path):
     out = tmp_path / "out"
-    r = run([os.path.join(REPO, "scripts", "package"), "--out", str(out)], timeout=600)
+    # scripts/test has run the unit tests already (meson test): the package build
+    # skips them and the debug symbols package, to stay short.
+    r = run([os.path.join(REPO, "scripts", "package"), "--out", str(out), "--nocheck"],
+            env={**os.environ, "DEB_BUILD_OPTIONS": "noautodbgsym"}, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "lintian" in r.stdout
-    debs = sorted(str(p) for p in out.glob("*.deb") if "-dbgsym_" not in p.name)
+    debs = sorted(str(p) for p in out.glob("*.deb"))
     names = sorted(os.path.basename(d).split("_")[0] for d in debs)
     assert names == sorted(PACKAGES), debs
 
@@ -103,6 +114,14 @@ def test_package_install_fstab_mount_purge(package_host, tmp_path):
         assert "/usr/share/doc/healthlakefs/examples/healthlakefs.service" in \
             listed["healthlakefs"]
         assert "/usr/bin/healthlake-local" in listed["healthlake-local"]
+        # One version, meson.build's, in the package, the program and the man page.
+        version = meson_version()
+        for p in PACKAGES:
+            assert run(["dpkg-query", "-W", "-f=${Version}", p]).stdout == version
+        assert run(["/usr/bin/healthlakefs", "--version"]).stdout.startswith(
+            f"healthlakefs {version}\n")
+        with gzip.open("/usr/share/man/man1/healthlakefs.1.gz", "rt") as f:
+            assert f'"healthlakefs {version}"' in f.readline()
 
         state = tmp_path / "state"
         os.makedirs(state)
