@@ -133,11 +133,12 @@ class Server:
                 self.proc.wait()
 
 
-def start_server(state_dir, *args, log_path=None, cafile=None, env=None):
-    """Starts healthlake-local on a free port and waits for its 'listening on' line."""
+def start_server(state_dir, *args, log_path=None, cafile=None, env=None, program=None):
+    """Starts healthlake-local (the tree's, or the command list program) on a
+    free port and waits for its 'listening on' line."""
     log_path = log_path or os.path.join(state_dir, "server.log")
     log = open(log_path, "wb")
-    cmd = [PYTHON, SERVER, "--state", state_dir, "--host", "127.0.0.1", "--port", "0",
+    cmd = [*(program or [PYTHON, SERVER]), "--state", state_dir, "--host", "127.0.0.1", "--port", "0",
            "--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY, "--region", REGION,
            *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, env=env)
@@ -239,6 +240,22 @@ def start_mount(server, mnt, opts="", extra_args=(), env=None, wait=True):
         if proc.poll() is not None:
             raise RuntimeError(f"healthlakefs exited {proc.returncode}:\n{m.stderr()}")
     return m
+
+
+def daemons_for(mnt):
+    """Pids of healthlakefs processes whose arguments name mnt."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"healthlakefs") and mnt.encode() in argv:
+            pids.append(int(d))
+    return pids
 
 
 def check_sanitizers(text):

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import HEALTHLAKEFS, REPO, check_sanitizers, wait_for
+from conftest import HEALTHLAKEFS, REPO, check_sanitizers, daemons_for, wait_for
 
 ROLE = "arn:aws:iam::123456789012:role/HealthLakeImport"
 KMS = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab"
@@ -115,22 +115,6 @@ def ns(tmp_path):
         pytest.skip(f"no private mount namespace here: {e}")
     yield n
     n.close()
-
-
-def daemons_for(mnt):
-    """Pids of healthlakefs processes whose arguments name mnt."""
-    pids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"healthlakefs") and mnt.encode() in argv:
-            pids.append(int(d))
-    return pids
 
 
 def daemon_env(server, tmp_path):
