@@ -6,9 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/rand.h>
-
+#include "clock.h"
 #include "json.h"
+#include "rand.h"
 #include "sigv4.h"
 
 /* Per-attempt bound when the caller gives no deadline (the SDKs' default
@@ -16,35 +16,6 @@
 #define HL_ATTEMPT_TIMEOUT_MS 60000
 #define HL_DEFAULT_TPS 10.0
 #define HL_PACER_MAX_K 1000
-
-int64_t hl_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void hl_mono_after(int64_t ms, struct timespec *ret)
-{
-	clock_gettime(CLOCK_MONOTONIC, ret);
-	ret->tv_sec += ms / 1000;
-	ret->tv_nsec += (ms % 1000) * 1000000;
-	if (ret->tv_nsec >= 1000000000) {
-		ret->tv_sec++;
-		ret->tv_nsec -= 1000000000;
-	}
-}
-
-static void sleep_until(int64_t t)
-{
-	for (;;) {
-		int64_t left = t - hl_now_ms();
-		if (left <= 0)
-			return;
-		struct timespec ts = {.tv_sec = left / 1000, .tv_nsec = (left % 1000) * 1000000};
-		nanosleep(&ts, NULL); /* EINTR: loop and recompute */
-	}
-}
 
 /* ---- Pacer ---- */
 
@@ -138,7 +109,7 @@ void hl_quota_success(struct hl_retry_quota *q, int last_cost)
 	pthread_mutex_unlock(&q->lock);
 }
 
-/* ---- Retry decision, backoff, randomness ---- */
+/* ---- Retry decision, backoff ---- */
 
 enum hl_retry hl_retry_classify(enum hl_err transport, long status, const char *aws_code)
 {
@@ -173,27 +144,6 @@ int64_t hl_backoff_ms(int n, double r)
 	if (!(r >= 0) || r >= 1)
 		r = 0;
 	return (int64_t)(r * base * 1000.0);
-}
-
-double hl_rand_unit(void)
-{
-	uint64_t v = 0;
-	if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
-		return 0;
-	return (double)(v >> 11) * (1.0 / 9007199254740992.0); /* 53 bits / 2^53 */
-}
-
-enum hl_err hl_uuid4(char out[37])
-{
-	unsigned char b[16];
-	if (RAND_bytes(b, sizeof(b)) != 1)
-		return HL_ERR_NOMEM;
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-		 b[13], b[14], b[15]);
-	return HL_ERR_OK;
 }
 
 /* ---- Client ---- */
@@ -384,7 +334,7 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 			rc = deadline_error(&e, "while pacing", info.attempts);
 			goto out;
 		}
-		sleep_until(start);
+		hl_sleep_until_ms(start);
 		now = hl_now_ms();
 		int64_t timeout_ms = HL_ATTEMPT_TIMEOUT_MS;
 		if (deadline_ms) {
@@ -445,7 +395,7 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 			goto out;
 		}
 		last_cost = cost;
-		sleep_until(hl_now_ms() + delay);
+		hl_sleep_until_ms(hl_now_ms() + delay);
 	}
 out:
 	hl_http_response_free(&resp);

@@ -71,10 +71,6 @@ enum hl_retry hl_retry_classify(enum hl_err transport, long status, const char *
 /* Full-jitter backoff after failed attempt n (1-based): r * min(2^(n-1), 20) s,
  * r in [0,1). In milliseconds. */
 int64_t hl_backoff_ms(int n, double r);
-/* A uniform double in [0,1) from OpenSSL's RAND_bytes (0 if it fails). */
-double hl_rand_unit(void);
-/* Writes a lowercase hyphenated UUID4 (36 chars + NUL) from RAND_bytes. */
-enum hl_err hl_uuid4(char out[37]);
 
 struct hl_client {
 	struct hl_config *cfg;

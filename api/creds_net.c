@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "config.h"
+#include "rand.h"
 
 #define HTTP_BODY_MAX (64 * 1024)
 #define TOKEN_FILE_MAX (16 * 1024)
@@ -487,14 +487,6 @@ static bool imds_get(const struct imds *m, const char *path, const struct hl_buf
 	return ok;
 }
 
-static unsigned random_jitter(void)
-{
-	unsigned v = 0;
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
-		v = (unsigned)time(NULL) ^ (unsigned)getpid();
-	return 120 + v % 481; /* 2 to 10 minutes */
-}
-
 enum hl_err hl_creds_fetch_imds(struct hl_creds_run *r, struct hl_credentials *out, bool *found,
 				struct hl_error *err)
 {
@@ -554,7 +546,7 @@ enum hl_err hl_creds_fetch_imds(struct hl_creds_run *r, struct hl_credentials *o
 		snprintf(why, sizeof(why), "credentials response lacks %s", missing);
 		goto none;
 	}
-	out->expiration = hl_creds_imds_stable_expiry(out->expiration, r->now, random_jitter());
+	out->expiration = hl_creds_imds_stable_expiry(out->expiration, r->now, hl_rand_between(120, 600) /* 2 to 10 minutes */);
 	*found = true;
 	rc = HL_ERR_OK;
 	goto out;

@@ -8,6 +8,7 @@
 
 #include "client_i.h"
 #include "json.h"
+#include "rand.h"
 
 #define HL_MAX_TAGS 200
 #define HL_MAX_NEXT_TOKEN 8192

@@ -10,14 +10,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "clock.h" /* hl_now_ms(): the clock of every deadline_ms */
 #include "err.h"
-
-/* Monotonic milliseconds; deadlines are absolute values of this clock. */
-int64_t hl_now_ms(void);
-struct timespec;
-/* The CLOCK_MONOTONIC instant ms milliseconds from now (for a timed wait on
- * a condition variable set to that clock). */
-void hl_mono_after(int64_t ms, struct timespec *ret);
 
 /* What one API call cost, reported after it ends (success or not). Strings
  * are valid only during the callback. */

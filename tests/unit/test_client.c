@@ -1,6 +1,5 @@
 /* api/client.c policy pieces: pacing with an injected clock, the retry
- * quota, the retry decision, backoff bounds and UUIDs. */
-#include <ctype.h>
+ * quota, the retry decision and backoff bounds. */
 #include <string.h>
 
 #include "client_i.h"
@@ -144,57 +143,6 @@ static void test_backoff(void)
 	   "after attempt 6: capped at 20 s");
 	ok(hl_backoff_ms(60, 0.9999) < 20000, "huge attempt numbers stay capped");
 	is_int(hl_backoff_ms(2, 1.5), 0, "r outside [0,1) is treated as 0");
-	double lo = 1, hi = 0;
-	for (int i = 0; i < 2000; i++) {
-		double r = hl_rand_unit();
-		if (r < lo)
-			lo = r;
-		if (r > hi)
-			hi = r;
-	}
-	ok(lo >= 0 && lo < 0.01, "rand_unit reaches near 0 (min %.4f)", lo);
-	ok(hi < 1 && hi > 0.99, "rand_unit reaches near 1 but stays below (max %.4f)", hi);
-}
-
-static void test_uuid(void)
-{
-	char a[37], b[37];
-	is_int(hl_uuid4(a), HL_ERR_OK, "uuid4");
-	is_int(hl_uuid4(b), HL_ERR_OK, "uuid4 again");
-	is_int(strlen(a), 36, "36 characters");
-	ok(a[8] == '-' && a[13] == '-' && a[18] == '-' && a[23] == '-', "hyphens in place");
-	ok(a[14] == '4', "version 4");
-	ok(strchr("89ab", a[19]) != NULL, "RFC 4122 variant");
-	bool lower = true;
-	for (int i = 0; i < 36; i++)
-		if (a[i] != '-' && !(isdigit((unsigned char)a[i]) || (a[i] >= 'a' && a[i] <= 'f')))
-			lower = false;
-	ok(lower, "lowercase hex");
-	char shape[37];
-	for (int i = 0; i < 37; i++)
-		shape[i] = (i == 36 || a[i] == '-' || i == 14) ? a[i] : 'x';
-	is_str(shape, "xxxxxxxx-xxxx-4xxx-xxxx-xxxxxxxxxxxx", "8-4-4-4-12 layout");
-	ok(strcmp(a, b) != 0, "two UUIDs differ");
-}
-
-static int64_t mono_ms(const struct timespec *ts)
-{
-	return (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
-}
-
-static void test_mono_after(void)
-{
-	static const int64_t cases[] = {0, 1, 999, 1000, 1500, 86400000};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct timespec ts;
-		int64_t before = hl_now_ms();
-		hl_mono_after(cases[i], &ts);
-		int64_t at = mono_ms(&ts), after = hl_now_ms();
-		ok(at >= before + cases[i] && at <= after + cases[i] && ts.tv_nsec >= 0 &&
-		       ts.tv_nsec < 1000000000,
-		   "hl_mono_after(%lld) is that far past now, nanoseconds normalised",
-		   (long long)cases[i]);
-	}
 }
 
 int main(void)
@@ -203,7 +151,5 @@ int main(void)
 	test_quota();
 	test_classify();
 	test_backoff();
-	test_uuid();
-	test_mono_after();
 	return done_testing();
 }
