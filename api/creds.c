@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "iso8601.h"
 #include "creds_i.h"
 #include "creds_net.h"
 #include "creds_process.h"
@@ -111,70 +112,6 @@ time_t hl_creds_imds_stable_expiry(time_t expiration, time_t now, unsigned jitte
 	return expiration;
 }
 
-static bool digits(const char *s, int n, int *ret)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*ret = v;
-	return true;
-}
-
-enum hl_err hl_creds_parse_time(const char *s, time_t *ret)
-{
-	int y, mo, d, h, mi, sec;
-	if (!s || strlen(s) < 19 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
-	    s[7] != '-' || !digits(s + 8, 2, &d) ||
-	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s + 11, 2, &h) ||
-	    s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
-		return HL_ERR_INVALID;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return HL_ERR_INVALID;
-	const char *p = s + 19;
-	if (*p == '.' || *p == ',') {
-		p++;
-		if (*p < '0' || *p > '9')
-			return HL_ERR_INVALID;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	long off = 0;
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int oh, om;
-		int sign = *p == '-' ? -1 : 1;
-		p++;
-		if (!digits(p, 2, &oh))
-			return HL_ERR_INVALID;
-		p += 2;
-		if (*p == ':')
-			p++;
-		if (!digits(p, 2, &om))
-			return HL_ERR_INVALID;
-		p += 2;
-		if (oh > 23 || om > 59)
-			return HL_ERR_INVALID;
-		off = sign * (oh * 3600L + om * 60L);
-	}
-	if (*p)
-		return HL_ERR_INVALID;
-	struct tm tm = {.tm_year = y - 1900,
-			.tm_mon = mo - 1,
-			.tm_mday = d,
-			.tm_hour = h,
-			.tm_min = mi,
-			.tm_sec = sec};
-	time_t t = timegm(&tm);
-	if (t == (time_t)-1 || tm.tm_mday != d)
-		return HL_ERR_INVALID;
-	*ret = t - off;
-	return HL_ERR_OK;
-}
-
 /* ---- provider plumbing ---- */
 
 const char *hl_creds_env(const struct hl_creds_run *r, const char *name)
@@ -245,7 +182,7 @@ static enum hl_err fetch_env(struct hl_creds_run *r, bool refreshing, struct hl_
 		return hl_error_set(err, HL_ERR_CREDENTIALS,
 				    "environment credentials: AWS_CREDENTIAL_EXPIRATION is no "
 				    "longer set at refresh");
-	if (exp_s && hl_creds_parse_time(exp_s, &exp))
+	if (exp_s && !hl_iso8601_parse_secs(exp_s, &exp))
 		return hl_error_set(err, HL_ERR_CREDENTIALS,
 				    "AWS_CREDENTIAL_EXPIRATION '%.64s' is not an ISO 8601 time",
 				    exp_s);

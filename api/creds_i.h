@@ -30,11 +30,6 @@ enum hl_refresh hl_creds_refresh_need(time_t expiration, time_t now);
  * moves to now + 15 min + jitter_secs. Pure. */
 time_t hl_creds_imds_stable_expiry(time_t expiration, time_t now, unsigned jitter_secs);
 
-/* Parses an ISO 8601 / RFC 3339 timestamp ("2024-01-15T12:34:56Z", with
- * optional fraction, "+HH:MM"/"+HHMM"/"Z" offset, 'T' or ' '; no offset
- * means UTC). HL_ERR_INVALID when malformed. */
-enum hl_err hl_creds_parse_time(const char *s, time_t *ret);
-
 struct hl_creds_tuning {
 	long process_timeout_ms;       /* credential_process deadline (default 15 s: below the
 					* filesystem's 20 s per-operation timeout) */

@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "iso8601.h"
 #include "rand.h"
 
 #define HTTP_BODY_MAX (64 * 1024)
@@ -214,7 +215,7 @@ enum hl_err hl_creds_metadata_parse(const char *data, size_t len, enum hl_creds_
 		}
 	}
 	time_t exp;
-	if (hl_creds_parse_time(hl_creds_json_str(j, "Expiration"), &exp)) {
+	if (!hl_iso8601_parse_secs(hl_creds_json_str(j, "Expiration"), &exp)) {
 		*missing = "a valid Expiration";
 		goto out;
 	}

@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "iso8601.h"
 #include "clock.h"
 #include "ini.h"
 
@@ -205,7 +206,7 @@ enum hl_err hl_creds_process_parse(const char *data, size_t len, struct hl_crede
 	}
 	const char *exp_s = hl_creds_json_str(j, "Expiration");
 	time_t exp = 0;
-	if (exp_s && hl_creds_parse_time(exp_s, &exp)) {
+	if (exp_s && !hl_iso8601_parse_secs(exp_s, &exp)) {
 		rc = hl_error_set(err, HL_ERR_CREDENTIALS,
 				  "credential_process output: Expiration '%.64s' is not ISO 8601",
 				  exp_s);

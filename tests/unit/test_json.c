@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "iso8601.h"
 #include "json.h"
 #include "tap.h"
 
@@ -274,6 +275,9 @@ static void test_timestamps(void)
 	    {"2000-02-29T00:00:00Z", true, 951782400},
 	    {"2024-01-15", false, 0},
 	    {"2024-13-15T12:34:56Z", false, 0},
+	    {"2024-02-30T00:00:00Z", false, 0}, /* refused by creds' parser too: one rule */
+	    {"2023-02-29T00:00:00Z", false, 0},
+	    {"2024-04-31T00:00:00Z", false, 0},
 	    {"2024-01-15T12:34:56Zjunk", false, 0},
 	    {"2024-01-15T12:34:56.Z", false, 0},
 	    {"yesterday", false, 0},
@@ -281,7 +285,7 @@ static void test_timestamps(void)
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		double v = -1;
-		bool r = hl_parse_iso8601(t[i].s, &v);
+		bool r = hl_iso8601_parse(t[i].s, &v);
 		is_int(r, t[i].ok, "iso8601 \"%s\" accepted=%d", t[i].s, t[i].ok);
 		if (t[i].ok)
 			ok(v > t[i].want - 1e-6 && v < t[i].want + 1e-6, "  ... = %.3f (got %.3f)",
@@ -295,6 +299,9 @@ static void test_timestamps(void)
 	cJSON *b = cJSON_CreateTrue();
 	ok(!hl_json_timestamp(b, &v), "a boolean is not a timestamp");
 	cJSON_Delete(b);
+	cJSON *bad = cJSON_CreateString("2024-02-30T12:00:00Z");
+	ok(!hl_json_timestamp(bad, &v), "a JSON timestamp on a day that does not exist is refused");
+	cJSON_Delete(bad);
 }
 
 static cJSON *parse(const char *s)
