@@ -10,6 +10,7 @@
 #include "json.h"
 #include "rand.h"
 #include "sigv4.h"
+#include "url.h"
 
 /* Per-attempt bound when the caller gives no deadline (the SDKs' default
  * read timeout). */
@@ -187,13 +188,13 @@ enum hl_err hl_client_new(const struct hl_client_options *opt, struct hl_client 
 		goto out;
 	/* config.c enforces this too; a plain-http endpoint elsewhere would
 	 * send signed requests (and session tokens) in the clear. */
-	if (!hl_http_url_allowed(c->cfg->endpoint)) {
+	if (!hl_url_allowed(c->cfg->endpoint)) {
 		rc = hl_error_set(err, HL_ERR_CONFIG,
 				  "endpoint %s: only https, or plain http to a loopback address",
 				  c->cfg->endpoint);
 		goto out;
 	}
-	if ((rc = hl_http_split_url(c->cfg->endpoint, &c->host, &c->path, err)))
+	if ((rc = hl_url_split(c->cfg->endpoint, &c->host, &c->path, err)))
 		goto out;
 	c->max_attempts = c->cfg->max_attempts >= 1 ? c->cfg->max_attempts : 3;
 	if ((rc = hl_creds_provider_new(c->cfg, &c->creds, err)))

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "ini.h"
+#include "url.h"
 
 #define MAX_ATTEMPTS_LIMIT 20
 
@@ -315,83 +316,6 @@ enum hl_err hl_config_read_profile(const struct hl_config *cfg, struct hl_profil
 	return HL_ERR_OK;
 }
 
-bool hl_host_is_loopback(const char *host)
-{
-	if (strcasecmp(host, "localhost") == 0)
-		return true;
-	unsigned char a[16];
-	if (inet_pton(AF_INET, host, a) == 1)
-		return a[0] == 127;
-	if (inet_pton(AF_INET6, host, a) == 1) {
-		static const unsigned char lo[16] = {[15] = 1};
-		static const unsigned char mapped[12] = {[10] = 0xff, [11] = 0xff};
-		return memcmp(a, lo, 16) == 0 || (memcmp(a, mapped, 12) == 0 && a[12] == 127);
-	}
-	return false;
-}
-
-static void lower_copy(char *dst, const char *src, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		dst[i] = (char)((src[i] >= 'A' && src[i] <= 'Z') ? src[i] + 32 : src[i]);
-	dst[n] = '\0';
-}
-
-enum hl_err hl_url_host(const char *url, char *scheme, size_t scheme_size, char *host,
-			size_t host_size)
-{
-	const char *sep = strstr(url, "://");
-	if (!sep || sep == url || (size_t)(sep - url) >= scheme_size)
-		return HL_ERR_INVALID;
-	for (const char *p = url; p < sep; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (p > url &&
-		       ((*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.'))))
-			return HL_ERR_INVALID;
-	const char *h = sep + 3;
-	size_t alen = strcspn(h, "/?#");
-	if (memchr(h, '@', alen))
-		return HL_ERR_INVALID; /* user:password@ has no place in an endpoint */
-	const char *hs = h, *he;
-	const char *port = NULL;
-	if (*h == '[') {
-		const char *close = memchr(h, ']', alen);
-		if (!close)
-			return HL_ERR_INVALID;
-		hs = h + 1;
-		he = close;
-		if (close + 1 < h + alen) {
-			if (close[1] != ':')
-				return HL_ERR_INVALID;
-			port = close + 2;
-		}
-	} else {
-		const char *colon = memchr(h, ':', alen);
-		he = colon ? colon : h + alen;
-		if (colon)
-			port = colon + 1;
-	}
-	if (port) {
-		size_t pl = (size_t)(h + alen - port);
-		long v = 0;
-		if (pl == 0 || pl > 5)
-			return HL_ERR_INVALID;
-		for (size_t i = 0; i < pl; i++) {
-			if (port[i] < '0' || port[i] > '9')
-				return HL_ERR_INVALID;
-			v = v * 10 + (port[i] - '0');
-		}
-		if (v < 1 || v > 65535)
-			return HL_ERR_INVALID;
-	}
-	size_t hn = (size_t)(he - hs);
-	if (hn == 0 || hn >= host_size)
-		return HL_ERR_INVALID;
-	lower_copy(scheme, url, (size_t)(sep - url));
-	lower_copy(host, hs, hn);
-	return HL_ERR_OK;
-}
-
 /* ^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{,63}(?<!-)$, non-empty. */
 static bool valid_region(const char *r)
 {
@@ -529,8 +453,8 @@ static enum hl_err services_endpoint(const struct hl_config *cfg, const struct h
 
 static enum hl_err check_endpoint(const char *url, const char *from, struct hl_error *err)
 {
-	char scheme[16], host[256];
-	if (hl_url_host(url, scheme, sizeof(scheme), host, sizeof(host)) != HL_ERR_OK)
+	struct hl_url u;
+	if (hl_url_parse(url, &u) != HL_ERR_OK)
 		return hl_error_set(err, HL_ERR_CONFIG,
 				    "invalid endpoint '%.200s' from %s: expected "
 				    "https://host[:port][/path]",
@@ -539,10 +463,10 @@ static enum hl_err check_endpoint(const char *url, const char *from, struct hl_e
 		return hl_error_set(
 		    err, HL_ERR_CONFIG,
 		    "invalid endpoint '%.200s' from %s: no query, fragment or spaces", url, from);
-	if (strcmp(scheme, "https") == 0)
+	if (strcmp(u.scheme, "https") == 0)
 		return HL_ERR_OK;
-	if (strcmp(scheme, "http") == 0) {
-		if (hl_host_is_loopback(host))
+	if (strcmp(u.scheme, "http") == 0) {
+		if (hl_url_host_is_loopback(u.host))
 			return HL_ERR_OK;
 		return hl_error_set(err, HL_ERR_CONFIG,
 				    "endpoint '%.200s' from %s: plain http:// is allowed only to a "

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "iso8601.h"
 #include "rand.h"
+#include "url.h"
 
 #define HTTP_BODY_MAX (64 * 1024)
 #define TOKEN_FILE_MAX (16 * 1024)
@@ -104,7 +105,7 @@ static bool container_host_allowed(const char *host)
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		if (strcmp(host, allowed[i]) == 0)
 			return true;
-	return hl_host_is_loopback(host);
+	return hl_url_host_is_loopback(host);
 }
 
 enum hl_err hl_creds_container_url(const struct hl_config *cfg, const char *relative_host,
@@ -128,13 +129,13 @@ enum hl_err hl_creds_container_url(const struct hl_config *cfg, const char *rela
 	}
 	if (!full || !*full)
 		return HL_ERR_OK;
-	char scheme[16], host[256];
-	if (hl_url_host(full, scheme, sizeof(scheme), host, sizeof(host)) ||
-	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+	struct hl_url u;
+	if (hl_url_parse(full, &u) ||
+	    (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0))
 		return hl_error_set(
 		    err, HL_ERR_CONFIG,
 		    "AWS_CONTAINER_CREDENTIALS_FULL_URI '%.200s' is not an http(s) URL", full);
-	if (strcmp(scheme, "http") == 0 && !container_host_allowed(host))
+	if (strcmp(u.scheme, "http") == 0 && !container_host_allowed(u.host))
 		return hl_error_set(
 		    err, HL_ERR_CONFIG,
 		    "AWS_CONTAINER_CREDENTIALS_FULL_URI '%.200s': plain http is allowed "
@@ -349,9 +350,9 @@ static enum hl_err imds_settings(const struct hl_creds_run *r, struct imds *m, s
 		ipv6 = hl_config_true(hl_creds_setting(r, "AWS_IMDS_USE_IPV6", "imds_use_ipv6"));
 	}
 	if (ep) {
-		char scheme[16], host[256];
-		if (hl_url_host(ep, scheme, sizeof(scheme), host, sizeof(host)) ||
-		    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+		struct hl_url u;
+		if (hl_url_parse(ep, &u) ||
+		    (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0))
 			return hl_error_set(err, HL_ERR_CONFIG,
 					    "EC2 metadata endpoint '%.200s' is not an http(s) URL",
 					    ep);
