@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "healthlake.h"
 #include "tap.h"
 
@@ -325,16 +326,9 @@ static void test_job_id_ok(void)
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		size_t n = strlen(t[i].s);
-		/* the bytes end right before an unreadable page, with no NUL */
-		long page = sysconf(_SC_PAGESIZE);
-		char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (map == MAP_FAILED || mprotect(map + page, (size_t)page, PROT_NONE))
-			abort();
-		char *p = map + page - n;
-		memcpy(p, t[i].s, n);
-		is_int(hl_job_id_ok(p, n), t[i].ok, "job id \"%s\" ok=%d", t[i].s, t[i].ok);
-		munmap(map, (size_t)page * 2);
+		struct guarded g = guard(t[i].s, n); /* no NUL, then an unreadable page */
+		is_int(hl_job_id_ok(g.p, n), t[i].ok, "job id \"%s\" ok=%d", t[i].s, t[i].ok);
+		unguard(&g);
 	}
 	char id[200] = "";
 	for (int i = 0; i < 32; i++)
