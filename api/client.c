@@ -15,66 +15,6 @@
 /* Per-attempt bound when the caller gives no deadline (the SDKs' default
  * read timeout). */
 #define HL_ATTEMPT_TIMEOUT_MS 60000
-#define HL_DEFAULT_TPS 10.0
-#define HL_PACER_MAX_K 1000
-
-/* ---- Pacer ---- */
-
-enum hl_err hl_pacer_init(struct hl_pacer *p, double max_tps)
-{
-	memset(p, 0, sizeof(*p));
-	if (!(max_tps > 0) || max_tps > 1e9)
-		max_tps = HL_DEFAULT_TPS;
-	double k = max_tps < 1 ? 1 : max_tps > HL_PACER_MAX_K ? HL_PACER_MAX_K : max_tps;
-	p->k = (size_t)k; /* floor: never more than max_tps starts per second */
-	double w = (double)p->k * 1000.0 / max_tps;
-	p->window_ms = (int64_t)w;
-	if ((double)p->window_ms < w)
-		p->window_ms++;
-	p->starts = calloc(p->k, sizeof(*p->starts));
-	if (!p->starts)
-		return HL_ERR_NOMEM;
-	pthread_mutex_init(&p->lock, NULL);
-	return HL_ERR_OK;
-}
-
-void hl_pacer_destroy(struct hl_pacer *p)
-{
-	if (!p || !p->starts)
-		return;
-	pthread_mutex_destroy(&p->lock);
-	free(p->starts);
-	p->starts = NULL;
-}
-
-int64_t hl_pacer_reserve(struct hl_pacer *p, int64_t now_ms, int64_t deadline_ms)
-{
-	pthread_mutex_lock(&p->lock);
-	int64_t start = now_ms;
-	if (p->n) {
-		/* Reservations stay sorted, so the ring's oldest entry is the
-		 * k-th most recent start. */
-		int64_t last = p->starts[(p->next + p->n - 1) % p->k];
-		if (last > start)
-			start = last;
-	}
-	if (p->n == p->k && p->starts[p->next] + p->window_ms > start)
-		start = p->starts[p->next] + p->window_ms;
-	if (deadline_ms && start > deadline_ms) {
-		start = -1;
-		goto out;
-	}
-	if (p->n < p->k) {
-		p->starts[(p->next + p->n) % p->k] = start;
-		p->n++;
-	} else {
-		p->starts[p->next] = start;
-		p->next = (p->next + 1) % p->k;
-	}
-out:
-	pthread_mutex_unlock(&p->lock);
-	return start;
-}
 
 /* ---- Retry quota ---- */
 
@@ -330,17 +270,17 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 			rc = hl_error_set(&e, HL_ERR_TIMEOUT, "deadline already passed");
 			goto out;
 		}
-		int64_t start = hl_pacer_reserve(&c->pacer, now, deadline_ms);
-		if (start < 0) {
+		int slot = hl_pacer_acquire(&c->pacer, deadline_ms);
+		if (slot < 0) {
 			rc = deadline_error(&e, "while pacing", info.attempts);
 			goto out;
 		}
-		hl_sleep_until_ms(start);
 		now = hl_now_ms();
 		int64_t timeout_ms = HL_ATTEMPT_TIMEOUT_MS;
 		if (deadline_ms) {
 			timeout_ms = deadline_ms - now;
 			if (timeout_ms <= 0) {
+				hl_pacer_done(&c->pacer, slot, now, false);
 				rc = hl_error_set(&e, HL_ERR_TIMEOUT, "deadline reached");
 				goto out;
 			}
@@ -350,6 +290,8 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 		bool sent = false;
 		enum hl_err trc =
 		    attempt(c, op, body, invocation_id, n, timeout_ms, &resp, &sent, &ae);
+		/* the call reached the server, if at all, before now */
+		hl_pacer_done(&c->pacer, slot, hl_now_ms(), sent);
 		if (!sent) {
 			/* Credentials or signing failed: nothing to retry. */
 			e = ae;

@@ -1,73 +1,9 @@
-/* api/client.c policy pieces: pacing with an injected clock, the retry
+/* api/client.c policy pieces: the retry
  * quota, the retry decision and backoff bounds. */
 #include <string.h>
 
 #include "client_i.h"
 #include "tap.h"
-
-/* Checks that no window of w ms holds more than k of the sorted starts. */
-static bool window_ok(const int64_t *s, size_t n, size_t k, int64_t w)
-{
-	for (size_t i = k; i < n; i++)
-		if (s[i] - s[i - k] < w)
-			return false;
-	return true;
-}
-
-static void test_pacer(void)
-{
-	struct hl_pacer p;
-	is_int(hl_pacer_init(&p, 10), HL_ERR_OK, "pacer 10/s");
-	is_int(p.k, 10, "burst of 10");
-	is_int(p.window_ms, 1000, "window 1 s");
-	int64_t t0 = 1000000;
-	for (int i = 0; i < 10; i++)
-		is_int(hl_pacer_reserve(&p, t0, 0), t0, "burst start %d immediate", i);
-	is_int(hl_pacer_reserve(&p, t0, t0 + 500), -1, "11th would wait 1 s: refused by deadline");
-	is_int(hl_pacer_reserve(&p, t0 + 10, 0), t0 + 1000, "11th starts a second after the first");
-	is_int(hl_pacer_reserve(&p, t0 + 10, t0 + 1000), t0 + 1000,
-	       "12th may start at the deadline itself");
-	is_int(hl_pacer_reserve(&p, t0 + 5000, 0), t0 + 5000, "after a pause: immediate");
-	hl_pacer_destroy(&p);
-
-	is_int(hl_pacer_init(&p, 0.5), HL_ERR_OK, "pacer 0.5/s");
-	is_int(p.k, 1, "one at a time");
-	is_int(p.window_ms, 2000, "every 2 s");
-	is_int(hl_pacer_reserve(&p, 0, 0), 0, "first immediate");
-	is_int(hl_pacer_reserve(&p, 100, 0), 2000, "second after 2 s");
-	is_int(hl_pacer_reserve(&p, 100, 0), 4000, "third after 4 s (reservations queue)");
-	hl_pacer_destroy(&p);
-
-	is_int(hl_pacer_init(&p, 2.5), HL_ERR_OK, "pacer 2.5/s");
-	is_int(p.k, 2, "burst 2");
-	is_int(p.window_ms, 800, "2 per 800 ms");
-	hl_pacer_destroy(&p);
-
-	is_int(hl_pacer_init(&p, 0), HL_ERR_OK, "pacer 0 = default");
-	is_int(p.k, 10, "default 10/s");
-	hl_pacer_destroy(&p);
-
-	/* Arrivals at pseudo-random times: no one-second window ever holds
-	 * more than 10 starts, and nobody waits when the window has room. */
-	is_int(hl_pacer_init(&p, 10), HL_ERR_OK, "pacer for the property check");
-	int64_t starts[400];
-	int64_t now = 0;
-	unsigned seed = 12345;
-	bool monotone = true, never_early = true;
-	for (size_t i = 0; i < 400; i++) {
-		seed = seed * 1103515245u + 12345u;
-		now += (seed >> 16) % 150;
-		starts[i] = hl_pacer_reserve(&p, now, 0);
-		if (starts[i] < now)
-			never_early = false;
-		if (i && starts[i] < starts[i - 1])
-			monotone = false;
-	}
-	ok(never_early, "no start before its request");
-	ok(monotone, "starts are handed out in order");
-	ok(window_ok(starts, 400, 10, 1000), "never more than 10 starts in any 1 s window");
-	hl_pacer_destroy(&p);
-}
 
 static void test_quota(void)
 {
@@ -147,7 +83,6 @@ static void test_backoff(void)
 
 int main(void)
 {
-	test_pacer();
 	test_quota();
 	test_classify();
 	test_backoff();
