@@ -62,33 +62,6 @@ static void test_policy(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		is_int(hl_creds_refresh_need(cases[i].exp, cases[i].now), cases[i].want,
 		       "refresh_need(exp=now%+ld)", (long)(cases[i].exp ? cases[i].exp - T0 : 0));
-	is_int(hl_creds_imds_stable_expiry(T0 + 6 * 3600, T0, 300), T0 + 6 * 3600,
-	       "IMDS expiry far away is kept");
-	is_int(hl_creds_imds_stable_expiry(T0 + 60, T0, 300), T0 + 900 + 300,
-	       "IMDS expiry in 1 min is extended to now + 15 min + jitter");
-	is_int(hl_creds_imds_stable_expiry(T0 - 3600, T0, 120), T0 + 900 + 120,
-	       "IMDS expired credentials are extended (static stability)");
-	is_int(hl_creds_imds_stable_expiry(T0 + 1201, T0, 300), T0 + 1201,
-	       "IMDS expiry just outside the window is kept");
-}
-
-static void test_values(void)
-{
-	struct hl_credentials a = {0}, b;
-	a.access_key_id = strdup("AK");
-	a.secret_access_key = strdup("SK");
-	a.expiration = 42;
-	a.source = "environment";
-	is_int(hl_credentials_copy(&b, &a), HL_ERR_OK, "copy");
-	ok(b.access_key_id != a.access_key_id && strcmp(b.access_key_id, "AK") == 0,
-	   "copy is deep");
-	ok(b.session_token == NULL && b.expiration == 42 && b.source == a.source,
-	   "copy keeps token absence, expiration and source");
-	hl_credentials_clear(&a);
-	ok(a.access_key_id == NULL && a.secret_access_key == NULL && a.source == NULL,
-	   "clear resets every field");
-	hl_credentials_clear(&b);
-	hl_credentials_clear(NULL);
 }
 
 static void test_env_provider(void)
@@ -433,7 +406,6 @@ int main(void)
 
 	test_parse_time();
 	test_policy();
-	test_values();
 	test_env_provider();
 	test_env_refresh();
 	test_files();
