@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "http_easy.h"
 #include "iso8601.h"
 #include "rand.h"
 #include "url.h"
@@ -45,30 +46,32 @@ static enum hl_err http_do(const char *method, const char *url, struct curl_slis
 {
 	hl_buf_reset(&resp->body);
 	resp->status = 0;
-	CURL *h = curl_easy_init();
-	if (!h)
-		return HL_ERR_NOMEM;
-	errbuf[0] = '\0';
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(h, CURLOPT_NOPROXY, "*"); /* metadata endpoints are local */
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	if (ca_bundle)
-		curl_easy_setopt(h, CURLOPT_CAINFO, ca_bundle);
-	if (strcmp(method, "PUT") == 0) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
+	const struct hl_http_easy_opts o = {timeout_ms, ca_bundle};
+	CURL *h = NULL;
+	CURLcode cc;
+	enum hl_err rc = hl_http_easy_new(&o, &h);
+	if (rc) {
+		snprintf(errbuf, CURL_ERROR_SIZE, "cannot set up a curl handle");
+		return rc;
 	}
-	CURLcode cc = curl_easy_perform(h);
-	enum hl_err rc = HL_ERR_OK;
+	errbuf[0] = '\0';
+	bool put = strcmp(method, "PUT") == 0;
+	if ((cc = curl_easy_setopt(h, CURLOPT_URL, url)) ||
+	    (cc = curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms)) ||
+	    (cc = curl_easy_setopt(h, CURLOPT_NOPROXY, "*")) || /* metadata endpoints are local */
+	    (cc = curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf)) ||
+	    (cc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body)) ||
+	    (cc = curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body)) ||
+	    (cc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs)) ||
+	    (put && ((cc = curl_easy_setopt(h, CURLOPT_POSTFIELDS, "")) ||
+		     (cc = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L)) ||
+		     (cc = curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT"))))) {
+		snprintf(errbuf, CURL_ERROR_SIZE, "cannot set up the request: %s",
+			 curl_easy_strerror(cc));
+		curl_easy_cleanup(h);
+		return hl_http_easy_setopt_err(cc);
+	}
+	cc = curl_easy_perform(h);
 	if (cc != CURLE_OK) {
 		if (!errbuf[0])
 			snprintf(errbuf, CURL_ERROR_SIZE, "%s", curl_easy_strerror(cc));

@@ -10,6 +10,8 @@
 
 #include <curl/curl.h>
 
+#include "http_easy.h"
+
 #define HL_DEFAULT_CONNECT_TIMEOUT_MS 5000L
 #define HL_DEFAULT_MAX_RESPONSE (8u << 20)
 /* Idle handles kept for reuse; more concurrent callers get fresh handles
@@ -214,30 +216,18 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 
 static CURL *handle_new(struct hl_http *h)
 {
-	CURL *e = curl_easy_init();
-	if (!e)
+	const struct hl_http_easy_opts o = {h->connect_timeout_ms, h->ca_file};
+	CURL *e = NULL;
+	if (hl_http_easy_new(&o, &e))
 		return NULL;
 	if (curl_easy_setopt(e, CURLOPT_SHARE, h->share) ||
-	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) ||
-	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms) ||
-	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) ||
-	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) ||
-#if LIBCURL_VERSION_NUM >= 0x075500
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") ||
-#else
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) ||
-#endif
-	    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) ||
-	    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) ||
 	    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) ||
 	    /* The shared cache closes idle connections beyond this; libcurl's
 	     * default (5) would thrash as soon as 6 threads call at once. */
 	    curl_easy_setopt(e, CURLOPT_MAXCONNECTS, (long)HL_MAX_CONNECTIONS) ||
-	    curl_easy_setopt(e, CURLOPT_USERAGENT, "healthlakefs/" HLFS_VERSION) ||
 	    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_response_bytes) ||
 	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) ||
-	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) ||
-	    (h->ca_file && curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file))) {
+	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header)) {
 		curl_easy_cleanup(e);
 		return NULL;
 	}
