@@ -6,103 +6,15 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/rand.h>
-
+#include "clock.h"
 #include "json.h"
+#include "rand.h"
 #include "sigv4.h"
+#include "url.h"
 
 /* Per-attempt bound when the caller gives no deadline (the SDKs' default
  * read timeout). */
 #define HL_ATTEMPT_TIMEOUT_MS 60000
-#define HL_DEFAULT_TPS 10.0
-#define HL_PACER_MAX_K 1000
-
-int64_t hl_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void hl_mono_after(int64_t ms, struct timespec *ret)
-{
-	clock_gettime(CLOCK_MONOTONIC, ret);
-	ret->tv_sec += ms / 1000;
-	ret->tv_nsec += (ms % 1000) * 1000000;
-	if (ret->tv_nsec >= 1000000000) {
-		ret->tv_sec++;
-		ret->tv_nsec -= 1000000000;
-	}
-}
-
-static void sleep_until(int64_t t)
-{
-	for (;;) {
-		int64_t left = t - hl_now_ms();
-		if (left <= 0)
-			return;
-		struct timespec ts = {.tv_sec = left / 1000, .tv_nsec = (left % 1000) * 1000000};
-		nanosleep(&ts, NULL); /* EINTR: loop and recompute */
-	}
-}
-
-/* ---- Pacer ---- */
-
-enum hl_err hl_pacer_init(struct hl_pacer *p, double max_tps)
-{
-	memset(p, 0, sizeof(*p));
-	if (!(max_tps > 0) || max_tps > 1e9)
-		max_tps = HL_DEFAULT_TPS;
-	double k = max_tps < 1 ? 1 : max_tps > HL_PACER_MAX_K ? HL_PACER_MAX_K : max_tps;
-	p->k = (size_t)k; /* floor: never more than max_tps starts per second */
-	double w = (double)p->k * 1000.0 / max_tps;
-	p->window_ms = (int64_t)w;
-	if ((double)p->window_ms < w)
-		p->window_ms++;
-	p->starts = calloc(p->k, sizeof(*p->starts));
-	if (!p->starts)
-		return HL_ERR_NOMEM;
-	pthread_mutex_init(&p->lock, NULL);
-	return HL_ERR_OK;
-}
-
-void hl_pacer_destroy(struct hl_pacer *p)
-{
-	if (!p || !p->starts)
-		return;
-	pthread_mutex_destroy(&p->lock);
-	free(p->starts);
-	p->starts = NULL;
-}
-
-int64_t hl_pacer_reserve(struct hl_pacer *p, int64_t now_ms, int64_t deadline_ms)
-{
-	pthread_mutex_lock(&p->lock);
-	int64_t start = now_ms;
-	if (p->n) {
-		/* Reservations stay sorted, so the ring's oldest entry is the
-		 * k-th most recent start. */
-		int64_t last = p->starts[(p->next + p->n - 1) % p->k];
-		if (last > start)
-			start = last;
-	}
-	if (p->n == p->k && p->starts[p->next] + p->window_ms > start)
-		start = p->starts[p->next] + p->window_ms;
-	if (deadline_ms && start > deadline_ms) {
-		start = -1;
-		goto out;
-	}
-	if (p->n < p->k) {
-		p->starts[(p->next + p->n) % p->k] = start;
-		p->n++;
-	} else {
-		p->starts[p->next] = start;
-		p->next = (p->next + 1) % p->k;
-	}
-out:
-	pthread_mutex_unlock(&p->lock);
-	return start;
-}
 
 /* ---- Retry quota ---- */
 
@@ -138,7 +50,7 @@ void hl_quota_success(struct hl_retry_quota *q, int last_cost)
 	pthread_mutex_unlock(&q->lock);
 }
 
-/* ---- Retry decision, backoff, randomness ---- */
+/* ---- Retry decision, backoff ---- */
 
 enum hl_retry hl_retry_classify(enum hl_err transport, long status, const char *aws_code)
 {
@@ -173,27 +85,6 @@ int64_t hl_backoff_ms(int n, double r)
 	if (!(r >= 0) || r >= 1)
 		r = 0;
 	return (int64_t)(r * base * 1000.0);
-}
-
-double hl_rand_unit(void)
-{
-	uint64_t v = 0;
-	if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
-		return 0;
-	return (double)(v >> 11) * (1.0 / 9007199254740992.0); /* 53 bits / 2^53 */
-}
-
-enum hl_err hl_uuid4(char out[37])
-{
-	unsigned char b[16];
-	if (RAND_bytes(b, sizeof(b)) != 1)
-		return HL_ERR_NOMEM;
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-		 b[13], b[14], b[15]);
-	return HL_ERR_OK;
 }
 
 /* ---- Client ---- */
@@ -237,13 +128,13 @@ enum hl_err hl_client_new(const struct hl_client_options *opt, struct hl_client 
 		goto out;
 	/* config.c enforces this too; a plain-http endpoint elsewhere would
 	 * send signed requests (and session tokens) in the clear. */
-	if (!hl_http_url_allowed(c->cfg->endpoint)) {
+	if (!hl_url_allowed(c->cfg->endpoint)) {
 		rc = hl_error_set(err, HL_ERR_CONFIG,
 				  "endpoint %s: only https, or plain http to a loopback address",
 				  c->cfg->endpoint);
 		goto out;
 	}
-	if ((rc = hl_http_split_url(c->cfg->endpoint, &c->host, &c->path, err)))
+	if ((rc = hl_url_split(c->cfg->endpoint, &c->host, &c->path, err)))
 		goto out;
 	c->max_attempts = c->cfg->max_attempts >= 1 ? c->cfg->max_attempts : 3;
 	if ((rc = hl_creds_provider_new(c->cfg, &c->creds, err)))
@@ -379,17 +270,17 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 			rc = hl_error_set(&e, HL_ERR_TIMEOUT, "deadline already passed");
 			goto out;
 		}
-		int64_t start = hl_pacer_reserve(&c->pacer, now, deadline_ms);
-		if (start < 0) {
+		int slot = hl_pacer_acquire(&c->pacer, deadline_ms);
+		if (slot < 0) {
 			rc = deadline_error(&e, "while pacing", info.attempts);
 			goto out;
 		}
-		sleep_until(start);
 		now = hl_now_ms();
 		int64_t timeout_ms = HL_ATTEMPT_TIMEOUT_MS;
 		if (deadline_ms) {
 			timeout_ms = deadline_ms - now;
 			if (timeout_ms <= 0) {
+				hl_pacer_done(&c->pacer, slot, now, false);
 				rc = hl_error_set(&e, HL_ERR_TIMEOUT, "deadline reached");
 				goto out;
 			}
@@ -399,6 +290,8 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 		bool sent = false;
 		enum hl_err trc =
 		    attempt(c, op, body, invocation_id, n, timeout_ms, &resp, &sent, &ae);
+		/* the call reached the server, if at all, before now */
+		hl_pacer_done(&c->pacer, slot, hl_now_ms(), sent);
 		if (!sent) {
 			/* Credentials or signing failed: nothing to retry. */
 			e = ae;
@@ -445,7 +338,7 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 			goto out;
 		}
 		last_cost = cost;
-		sleep_until(hl_now_ms() + delay);
+		hl_sleep_until_ms(hl_now_ms() + delay);
 	}
 out:
 	hl_http_response_free(&resp);

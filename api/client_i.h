@@ -16,26 +16,8 @@
 #include "err.h"
 #include "healthlake.h"
 #include "http.h"
-
-/* ---- Pacing: at most k attempts start in any window_ms (k = max_tps when
- * >= 1, so a burst of max_tps is allowed and no one-second window ever sees
- * more than max_tps starts, as DESIGN.md's max_tps= promises). A sliding
- * window of the last k reserved start times, shared by all threads. ---- */
-struct hl_pacer {
-	pthread_mutex_t lock;
-	int64_t *starts; /* ring of the last k reserved start times; protected by lock */
-	size_t k;
-	size_t next; /* ring position of the oldest entry; protected by lock */
-	size_t n;    /* entries in use; protected by lock */
-	int64_t window_ms;
-};
-
-enum hl_err hl_pacer_init(struct hl_pacer *p, double max_tps);
-void hl_pacer_destroy(struct hl_pacer *p);
-/* Reserves the earliest start time >= now_ms that keeps the promise and
- * returns it; the caller sleeps until then. Returns -1 (nothing reserved)
- * when that time would be after deadline_ms (0 = no deadline). */
-int64_t hl_pacer_reserve(struct hl_pacer *p, int64_t now_ms, int64_t deadline_ms);
+#include "pacer.h"
+#include "rand.h" /* hl_uuid4(), hl_rand_unit(): were declared here */
 
 /* ---- Retry quota (standard mode): 500 tokens per client. ---- */
 #define HL_QUOTA_MAX 500
@@ -71,10 +53,6 @@ enum hl_retry hl_retry_classify(enum hl_err transport, long status, const char *
 /* Full-jitter backoff after failed attempt n (1-based): r * min(2^(n-1), 20) s,
  * r in [0,1). In milliseconds. */
 int64_t hl_backoff_ms(int n, double r);
-/* A uniform double in [0,1) from OpenSSL's RAND_bytes (0 if it fails). */
-double hl_rand_unit(void);
-/* Writes a lowercase hyphenated UUID4 (36 chars + NUL) from RAND_bytes. */
-enum hl_err hl_uuid4(char out[37]);
 
 struct hl_client {
 	struct hl_config *cfg;

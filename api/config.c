@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "endpoint.h"
 #include "ini.h"
 
 #define MAX_ATTEMPTS_LIMIT 20
@@ -315,157 +315,6 @@ enum hl_err hl_config_read_profile(const struct hl_config *cfg, struct hl_profil
 	return HL_ERR_OK;
 }
 
-bool hl_host_is_loopback(const char *host)
-{
-	if (strcasecmp(host, "localhost") == 0)
-		return true;
-	unsigned char a[16];
-	if (inet_pton(AF_INET, host, a) == 1)
-		return a[0] == 127;
-	if (inet_pton(AF_INET6, host, a) == 1) {
-		static const unsigned char lo[16] = {[15] = 1};
-		static const unsigned char mapped[12] = {[10] = 0xff, [11] = 0xff};
-		return memcmp(a, lo, 16) == 0 || (memcmp(a, mapped, 12) == 0 && a[12] == 127);
-	}
-	return false;
-}
-
-static void lower_copy(char *dst, const char *src, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		dst[i] = (char)((src[i] >= 'A' && src[i] <= 'Z') ? src[i] + 32 : src[i]);
-	dst[n] = '\0';
-}
-
-enum hl_err hl_url_host(const char *url, char *scheme, size_t scheme_size, char *host,
-			size_t host_size)
-{
-	const char *sep = strstr(url, "://");
-	if (!sep || sep == url || (size_t)(sep - url) >= scheme_size)
-		return HL_ERR_INVALID;
-	for (const char *p = url; p < sep; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (p > url &&
-		       ((*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.'))))
-			return HL_ERR_INVALID;
-	const char *h = sep + 3;
-	size_t alen = strcspn(h, "/?#");
-	if (memchr(h, '@', alen))
-		return HL_ERR_INVALID; /* user:password@ has no place in an endpoint */
-	const char *hs = h, *he;
-	const char *port = NULL;
-	if (*h == '[') {
-		const char *close = memchr(h, ']', alen);
-		if (!close)
-			return HL_ERR_INVALID;
-		hs = h + 1;
-		he = close;
-		if (close + 1 < h + alen) {
-			if (close[1] != ':')
-				return HL_ERR_INVALID;
-			port = close + 2;
-		}
-	} else {
-		const char *colon = memchr(h, ':', alen);
-		he = colon ? colon : h + alen;
-		if (colon)
-			port = colon + 1;
-	}
-	if (port) {
-		size_t pl = (size_t)(h + alen - port);
-		long v = 0;
-		if (pl == 0 || pl > 5)
-			return HL_ERR_INVALID;
-		for (size_t i = 0; i < pl; i++) {
-			if (port[i] < '0' || port[i] > '9')
-				return HL_ERR_INVALID;
-			v = v * 10 + (port[i] - '0');
-		}
-		if (v < 1 || v > 65535)
-			return HL_ERR_INVALID;
-	}
-	size_t hn = (size_t)(he - hs);
-	if (hn == 0 || hn >= host_size)
-		return HL_ERR_INVALID;
-	lower_copy(scheme, url, (size_t)(sep - url));
-	lower_copy(host, hs, hn);
-	return HL_ERR_OK;
-}
-
-/* ^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{,63}(?<!-)$, non-empty. */
-static bool valid_region(const char *r)
-{
-	size_t n = strlen(r);
-	if (n == 0 || n > 63 || r[0] == '-' || r[n - 1] == '-')
-		return false;
-	bool all_digits = true;
-	for (size_t i = 0; i < n; i++) {
-		char c = r[i];
-		bool digit = c >= '0' && c <= '9';
-		if (!digit && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && c != '-')
-			return false;
-		all_digits = all_digits && digit;
-	}
-	return !all_digits;
-}
-
-struct partition {
-	const char *prefix; /* region regex ^prefix\w+-\d+$ */
-	const char *global; /* the one listed region the regex misses */
-	const char *dns;
-	const char *dualstack;
-};
-
-/* partitions.json, in its order; aws is also the fallback. */
-static const struct partition partitions[] = {
-    {NULL, "aws-global", "amazonaws.com", "api.aws"},
-    {"cn-", "aws-cn-global", "amazonaws.com.cn", "api.amazonwebservices.com.cn"},
-    {"eusc-de-", NULL, "amazonaws.eu", "api.amazonwebservices.eu"},
-    {"us-iso-", "aws-iso-global", "c2s.ic.gov", "api.aws.ic.gov"},
-    {"us-isob-", "aws-iso-b-global", "sc2s.sgov.gov", "api.aws.scloud"},
-    {"eu-isoe-", "aws-iso-e-global", "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk"},
-    {"us-isof-", "aws-iso-f-global", "csp.hci.ic.gov", "api.aws.hci.ic.gov"},
-    {"us-gov-", "aws-us-gov-global", "amazonaws.com", "api.aws"},
-};
-
-/* Matches \w+-\d+$ at s. */
-static bool word_dash_digits(const char *s)
-{
-	/* \w excludes '-', so the only '-' must separate the two parts */
-	const char *dash = strrchr(s, '-');
-	if (!dash || dash == s)
-		return false;
-	for (const char *q = s; q < dash; q++)
-		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
-		      (*q >= '0' && *q <= '9') || *q == '_'))
-			return false;
-	if (!dash[1])
-		return false;
-	for (const char *q = dash + 1; *q; q++)
-		if (*q < '0' || *q > '9')
-			return false;
-	return true;
-}
-
-static const struct partition *partition_of(const char *region)
-{
-	size_t np = sizeof(partitions) / sizeof(partitions[0]);
-	for (size_t i = 0; i < np; i++)
-		if (partitions[i].global && strcmp(region, partitions[i].global) == 0)
-			return &partitions[i];
-	static const char *const aws_prefixes[] = {"us-", "eu-", "ap-", "sa-", "ca-",
-						   "me-", "af-", "il-", "mx-"};
-	for (size_t i = 0; i < sizeof(aws_prefixes) / sizeof(aws_prefixes[0]); i++)
-		if (strncmp(region, aws_prefixes[i], 3) == 0 && word_dash_digits(region + 3))
-			return &partitions[0];
-	for (size_t i = 1; i < np; i++) {
-		size_t pl = strlen(partitions[i].prefix);
-		if (strncmp(region, partitions[i].prefix, pl) == 0 && word_dash_digits(region + pl))
-			return &partitions[i];
-	}
-	return &partitions[0];
-}
-
 static const char *setting(const struct hl_config *cfg, const char *env, const char *key,
 			   const char **from)
 {
@@ -498,7 +347,7 @@ static enum hl_err resolve_region(const struct hl_config_options *opt, struct hl
 				    "no region: tried the region option, AWS_REGION, "
 				    "AWS_DEFAULT_REGION and 'region' in profile '%s' (%s, %s)",
 				    cfg->profile, cfg->config_file, cfg->credentials_file);
-	if (!valid_region(r))
+	if (!hl_endpoint_region_ok(r))
 		return hl_error_set(err, HL_ERR_CONFIG,
 				    "invalid region '%.64s' from %s: expected a host label "
 				    "such as us-east-1",
@@ -525,34 +374,6 @@ static enum hl_err services_endpoint(const struct hl_config *cfg, const struct h
 				    cfg->profile, name, cfg->config_file, name);
 	*ret = hl_ini_sub_get(hl_ini_entry(s, "healthlake"), "endpoint_url");
 	return HL_ERR_OK;
-}
-
-static enum hl_err check_endpoint(const char *url, const char *from, struct hl_error *err)
-{
-	char scheme[16], host[256];
-	if (hl_url_host(url, scheme, sizeof(scheme), host, sizeof(host)) != HL_ERR_OK)
-		return hl_error_set(err, HL_ERR_CONFIG,
-				    "invalid endpoint '%.200s' from %s: expected "
-				    "https://host[:port][/path]",
-				    url, from);
-	if (strpbrk(url, "?#") || strpbrk(url, " \t\r\n"))
-		return hl_error_set(
-		    err, HL_ERR_CONFIG,
-		    "invalid endpoint '%.200s' from %s: no query, fragment or spaces", url, from);
-	if (strcmp(scheme, "https") == 0)
-		return HL_ERR_OK;
-	if (strcmp(scheme, "http") == 0) {
-		if (hl_host_is_loopback(host))
-			return HL_ERR_OK;
-		return hl_error_set(err, HL_ERR_CONFIG,
-				    "endpoint '%.200s' from %s: plain http:// is allowed only to a "
-				    "loopback host (127.0.0.0/8, ::1, localhost); use https://",
-				    url, from);
-	}
-	return hl_error_set(err, HL_ERR_CONFIG,
-			    "invalid endpoint '%.200s' from %s: scheme must be https (or http to "
-			    "loopback)",
-			    url, from);
 }
 
 static enum hl_err resolve_endpoint(const struct hl_config_options *opt, struct hl_config *cfg,
@@ -586,7 +407,7 @@ static enum hl_err resolve_endpoint(const struct hl_config_options *opt, struct 
 		}
 	}
 	if (url) {
-		rc = check_endpoint(url, from, err);
+		rc = hl_endpoint_check(url, from, err);
 		if (rc)
 			return rc;
 		cfg->endpoint = strdup(url);
@@ -597,18 +418,10 @@ static enum hl_err resolve_endpoint(const struct hl_config_options *opt, struct 
 	bool fips = hl_config_true(setting(cfg, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint", &f));
 	bool dual = hl_config_true(
 	    setting(cfg, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint", &f));
-	const struct partition *pt = partition_of(cfg->region);
-	struct hl_buf b;
-	hl_buf_init(&b, 1024);
-	rc = hl_buf_appendf(&b, "https://healthlake%s.%s.%s", fips ? "-fips" : "", cfg->region,
-			    dual ? pt->dualstack : pt->dns);
-	if (rc) {
-		hl_buf_free(&b);
-		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
-	}
-	cfg->endpoint = hl_buf_steal(&b);
+	if ((rc = hl_endpoint_default(cfg->region, fips, dual, &cfg->endpoint)))
+		return hl_error_set(err, rc, "out of memory");
 	cfg->endpoint_custom = false;
-	return cfg->endpoint ? HL_ERR_OK : hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	return HL_ERR_OK;
 }
 
 static enum hl_err resolve_max_attempts(const struct hl_config_options *opt, struct hl_config *cfg,

@@ -70,12 +70,6 @@ void hl_profile_free(struct hl_profile *p);
 const char *hl_profile_get(const struct hl_profile *p, enum hl_profile_file which,
 			   const char *key);
 
-/* Splits an absolute URL: scheme (lowercased) and host (lowercased, IPv6
- * without brackets). HL_ERR_INVALID when it is not scheme://host[:port]... */
-enum hl_err hl_url_host(const char *url, char *scheme, size_t scheme_size, char *host,
-			size_t host_size);
-/* True for 127.0.0.0/8, ::1 (and ::ffff:127.x) and "localhost". */
-bool hl_host_is_loopback(const char *host);
 /* True when s equals "true" in any case (the SDKs' boolean settings). */
 bool hl_config_true(const char *s);
 

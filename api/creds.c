@@ -4,7 +4,8 @@
  * STS/SSO fail with a pointer to credential_process. This file holds the
  * chain, the cache and its refresh rules, and the environment and file
  * providers; credential_process is in creds_process.c, the container and
- * IMDS providers in creds_net.c. */
+ * IMDS providers in creds_net.c, and what all of them share (below them,
+ * never calling back up here) in credentials.c. */
 #include "creds.h"
 
 #include <cjson/cJSON.h>
@@ -15,18 +16,9 @@
 #include "buf.h"
 #include "config.h"
 #include "creds_i.h"
+#include "iso8601.h"
 #include "creds_net.h"
 #include "creds_process.h"
-
-static const char *const source_names[] = {
-    [HL_CREDS_SRC_NONE] = "none",
-    [HL_CREDS_SRC_ENV] = "environment",
-    [HL_CREDS_SRC_SHARED_FILE] = "shared-credentials-file",
-    [HL_CREDS_SRC_PROCESS] = "credential_process",
-    [HL_CREDS_SRC_CONFIG_FILE] = "config-file",
-    [HL_CREDS_SRC_CONTAINER] = "container",
-    [HL_CREDS_SRC_IMDS] = "imds",
-};
 
 struct hl_creds_provider {
 	const struct hl_config *cfg;
@@ -38,56 +30,6 @@ struct hl_creds_provider {
 	enum hl_creds_source kind;    /* protected by lock: who produced cached */
 	unsigned long generation;     /* protected by lock: bumped by invalidate */
 };
-
-/* ---- credentials values ---- */
-
-static void wipe_free(char *s)
-{
-	if (!s)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
-}
-
-void hl_credentials_clear(struct hl_credentials *c)
-{
-	if (!c)
-		return;
-	wipe_free(c->access_key_id);
-	wipe_free(c->secret_access_key);
-	wipe_free(c->session_token);
-	memset(c, 0, sizeof(*c));
-}
-
-enum hl_err hl_credentials_copy(struct hl_credentials *dst, const struct hl_credentials *src)
-{
-	memset(dst, 0, sizeof(*dst));
-	dst->expiration = src->expiration;
-	dst->source = src->source;
-	if (src->access_key_id && !(dst->access_key_id = strdup(src->access_key_id)))
-		goto nomem;
-	if (src->secret_access_key && !(dst->secret_access_key = strdup(src->secret_access_key)))
-		goto nomem;
-	if (src->session_token && !(dst->session_token = strdup(src->session_token)))
-		goto nomem;
-	return HL_ERR_OK;
-nomem:
-	hl_credentials_clear(dst);
-	return HL_ERR_NOMEM;
-}
-
-enum hl_err hl_creds_set(struct hl_credentials *c, enum hl_creds_source src, const char *akid,
-			 const char *secret, const char *token, time_t expiration)
-{
-	struct hl_credentials tmp = {
-	    .access_key_id = (char *)akid,
-	    .secret_access_key = (char *)secret,
-	    .session_token = token && *token ? (char *)token : NULL,
-	    .expiration = expiration,
-	    .source = source_names[src],
-	};
-	return hl_credentials_copy(c, &tmp);
-}
 
 /* ---- pure helpers ---- */
 
@@ -101,120 +43,6 @@ enum hl_refresh hl_creds_refresh_need(time_t expiration, time_t now)
 	if (left < HL_CREDS_ADVISORY_SECS)
 		return HL_REFRESH_ADVISORY;
 	return HL_REFRESH_NONE;
-}
-
-time_t hl_creds_imds_stable_expiry(time_t expiration, time_t now, unsigned jitter_secs)
-{
-	time_t window = HL_CREDS_ADVISORY_SECS + (time_t)jitter_secs;
-	if (now >= expiration - window)
-		return now + window;
-	return expiration;
-}
-
-static bool digits(const char *s, int n, int *ret)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*ret = v;
-	return true;
-}
-
-enum hl_err hl_creds_parse_time(const char *s, time_t *ret)
-{
-	int y, mo, d, h, mi, sec;
-	if (!s || strlen(s) < 19 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
-	    s[7] != '-' || !digits(s + 8, 2, &d) ||
-	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s + 11, 2, &h) ||
-	    s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
-		return HL_ERR_INVALID;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return HL_ERR_INVALID;
-	const char *p = s + 19;
-	if (*p == '.' || *p == ',') {
-		p++;
-		if (*p < '0' || *p > '9')
-			return HL_ERR_INVALID;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	long off = 0;
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int oh, om;
-		int sign = *p == '-' ? -1 : 1;
-		p++;
-		if (!digits(p, 2, &oh))
-			return HL_ERR_INVALID;
-		p += 2;
-		if (*p == ':')
-			p++;
-		if (!digits(p, 2, &om))
-			return HL_ERR_INVALID;
-		p += 2;
-		if (oh > 23 || om > 59)
-			return HL_ERR_INVALID;
-		off = sign * (oh * 3600L + om * 60L);
-	}
-	if (*p)
-		return HL_ERR_INVALID;
-	struct tm tm = {.tm_year = y - 1900,
-			.tm_mon = mo - 1,
-			.tm_mday = d,
-			.tm_hour = h,
-			.tm_min = mi,
-			.tm_sec = sec};
-	time_t t = timegm(&tm);
-	if (t == (time_t)-1 || tm.tm_mday != d)
-		return HL_ERR_INVALID;
-	*ret = t - off;
-	return HL_ERR_OK;
-}
-
-/* ---- provider plumbing ---- */
-
-const char *hl_creds_env(const struct hl_creds_run *r, const char *name)
-{
-	const char *v = hl_config_getenv(r->cfg, name);
-	return v && *v ? v : NULL;
-}
-
-/* env first, then the profile key, as every SDK setting does */
-const char *hl_creds_setting(const struct hl_creds_run *r, const char *envname, const char *key)
-{
-	const char *v = hl_creds_env(r, envname);
-	if (v)
-		return v;
-	v = hl_profile_get(r->prof, HL_PROFILE_MERGED, key);
-	return v && *v ? v : NULL;
-}
-
-void hl_creds_tried(struct hl_creds_run *r, const char *fmt, const char *a)
-{
-	if (r->tried.len)
-		hl_buf_appends(&r->tried, "; ");
-	hl_buf_appendf(&r->tried, fmt, a);
-}
-
-const char *hl_creds_json_str(const cJSON *obj, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-	return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
-}
-
-void hl_creds_json_delete_secure(cJSON *j)
-{
-	if (!j)
-		return;
-	/* wipe the secrets cJSON copied before freeing them */
-	for (cJSON *it = j->child; cJSON_IsObject(j) && it; it = it->next)
-		if (cJSON_IsString(it) && it->valuestring)
-			explicit_bzero(it->valuestring, strlen(it->valuestring));
-	cJSON_Delete(j);
 }
 
 /* ---- 1. environment ---- */
@@ -245,7 +73,7 @@ static enum hl_err fetch_env(struct hl_creds_run *r, bool refreshing, struct hl_
 		return hl_error_set(err, HL_ERR_CREDENTIALS,
 				    "environment credentials: AWS_CREDENTIAL_EXPIRATION is no "
 				    "longer set at refresh");
-	if (exp_s && hl_creds_parse_time(exp_s, &exp))
+	if (exp_s && !hl_iso8601_parse_secs(exp_s, &exp))
 		return hl_error_set(err, HL_ERR_CREDENTIALS,
 				    "AWS_CREDENTIAL_EXPIRATION '%.64s' is not an ISO 8601 time",
 				    exp_s);
@@ -416,13 +244,13 @@ static enum hl_err fetch(struct hl_creds_provider *p, enum hl_creds_source kind,
 			rc = hl_error_set(
 			    err, HL_ERR_CREDENTIALS,
 			    "refreshing %s credentials: the provider returned none (%s)",
-			    source_names[kind], r.tried.data ? r.tried.data : "");
+			    hl_creds_source_name(kind), r.tried.data ? r.tried.data : "");
 	}
 	if (!rc && out->expiration != 0 && out->expiration <= now) {
 		hl_credentials_clear(out);
 		rc =
 		    hl_error_set(err, HL_ERR_CREDENTIALS, "credentials from %s are already expired",
-				 source_names[*ret_kind]);
+				 hl_creds_source_name(*ret_kind));
 	}
 out:
 	run_end(&r);

@@ -27,13 +27,8 @@ enum hl_refresh {
 enum hl_refresh hl_creds_refresh_need(time_t expiration, time_t now);
 
 /* IMDS static stability: an expiry closer than 15 min + jitter_secs to now
- * moves to now + 15 min + jitter_secs. Pure. */
+ * moves to now + 15 min + jitter_secs. Pure; in api/credentials.c. */
 time_t hl_creds_imds_stable_expiry(time_t expiration, time_t now, unsigned jitter_secs);
-
-/* Parses an ISO 8601 / RFC 3339 timestamp ("2024-01-15T12:34:56Z", with
- * optional fraction, "+HH:MM"/"+HHMM"/"Z" offset, 'T' or ' '; no offset
- * means UTC). HL_ERR_INVALID when malformed. */
-enum hl_err hl_creds_parse_time(const char *s, time_t *ret);
 
 struct hl_creds_tuning {
 	long process_timeout_ms;       /* credential_process deadline (default 15 s: below the
@@ -49,7 +44,7 @@ void hl_creds_tuning_default(struct hl_creds_tuning *t);
  * first hl_creds_get(). */
 void hl_creds_provider_tune(struct hl_creds_provider *p, const struct hl_creds_tuning *t);
 
-/* ---- shared by the providers (defined in api/creds.c) ---- */
+/* ---- shared by the providers (defined in api/credentials.c, below them) ---- */
 
 /* Which provider produced a set of credentials. */
 enum hl_creds_source {
@@ -61,6 +56,9 @@ enum hl_creds_source {
 	HL_CREDS_SRC_CONTAINER,
 	HL_CREDS_SRC_IMDS,
 };
+
+/* "environment", "imds", ...: static. */
+const char *hl_creds_source_name(enum hl_creds_source src);
 
 /* One chain run: the profile as the files say now, and notes on what was tried. */
 struct hl_creds_run {

@@ -10,11 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "config.h"
+#include "http_easy.h"
+#include "iso8601.h"
+#include "rand.h"
+#include "url.h"
 
 #define HTTP_BODY_MAX (64 * 1024)
 #define TOKEN_FILE_MAX (16 * 1024)
@@ -43,30 +46,32 @@ static enum hl_err http_do(const char *method, const char *url, struct curl_slis
 {
 	hl_buf_reset(&resp->body);
 	resp->status = 0;
-	CURL *h = curl_easy_init();
-	if (!h)
-		return HL_ERR_NOMEM;
-	errbuf[0] = '\0';
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(h, CURLOPT_NOPROXY, "*"); /* metadata endpoints are local */
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	if (ca_bundle)
-		curl_easy_setopt(h, CURLOPT_CAINFO, ca_bundle);
-	if (strcmp(method, "PUT") == 0) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
+	const struct hl_http_easy_opts o = {timeout_ms, ca_bundle};
+	CURL *h = NULL;
+	CURLcode cc;
+	enum hl_err rc = hl_http_easy_new(&o, &h);
+	if (rc) {
+		snprintf(errbuf, CURL_ERROR_SIZE, "cannot set up a curl handle");
+		return rc;
 	}
-	CURLcode cc = curl_easy_perform(h);
-	enum hl_err rc = HL_ERR_OK;
+	errbuf[0] = '\0';
+	bool put = strcmp(method, "PUT") == 0;
+	if ((cc = curl_easy_setopt(h, CURLOPT_URL, url)) ||
+	    (cc = curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms)) ||
+	    (cc = curl_easy_setopt(h, CURLOPT_NOPROXY, "*")) || /* metadata endpoints are local */
+	    (cc = curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf)) ||
+	    (cc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body)) ||
+	    (cc = curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body)) ||
+	    (cc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs)) ||
+	    (put && ((cc = curl_easy_setopt(h, CURLOPT_POSTFIELDS, "")) ||
+		     (cc = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L)) ||
+		     (cc = curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT"))))) {
+		snprintf(errbuf, CURL_ERROR_SIZE, "cannot set up the request: %s",
+			 curl_easy_strerror(cc));
+		curl_easy_cleanup(h);
+		return hl_http_easy_setopt_err(cc);
+	}
+	cc = curl_easy_perform(h);
 	if (cc != CURLE_OK) {
 		if (!errbuf[0])
 			snprintf(errbuf, CURL_ERROR_SIZE, "%s", curl_easy_strerror(cc));
@@ -103,7 +108,7 @@ static bool container_host_allowed(const char *host)
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		if (strcmp(host, allowed[i]) == 0)
 			return true;
-	return hl_host_is_loopback(host);
+	return hl_url_host_is_loopback(host);
 }
 
 enum hl_err hl_creds_container_url(const struct hl_config *cfg, const char *relative_host,
@@ -127,13 +132,13 @@ enum hl_err hl_creds_container_url(const struct hl_config *cfg, const char *rela
 	}
 	if (!full || !*full)
 		return HL_ERR_OK;
-	char scheme[16], host[256];
-	if (hl_url_host(full, scheme, sizeof(scheme), host, sizeof(host)) ||
-	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+	struct hl_url u;
+	if (hl_url_parse(full, &u) ||
+	    (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0))
 		return hl_error_set(
 		    err, HL_ERR_CONFIG,
 		    "AWS_CONTAINER_CREDENTIALS_FULL_URI '%.200s' is not an http(s) URL", full);
-	if (strcmp(scheme, "http") == 0 && !container_host_allowed(host))
+	if (strcmp(u.scheme, "http") == 0 && !container_host_allowed(u.host))
 		return hl_error_set(
 		    err, HL_ERR_CONFIG,
 		    "AWS_CONTAINER_CREDENTIALS_FULL_URI '%.200s': plain http is allowed "
@@ -214,7 +219,7 @@ enum hl_err hl_creds_metadata_parse(const char *data, size_t len, enum hl_creds_
 		}
 	}
 	time_t exp;
-	if (hl_creds_parse_time(hl_creds_json_str(j, "Expiration"), &exp)) {
+	if (!hl_iso8601_parse_secs(hl_creds_json_str(j, "Expiration"), &exp)) {
 		*missing = "a valid Expiration";
 		goto out;
 	}
@@ -348,9 +353,9 @@ static enum hl_err imds_settings(const struct hl_creds_run *r, struct imds *m, s
 		ipv6 = hl_config_true(hl_creds_setting(r, "AWS_IMDS_USE_IPV6", "imds_use_ipv6"));
 	}
 	if (ep) {
-		char scheme[16], host[256];
-		if (hl_url_host(ep, scheme, sizeof(scheme), host, sizeof(host)) ||
-		    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+		struct hl_url u;
+		if (hl_url_parse(ep, &u) ||
+		    (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0))
 			return hl_error_set(err, HL_ERR_CONFIG,
 					    "EC2 metadata endpoint '%.200s' is not an http(s) URL",
 					    ep);
@@ -487,14 +492,6 @@ static bool imds_get(const struct imds *m, const char *path, const struct hl_buf
 	return ok;
 }
 
-static unsigned random_jitter(void)
-{
-	unsigned v = 0;
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
-		v = (unsigned)time(NULL) ^ (unsigned)getpid();
-	return 120 + v % 481; /* 2 to 10 minutes */
-}
-
 enum hl_err hl_creds_fetch_imds(struct hl_creds_run *r, struct hl_credentials *out, bool *found,
 				struct hl_error *err)
 {
@@ -554,7 +551,7 @@ enum hl_err hl_creds_fetch_imds(struct hl_creds_run *r, struct hl_credentials *o
 		snprintf(why, sizeof(why), "credentials response lacks %s", missing);
 		goto none;
 	}
-	out->expiration = hl_creds_imds_stable_expiry(out->expiration, r->now, random_jitter());
+	out->expiration = hl_creds_imds_stable_expiry(out->expiration, r->now, hl_rand_between(120, 600) /* 2 to 10 minutes */);
 	*found = true;
 	rc = HL_ERR_OK;
 	goto out;

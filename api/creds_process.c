@@ -16,7 +16,8 @@
 
 #include "buf.h"
 #include "config.h"
-#include "healthlake.h"
+#include "iso8601.h"
+#include "clock.h"
 #include "ini.h"
 
 extern char **environ;
@@ -41,13 +42,6 @@ static void sanitize(char *dst, size_t dstsz, const char *src, size_t n)
 		dst[j++] = (char)c;
 	}
 	dst[j] = '\0';
-}
-
-static long ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
 }
 
 /* Appends what fits; the rest is read and dropped so the child never blocks. */
@@ -117,7 +111,7 @@ static enum hl_err spawn_capture(char **argv, long timeout_ms, struct hl_buf *ou
 	hl_mono_after(timeout_ms, &deadline);
 	bool timed_out = false;
 	while (op[0] >= 0 || ep[0] >= 0) {
-		long left = ms_left(&deadline);
+		long left = (long)hl_mono_left_ms(&deadline);
 		if (left <= 0) {
 			timed_out = true;
 			break;
@@ -152,7 +146,7 @@ static enum hl_err spawn_capture(char **argv, long timeout_ms, struct hl_buf *ou
 			pid = -1;
 			goto out;
 		}
-		if (ms_left(&deadline) <= 0)
+		if ((long)hl_mono_left_ms(&deadline) <= 0)
 			timed_out = true;
 		else
 			usleep(5000);
@@ -212,7 +206,7 @@ enum hl_err hl_creds_process_parse(const char *data, size_t len, struct hl_crede
 	}
 	const char *exp_s = hl_creds_json_str(j, "Expiration");
 	time_t exp = 0;
-	if (exp_s && hl_creds_parse_time(exp_s, &exp)) {
+	if (exp_s && !hl_iso8601_parse_secs(exp_s, &exp)) {
 		rc = hl_error_set(err, HL_ERR_CREDENTIALS,
 				  "credential_process output: Expiration '%.64s' is not ISO 8601",
 				  exp_s);

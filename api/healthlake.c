@@ -2,16 +2,14 @@
  * turn the answer into typed results. */
 #include "healthlake.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "client_i.h"
 #include "json.h"
+#include "rand.h"
 
-#define HL_MAX_TAGS 200
-#define HL_MAX_NEXT_TOKEN 8192
-#define HL_MAX_RESULTS 500
 /* max_items 0 for the *_all helpers means this many. */
 #define HL_DEFAULT_MAX_ITEMS 100000
 
@@ -78,165 +76,6 @@ bool hl_job_status_terminal(const char *status)
 		if (strcmp(status, terminal[i]) == 0)
 			return true;
 	return false;
-}
-
-/* ---- Input validation (the hl_validate_* functions plus what the model
- * adds for these operations) ---- */
-
-typedef enum hl_err (*validate_fn)(const char *s, struct hl_error *err);
-
-static enum hl_err check(const char *member, const char *s, validate_fn fn, bool required,
-			 struct hl_error *err)
-{
-	if (!s) {
-		if (required)
-			return hl_error_set(err, HL_ERR_INVALID, "%s is required", member);
-		return HL_ERR_OK;
-	}
-	return fn(s, err);
-}
-
-static bool in_enum(const char *s, const char *const *values)
-{
-	for (size_t i = 0; values[i]; i++)
-		if (strcmp(s, values[i]) == 0)
-			return true;
-	return false;
-}
-
-static enum hl_err check_datastore_status(const char *s, struct hl_error *err)
-{
-	static const char *const v[] = {"CREATING", "ACTIVE",	     "DELETING",
-					"DELETED",  "CREATE_FAILED", NULL};
-	if (!in_enum(s, v))
-		return hl_error_set(err, HL_ERR_INVALID, "DatastoreStatus: unknown value");
-	return HL_ERR_OK;
-}
-
-static enum hl_err check_job_status(const char *s, struct hl_error *err)
-{
-	static const char *const v[] = {"SUBMITTED",
-					"QUEUED",
-					"IN_PROGRESS",
-					"COMPLETED_WITH_ERRORS",
-					"COMPLETED",
-					"FAILED",
-					"CANCEL_SUBMITTED",
-					"CANCEL_IN_PROGRESS",
-					"CANCEL_COMPLETED",
-					"CANCEL_FAILED",
-					NULL};
-	if (!in_enum(s, v))
-		return hl_error_set(err, HL_ERR_INVALID, "JobStatus: unknown value");
-	return HL_ERR_OK;
-}
-
-static enum hl_err check_validation_level(const char *s, struct hl_error *err)
-{
-	static const char *const v[] = {"strict", "structure-only", "minimal", NULL};
-	if (!in_enum(s, v))
-		return hl_error_set(err, HL_ERR_INVALID,
-				    "ValidationLevel: must be strict, structure-only or minimal");
-	return HL_ERR_OK;
-}
-
-static enum hl_err check_type_version(const char *s, struct hl_error *err)
-{
-	if (strcmp(s, "R4") != 0)
-		return hl_error_set(err, HL_ERR_INVALID, "DatastoreTypeVersion: must be R4");
-	return HL_ERR_OK;
-}
-
-static enum hl_err check_next_token(const char *s, struct hl_error *err)
-{
-	size_t n = 0;
-	for (; s[n]; n++)
-		if ((unsigned char)s[n] > 0x7f)
-			return hl_error_set(err, HL_ERR_INVALID, "NextToken: must be ASCII");
-	if (n > HL_MAX_NEXT_TOKEN)
-		return hl_error_set(err, HL_ERR_INVALID, "NextToken: longer than %d characters",
-				    HL_MAX_NEXT_TOKEN);
-	return HL_ERR_OK;
-}
-
-/* ^arn:aws((-us-gov)|(-iso)|(-iso-b)|(-cn))?:healthlake:[a-z0-9-]+:\d{12}:datastore/fhir/.{32},
- * 1-1011 characters. */
-static enum hl_err check_arn(const char *s, struct hl_error *err)
-{
-	static const char *const partitions[] = {
-	    "arn:aws-us-gov:", "arn:aws-iso-b:", "arn:aws-iso:", "arn:aws-cn:", "arn:aws:", NULL};
-	const char *p = NULL;
-	size_t len = strlen(s);
-	if (len < 1 || len > 1011)
-		goto bad;
-	for (size_t i = 0; partitions[i]; i++) {
-		size_t n = strlen(partitions[i]);
-		if (strncmp(s, partitions[i], n) == 0) {
-			p = s + n;
-			break;
-		}
-	}
-	if (!p || strncmp(p, "healthlake:", 11) != 0)
-		goto bad;
-	p += 11;
-	const char *q = p;
-	while (islower((unsigned char)*q) || isdigit((unsigned char)*q) || *q == '-')
-		q++;
-	if (q == p || *q != ':')
-		goto bad;
-	p = q + 1;
-	for (int i = 0; i < 12; i++, p++)
-		if (!isdigit((unsigned char)*p))
-			goto bad;
-	if (strncmp(p, ":datastore/fhir/", 16) != 0)
-		goto bad;
-	p += 16;
-	/* .{32}: 32 characters other than line breaks (UTF-8 sequences count
-	 * as one character). */
-	size_t chars = 0;
-	for (; *p && chars < 32; p++) {
-		if (*p == '\n' || *p == '\r')
-			goto bad;
-		if (((unsigned char)*p & 0xc0) != 0x80)
-			chars++;
-	}
-	if (chars < 32)
-		goto bad;
-	return HL_ERR_OK;
-bad:
-	return hl_error_set(
-	    err, HL_ERR_INVALID,
-	    "ResourceARN: must be a HealthLake datastore ARN "
-	    "(arn:aws:healthlake:REGION:ACCOUNT:datastore/fhir/ID), 1-1011 characters");
-}
-
-static enum hl_err check_max_results(int v, struct hl_error *err)
-{
-	if (v < 0 || v > HL_MAX_RESULTS)
-		return hl_error_set(err, HL_ERR_INVALID, "MaxResults: must be 1-%d",
-				    HL_MAX_RESULTS);
-	return HL_ERR_OK;
-}
-
-static enum hl_err check_time(const char *member, int64_t v, struct hl_error *err)
-{
-	if (v < 0)
-		return hl_error_set(err, HL_ERR_INVALID, "%s: must not be negative", member);
-	return HL_ERR_OK;
-}
-
-static enum hl_err check_tags(const struct hl_tag *tags, size_t n, struct hl_error *err)
-{
-	enum hl_err rc;
-	if (n > HL_MAX_TAGS)
-		return hl_error_set(err, HL_ERR_INVALID, "Tags: at most %d", HL_MAX_TAGS);
-	if (n && !tags)
-		return hl_error_set(err, HL_ERR_INVALID, "Tags: missing");
-	for (size_t i = 0; i < n; i++)
-		if ((rc = check("Tags.Key", tags[i].key, hl_validate_tag_key, true, err)) ||
-		    (rc = check("Tags.Value", tags[i].value, hl_validate_tag_value, true, err)))
-			return rc;
-	return HL_ERR_OK;
 }
 
 /* A call refused before anything was sent makes no on_call report: nothing
@@ -314,12 +153,12 @@ enum hl_err hl_create_datastore(struct hl_client *c, const struct hl_create_data
 	hl_error_clear(err);
 	if (!in)
 		return refuse(err, hl_error_set(err, HL_ERR_INVALID, "no input"));
-	if ((rc = check("DatastoreName", in->name, hl_validate_datastore_name, false, err)) ||
+	if ((rc = hl_check("DatastoreName", in->name, hl_validate_datastore_name, false, err)) ||
 	    (rc =
-		 check("DatastoreTypeVersion", in->type_version, check_type_version, false, err)) ||
-	    (rc = check("KmsKeyId", in->kms_key_id, hl_validate_kms_key_id, false, err)) ||
-	    (rc = check("ClientToken", in->client_token, hl_validate_client_token, false, err)) ||
-	    (rc = check_tags(in->tags, in->n_tags, err)))
+		 hl_check("DatastoreTypeVersion", in->type_version, hl_check_type_version, false, err)) ||
+	    (rc = hl_check("KmsKeyId", in->kms_key_id, hl_validate_kms_key_id, false, err)) ||
+	    (rc = hl_check("ClientToken", in->client_token, hl_validate_client_token, false, err)) ||
+	    (rc = hl_check_tags(in->tags, in->n_tags, err)))
 		return refuse(err, rc);
 	if (!in->client_token && (rc = hl_uuid4(token)))
 		return hl_error_set(err, rc, "no randomness for the client token");
@@ -338,7 +177,7 @@ static enum hl_err datastore_by_id(struct hl_client *c, const char *op, const ch
 	cJSON *root = NULL, *props = NULL;
 	enum hl_err rc;
 	hl_error_clear(err);
-	if ((rc = check("DatastoreId", id, hl_validate_datastore_id, true, err)))
+	if ((rc = hl_check("DatastoreId", id, hl_validate_datastore_id, true, err)))
 		return refuse(err, rc);
 	if ((rc = call(c, op, hl_body_datastore_id(id), deadline_ms, &root, err)))
 		return rc;
@@ -370,13 +209,13 @@ static enum hl_err check_list_datastores(const struct hl_list_datastores_input *
 	if (!in)
 		return HL_ERR_OK;
 	if ((rc =
-		 check("Filter.DatastoreName", in->name, hl_validate_datastore_name, false, err)) ||
+		 hl_check("Filter.DatastoreName", in->name, hl_validate_datastore_name, false, err)) ||
 	    (rc =
-		 check("Filter.DatastoreStatus", in->status, check_datastore_status, false, err)) ||
-	    (rc = check_time("Filter.CreatedBefore", in->created_before, err)) ||
-	    (rc = check_time("Filter.CreatedAfter", in->created_after, err)) ||
-	    (rc = check_max_results(in->max_results, err)) ||
-	    (rc = check("NextToken", in->next_token, check_next_token, false, err)))
+		 hl_check("Filter.DatastoreStatus", in->status, hl_check_datastore_status, false, err)) ||
+	    (rc = hl_check_time("Filter.CreatedBefore", in->created_before, err)) ||
+	    (rc = hl_check_time("Filter.CreatedAfter", in->created_after, err)) ||
+	    (rc = hl_check_max_results(in->max_results, err)) ||
+	    (rc = hl_check("NextToken", in->next_token, hl_check_next_token, false, err)))
 		return rc;
 	return HL_ERR_OK;
 }
@@ -577,17 +416,17 @@ enum hl_err hl_start_import_job(struct hl_client *c, const struct hl_start_impor
 	hl_error_clear(err);
 	if (!in)
 		return refuse(err, hl_error_set(err, HL_ERR_INVALID, "no input"));
-	if ((rc = check("DatastoreId", in->datastore_id, hl_validate_datastore_id, true, err)) ||
-	    (rc = check("JobName", in->job_name, hl_validate_job_name, false, err)) ||
+	if ((rc = hl_check("DatastoreId", in->datastore_id, hl_validate_datastore_id, true, err)) ||
+	    (rc = hl_check("JobName", in->job_name, hl_validate_job_name, false, err)) ||
 	    (rc =
-		 check("InputDataConfig.S3Uri", in->input_s3_uri, hl_validate_s3_uri, true, err)) ||
-	    (rc = check("JobOutputDataConfig.S3Configuration.S3Uri", in->output_s3_uri,
+		 hl_check("InputDataConfig.S3Uri", in->input_s3_uri, hl_validate_s3_uri, true, err)) ||
+	    (rc = hl_check("JobOutputDataConfig.S3Configuration.S3Uri", in->output_s3_uri,
 			hl_validate_s3_uri, true, err)) ||
-	    (rc = check("JobOutputDataConfig.S3Configuration.KmsKeyId", in->kms_key_id,
+	    (rc = hl_check("JobOutputDataConfig.S3Configuration.KmsKeyId", in->kms_key_id,
 			hl_validate_kms_key_id, true, err)) ||
-	    (rc = check("DataAccessRoleArn", in->role_arn, hl_validate_role_arn, true, err)) ||
-	    (rc = check("ClientToken", in->client_token, hl_validate_client_token, false, err)) ||
-	    (rc = check("ValidationLevel", in->validation_level, check_validation_level, false,
+	    (rc = hl_check("DataAccessRoleArn", in->role_arn, hl_validate_role_arn, true, err)) ||
+	    (rc = hl_check("ClientToken", in->client_token, hl_validate_client_token, false, err)) ||
+	    (rc = hl_check("ValidationLevel", in->validation_level, hl_check_validation_level, false,
 			err)))
 		return refuse(err, rc);
 	if (!in->client_token && (rc = hl_uuid4(token)))
@@ -609,14 +448,14 @@ enum hl_err hl_start_export_job(struct hl_client *c, const struct hl_start_expor
 	hl_error_clear(err);
 	if (!in)
 		return refuse(err, hl_error_set(err, HL_ERR_INVALID, "no input"));
-	if ((rc = check("DatastoreId", in->datastore_id, hl_validate_datastore_id, true, err)) ||
-	    (rc = check("JobName", in->job_name, hl_validate_job_name, false, err)) ||
-	    (rc = check("OutputDataConfig.S3Configuration.S3Uri", in->output_s3_uri,
+	if ((rc = hl_check("DatastoreId", in->datastore_id, hl_validate_datastore_id, true, err)) ||
+	    (rc = hl_check("JobName", in->job_name, hl_validate_job_name, false, err)) ||
+	    (rc = hl_check("OutputDataConfig.S3Configuration.S3Uri", in->output_s3_uri,
 			hl_validate_s3_uri, true, err)) ||
-	    (rc = check("OutputDataConfig.S3Configuration.KmsKeyId", in->kms_key_id,
+	    (rc = hl_check("OutputDataConfig.S3Configuration.KmsKeyId", in->kms_key_id,
 			hl_validate_kms_key_id, true, err)) ||
-	    (rc = check("DataAccessRoleArn", in->role_arn, hl_validate_role_arn, true, err)) ||
-	    (rc = check("ClientToken", in->client_token, hl_validate_client_token, false, err)))
+	    (rc = hl_check("DataAccessRoleArn", in->role_arn, hl_validate_role_arn, true, err)) ||
+	    (rc = hl_check("ClientToken", in->client_token, hl_validate_client_token, false, err)))
 		return refuse(err, rc);
 	if (!in->client_token && (rc = hl_uuid4(token)))
 		return hl_error_set(err, rc, "no randomness for the client token");
@@ -636,8 +475,8 @@ enum hl_err hl_describe_job(struct hl_client *c, enum hl_job_kind kind, const ch
 	cJSON *root = NULL, *props = NULL;
 	enum hl_err rc;
 	hl_error_clear(err);
-	if ((rc = check("DatastoreId", datastore_id, hl_validate_datastore_id, true, err)) ||
-	    (rc = check("JobId", job_id, hl_validate_job_id, true, err)))
+	if ((rc = hl_check("DatastoreId", datastore_id, hl_validate_datastore_id, true, err)) ||
+	    (rc = hl_check("JobId", job_id, hl_validate_job_id, true, err)))
 		return refuse(err, rc);
 	if ((rc = call(c, imp ? "DescribeFHIRImportJob" : "DescribeFHIRExportJob",
 		       hl_body_describe_job(datastore_id, job_id), deadline_ms, &root, err)))
@@ -710,13 +549,13 @@ static enum hl_err list_jobs(struct hl_client *c, enum hl_job_kind kind,
 		rc = refuse(err, hl_error_set(err, HL_ERR_INVALID, "DatastoreId is required"));
 		goto out;
 	}
-	if ((rc = check("DatastoreId", in->datastore_id, hl_validate_datastore_id, true, err)) ||
-	    (rc = check("JobName", in->job_name, hl_validate_job_name, false, err)) ||
-	    (rc = check("JobStatus", in->job_status, check_job_status, false, err)) ||
-	    (rc = check_time("SubmittedBefore", in->submitted_before, err)) ||
-	    (rc = check_time("SubmittedAfter", in->submitted_after, err)) ||
-	    (rc = check_max_results(in->max_results, err)) ||
-	    (rc = check("NextToken", in->next_token, check_next_token, false, err))) {
+	if ((rc = hl_check("DatastoreId", in->datastore_id, hl_validate_datastore_id, true, err)) ||
+	    (rc = hl_check("JobName", in->job_name, hl_validate_job_name, false, err)) ||
+	    (rc = hl_check("JobStatus", in->job_status, hl_check_job_status, false, err)) ||
+	    (rc = hl_check_time("SubmittedBefore", in->submitted_before, err)) ||
+	    (rc = hl_check_time("SubmittedAfter", in->submitted_after, err)) ||
+	    (rc = hl_check_max_results(in->max_results, err)) ||
+	    (rc = hl_check("NextToken", in->next_token, hl_check_next_token, false, err))) {
 		refuse(err, rc);
 		goto out;
 	}
@@ -755,8 +594,8 @@ enum hl_err hl_tag_resource(struct hl_client *c, const char *arn, const struct h
 	cJSON *root = NULL;
 	enum hl_err rc;
 	hl_error_clear(err);
-	if ((rc = check("ResourceARN", arn, check_arn, true, err)) ||
-	    (rc = check_tags(tags, n, err)))
+	if ((rc = hl_check("ResourceARN", arn, hl_check_arn, true, err)) ||
+	    (rc = hl_check_tags(tags, n, err)))
 		return refuse(err, rc);
 	rc = call(c, "TagResource", hl_body_tag_resource(arn, tags, n), deadline_ms, &root, err);
 	cJSON_Delete(root);
@@ -769,7 +608,7 @@ enum hl_err hl_untag_resource(struct hl_client *c, const char *arn, const char *
 	cJSON *root = NULL;
 	enum hl_err rc;
 	hl_error_clear(err);
-	if ((rc = check("ResourceARN", arn, check_arn, true, err)))
+	if ((rc = hl_check("ResourceARN", arn, hl_check_arn, true, err)))
 		return refuse(err, rc);
 	if (n > HL_MAX_TAGS)
 		return refuse(
@@ -777,7 +616,7 @@ enum hl_err hl_untag_resource(struct hl_client *c, const char *arn, const char *
 	if (n && !keys)
 		return refuse(err, hl_error_set(err, HL_ERR_INVALID, "TagKeys: missing"));
 	for (size_t i = 0; i < n; i++)
-		if ((rc = check("TagKeys", keys[i], hl_validate_tag_key, true, err)))
+		if ((rc = hl_check("TagKeys", keys[i], hl_validate_tag_key, true, err)))
 			return refuse(err, rc);
 	rc =
 	    call(c, "UntagResource", hl_body_untag_resource(arn, keys, n), deadline_ms, &root, err);
@@ -792,7 +631,7 @@ enum hl_err hl_list_tags(struct hl_client *c, const char *arn, int64_t deadline_
 	struct hl_tag_list *l = NULL;
 	enum hl_err rc;
 	hl_error_clear(err);
-	if ((rc = check("ResourceARN", arn, check_arn, true, err)))
+	if ((rc = hl_check("ResourceARN", arn, hl_check_arn, true, err)))
 		return refuse(err, rc);
 	if ((rc = call(c, "ListTagsForResource", hl_body_list_tags(arn), deadline_ms, &root, err)))
 		return rc;

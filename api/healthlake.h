@@ -10,14 +10,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "clock.h" /* hl_now_ms(): the clock of every deadline_ms */
 #include "err.h"
-
-/* Monotonic milliseconds; deadlines are absolute values of this clock. */
-int64_t hl_now_ms(void);
-struct timespec;
-/* The CLOCK_MONOTONIC instant ms milliseconds from now (for a timed wait on
- * a condition variable set to that clock). */
-void hl_mono_after(int64_t ms, struct timespec *ret);
+#include "validate.h" /* the model's input rules, checked before every call */
 
 /* What one API call cost, reported after it ends (success or not). Strings
  * are valid only during the callback. */
@@ -216,18 +211,5 @@ enum hl_err hl_untag_resource(struct hl_client *c, const char *arn, const char *
 /* Caller frees *ret with hl_tag_list_free(). */
 enum hl_err hl_list_tags(struct hl_client *c, const char *arn, int64_t deadline_ms,
 			 struct hl_tag_list **ret, struct hl_error *err);
-
-/* ---- Validation against the model's constraints; pure. Each returns
- * HL_ERR_OK or HL_ERR_INVALID with err->message naming the member and rule. */
-enum hl_err hl_validate_datastore_name(const char *s, struct hl_error *err);
-enum hl_err hl_validate_datastore_id(const char *s, struct hl_error *err);
-enum hl_err hl_validate_job_id(const char *s, struct hl_error *err);
-enum hl_err hl_validate_job_name(const char *s, struct hl_error *err);
-enum hl_err hl_validate_s3_uri(const char *s, struct hl_error *err);
-enum hl_err hl_validate_role_arn(const char *s, struct hl_error *err);
-enum hl_err hl_validate_kms_key_id(const char *s, struct hl_error *err);
-enum hl_err hl_validate_tag_key(const char *s, struct hl_error *err);
-enum hl_err hl_validate_tag_value(const char *s, struct hl_error *err);
-enum hl_err hl_validate_client_token(const char *s, struct hl_error *err);
 
 #endif

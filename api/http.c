@@ -1,6 +1,5 @@
 #include "http.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -9,6 +8,8 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+
+#include "http_easy.h"
 
 #define HL_DEFAULT_CONNECT_TIMEOUT_MS 5000L
 #define HL_DEFAULT_MAX_RESPONSE (8u << 20)
@@ -214,30 +215,18 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 
 static CURL *handle_new(struct hl_http *h)
 {
-	CURL *e = curl_easy_init();
-	if (!e)
+	const struct hl_http_easy_opts o = {h->connect_timeout_ms, h->ca_file};
+	CURL *e = NULL;
+	if (hl_http_easy_new(&o, &e))
 		return NULL;
 	if (curl_easy_setopt(e, CURLOPT_SHARE, h->share) ||
-	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) ||
-	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms) ||
-	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) ||
-	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) ||
-#if LIBCURL_VERSION_NUM >= 0x075500
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") ||
-#else
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) ||
-#endif
-	    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) ||
-	    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) ||
 	    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) ||
 	    /* The shared cache closes idle connections beyond this; libcurl's
 	     * default (5) would thrash as soon as 6 threads call at once. */
 	    curl_easy_setopt(e, CURLOPT_MAXCONNECTS, (long)HL_MAX_CONNECTIONS) ||
-	    curl_easy_setopt(e, CURLOPT_USERAGENT, "healthlakefs/" HLFS_VERSION) ||
 	    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_response_bytes) ||
 	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) ||
-	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) ||
-	    (h->ca_file && curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file))) {
+	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header)) {
 		curl_easy_cleanup(e);
 		return NULL;
 	}
@@ -413,100 +402,5 @@ out:
 	}
 	curl_slist_free_all(hdrs);
 	hl_buf_free(&line);
-	return rc;
-}
-
-static bool host_is_loopback(const char *host)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-	char tmp[64];
-	if (strcasecmp(host, "localhost") == 0)
-		return true;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	size_t n = strlen(host);
-	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof(tmp)) {
-		memcpy(tmp, host + 1, n - 2);
-		tmp[n - 2] = '\0';
-		host = tmp;
-	}
-	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
-}
-
-bool hl_http_url_allowed(const char *url)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
-	bool ok = false;
-	if (!u || curl_url_set(u, CURLUPART_URL, url, 0) ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0))
-		goto out;
-	if (strcasecmp(scheme, "https") == 0)
-		ok = true;
-	else if (strcasecmp(scheme, "http") == 0)
-		ok = host_is_loopback(host);
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return ok;
-}
-
-enum hl_err hl_http_split_url(const char *url, char **ret_host, char **ret_path,
-			      struct hl_error *err)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL;
-	char *out_host = NULL, *out_path = NULL;
-	struct hl_buf b;
-	enum hl_err rc;
-	hl_buf_init(&b, 4096);
-	if (!u) {
-		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (curl_url_set(u, CURLUPART_URL, url, 0) ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) ||
-	    curl_url_get(u, CURLUPART_PATH, &path, 0)) {
-		rc = hl_error_set(err, HL_ERR_CONFIG, "invalid endpoint URL");
-		goto out;
-	}
-	if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK && query && *query) {
-		rc = hl_error_set(err, HL_ERR_CONFIG, "endpoint URL must not have a query");
-		goto out;
-	}
-	curl_url_get(u, CURLUPART_PORT, &port, 0); /* absent unless given */
-	for (char *p = host; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	bool default_port = !port || (strcasecmp(scheme, "https") == 0 && !strcmp(port, "443")) ||
-			    (strcasecmp(scheme, "http") == 0 && !strcmp(port, "80"));
-	if ((rc = hl_buf_appends(&b, host)) ||
-	    (!default_port && (rc = hl_buf_appendf(&b, ":%s", port)))) {
-		hl_error_set(err, rc, "endpoint host too long");
-		goto out;
-	}
-	out_host = hl_buf_steal(&b);
-	out_path = strdup(path && *path ? path : "/");
-	if (!out_host || !out_path) {
-		rc = hl_error_set(err, HL_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	*ret_host = out_host;
-	*ret_path = out_path;
-	out_host = out_path = NULL;
-	rc = HL_ERR_OK;
-out:
-	free(out_host);
-	free(out_path);
-	hl_buf_free(&b);
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_free(query);
-	curl_url_cleanup(u);
 	return rc;
 }

@@ -58,14 +58,4 @@ void hl_http_response_free(struct hl_http_response *r);
 enum hl_err hl_http_post(struct hl_http *h, const struct hl_http_request *req,
 			 struct hl_http_response *resp, struct hl_error *err);
 
-/* True when url is https, or plain http to a loopback host (127.0.0.0/8,
- * ::1, localhost). Pure. */
-bool hl_http_url_allowed(const char *url);
-
-/* What the client needs of an endpoint URL: the Host header value
- * (lowercase host, port only when not the scheme's default) and the path
- * ("/" when empty). Caller frees both. */
-enum hl_err hl_http_split_url(const char *url, char **ret_host, char **ret_path,
-			      struct hl_error *err);
-
 #endif

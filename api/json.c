@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iso8601.h"
+
 /* ---- Errors ---- */
 
 void hl_aws_code_sanitize(const char *code, char *out, size_t outsz)
@@ -262,82 +264,6 @@ enum hl_err hl_json_parse_object(const char *body, size_t len, cJSON **ret, stru
 	return rc;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * algorithm): pure, unlike timegm() which may consult the environment. */
-static long long days_from_civil(long long y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	long long era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long long)doe - 719468;
-}
-
-static bool digits(const char **p, int n, int *ret)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)(*p)[i]))
-			return false;
-		v = v * 10 + ((*p)[i] - '0');
-	}
-	*p += n;
-	*ret = v;
-	return true;
-}
-
-bool hl_parse_iso8601(const char *s, double *ret)
-{
-	int y, mo, d, h, mi, sec;
-	double frac = 0;
-	const char *p = s;
-	if (!s)
-		return false;
-	if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
-	    !digits(&p, 2, &d))
-		return false;
-	if (*p != 'T' && *p != 't' && *p != ' ')
-		return false;
-	p++;
-	if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi) || *p++ != ':' ||
-	    !digits(&p, 2, &sec))
-		return false;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return false;
-	if (*p == '.' || *p == ',') {
-		p++;
-		double scale = 0.1;
-		if (!isdigit((unsigned char)*p))
-			return false;
-		while (isdigit((unsigned char)*p)) {
-			frac += (*p - '0') * scale;
-			scale /= 10;
-			p++;
-		}
-	}
-	long offset = 0;
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int sign = *p == '-' ? -1 : 1;
-		int oh, om;
-		p++;
-		if (!digits(&p, 2, &oh))
-			return false;
-		if (*p == ':')
-			p++;
-		if (!digits(&p, 2, &om) || oh > 23 || om > 59)
-			return false;
-		offset = sign * (oh * 3600L + om * 60L);
-	}
-	if (*p)
-		return false;
-	long long days = days_from_civil(y, (unsigned)mo, (unsigned)d);
-	*ret = (double)(days * 86400 + h * 3600LL + mi * 60LL + sec - offset) + frac;
-	return true;
-}
-
 bool hl_json_timestamp(const cJSON *v, double *ret)
 {
 	if (cJSON_IsNumber(v)) {
@@ -345,7 +271,7 @@ bool hl_json_timestamp(const cJSON *v, double *ret)
 		return true;
 	}
 	if (cJSON_IsString(v))
-		return hl_parse_iso8601(v->valuestring, ret);
+		return hl_iso8601_parse(v->valuestring, ret);
 	return false;
 }
 

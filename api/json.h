@@ -43,12 +43,9 @@ enum hl_err hl_json_error_decode(long status, const char *reason, const char *er
 enum hl_err hl_json_parse_object(const char *body, size_t len, cJSON **ret, struct hl_error *err);
 
 /* Reads a timestamp member: a JSON number (epoch seconds, maybe
- * fractional) or an ISO 8601 / RFC 3339 string. Returns false on any
+ * fractional) or an ISO 8601 / RFC 3339 string (iso8601.h). Returns false on any
  * other type or syntax. */
 bool hl_json_timestamp(const cJSON *v, double *ret);
-/* "2026-11-29T07:21:46.646Z", "2026-11-29T07:21:46+01:00", ... -> epoch
- * seconds. Returns false when s is not such a time. */
-bool hl_parse_iso8601(const char *s, double *ret);
 
 /* What a datastore object must carry: Create/Delete responses lack the type
  * version, DatastoreProperties has it. */

@@ -7,7 +7,7 @@
  * points; Smithy's definition), so UTF-8 input is decoded and counted.
  * Input that is not valid UTF-8 (overlong forms, surrogates, > U+10FFFF,
  * truncated sequences) is rejected for every member. */
-#include "healthlake.h"
+#include "validate.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -260,6 +260,16 @@ enum hl_err hl_validate_datastore_id(const char *s, struct hl_error *err)
 enum hl_err hl_validate_job_id(const char *s, struct hl_error *err)
 {
 	return validate_name("JobId", s, 1, 32, NAME_PUNCT, err);
+}
+
+bool hl_job_id_ok(const char *s, size_t n)
+{
+	char buf[32 * 4 + 1]; /* 32 characters of at most 4 UTF-8 bytes */
+	if (n == 0 || n >= sizeof(buf) || memchr(s, '\0', n))
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return hl_validate_job_id(buf, NULL) == HL_ERR_OK;
 }
 
 enum hl_err hl_validate_job_name(const char *s, struct hl_error *err)

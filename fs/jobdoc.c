@@ -6,6 +6,7 @@
 #include "footprint.h"
 #include "path.h"
 #include "render.h"
+#include "validate.h"
 
 enum hl_err hlfs_jobdoc_make(const struct hl_job *j, struct hlfs_jobdoc *ret)
 {
@@ -115,7 +116,7 @@ enum hl_err hlfs_joblist_make(const struct hl_job_list *l, int64_t fetched_ms,
 		goto out;
 	for (size_t i = 0; i < l->n; i++) {
 		const struct hl_job *x = &l->items[i];
-		if (!x->id || !hlfs_job_id_ok(x->id, strlen(x->id)))
+		if (!x->id || !hl_job_id_ok(x->id, strlen(x->id)))
 			continue;
 		e = hlfs_jobdoc_make(x, &j->items[j->n]);
 		if (e == HL_ERR_INVALID)

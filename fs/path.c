@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "validate.h"
+
 static const char *const field_names[] = {
 #define HLFS_FIELD_STR(n, s) s,
     HLFS_FIELD_MAP(HLFS_FIELD_STR)
@@ -142,7 +144,7 @@ static int parse_jobs(const char *c, size_t n, struct hlfs_path *r)
 		r->node = HLFS_N_LATEST;
 		return 0;
 	}
-	if (!hlfs_job_id_ok(c, n))
+	if (!hl_job_id_ok(c, n))
 		return -ENOENT;
 	r->node = HLFS_N_JOB;
 	return copy_comp(r->leaf, c, n);

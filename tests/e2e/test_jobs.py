@@ -200,6 +200,17 @@ def test_bad_job_name_enoent_without_call(server, store, mount_factory):
     assert server.calls("DescribeFHIRImportJob") == 0
 
 
+def test_job_name_outside_api_pattern_enoent_without_call(server, store, mount_factory):
+    # "€" is a symbol, not a letter, number or separator of the JobId pattern: the same rule
+    # as the API's check before sending, so no call and ENOENT (not EINVAL from that check).
+    m = mount_factory(server)
+    os.listdir(imports(m))
+    server.reset_counters()
+    assert_errno(errno.ENOENT, os.stat, os.path.join(imports(m), "abc\u20ac"))
+    assert_errno(errno.ENOENT, os.stat, m.p("clinic-a", "exports", "abc\u20ac"))
+    assert sum(server.calls().values()) == 0, server.calls()
+
+
 def test_bad_export_job_name_enoent_without_call(server, store, mount_factory):
     m = mount_factory(server)
     os.listdir(m.p("clinic-a", "exports"))

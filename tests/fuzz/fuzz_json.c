@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "iso8601.h"
 #include "json.h"
 
 static void take_list(const cJSON *root, const char *member, int kind)
@@ -148,7 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return 0;
 		memcpy(s, body, len);
 		s[len] = '\0';
-		(void)hl_parse_iso8601(s, &t);
+		(void)hl_iso8601_parse(s, &t);
 		free(s);
 		return 0;
 	}

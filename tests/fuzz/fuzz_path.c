@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "path.h"
+#include "validate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -23,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		if (!memchr(p.store, '\0', sizeof p.store) || !memchr(p.leaf, '\0', sizeof p.leaf))
 			abort();
-		if (p.node == HLFS_N_JOB && !hlfs_job_id_ok(p.leaf, strlen(p.leaf)))
+		if (p.node == HLFS_N_JOB && !hl_job_id_ok(p.leaf, strlen(p.leaf)))
 			abort(); /* a job node must carry a valid job id */
 		if (p.node == HLFS_N_FIELD && !hlfs_field_name(p.field))
 			abort();
@@ -49,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (hlfs_tag_decode(enc, strlen(enc), dec, sizeof dec) != 0 || strcmp(dec, path) != 0))
 			abort();
 		(void)hlfs_tag_decode((const char *)data, size, dec, sizeof dec);
-		(void)hlfs_job_id_ok((const char *)data, size);
+		(void)hl_job_id_ok((const char *)data, size);
 	}
 	free(path);
 	return 0;

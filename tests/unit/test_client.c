@@ -1,74 +1,9 @@
-/* api/client.c policy pieces: pacing with an injected clock, the retry
- * quota, the retry decision, backoff bounds and UUIDs. */
-#include <ctype.h>
+/* api/client.c policy pieces: the retry
+ * quota, the retry decision and backoff bounds. */
 #include <string.h>
 
 #include "client_i.h"
 #include "tap.h"
-
-/* Checks that no window of w ms holds more than k of the sorted starts. */
-static bool window_ok(const int64_t *s, size_t n, size_t k, int64_t w)
-{
-	for (size_t i = k; i < n; i++)
-		if (s[i] - s[i - k] < w)
-			return false;
-	return true;
-}
-
-static void test_pacer(void)
-{
-	struct hl_pacer p;
-	is_int(hl_pacer_init(&p, 10), HL_ERR_OK, "pacer 10/s");
-	is_int(p.k, 10, "burst of 10");
-	is_int(p.window_ms, 1000, "window 1 s");
-	int64_t t0 = 1000000;
-	for (int i = 0; i < 10; i++)
-		is_int(hl_pacer_reserve(&p, t0, 0), t0, "burst start %d immediate", i);
-	is_int(hl_pacer_reserve(&p, t0, t0 + 500), -1, "11th would wait 1 s: refused by deadline");
-	is_int(hl_pacer_reserve(&p, t0 + 10, 0), t0 + 1000, "11th starts a second after the first");
-	is_int(hl_pacer_reserve(&p, t0 + 10, t0 + 1000), t0 + 1000,
-	       "12th may start at the deadline itself");
-	is_int(hl_pacer_reserve(&p, t0 + 5000, 0), t0 + 5000, "after a pause: immediate");
-	hl_pacer_destroy(&p);
-
-	is_int(hl_pacer_init(&p, 0.5), HL_ERR_OK, "pacer 0.5/s");
-	is_int(p.k, 1, "one at a time");
-	is_int(p.window_ms, 2000, "every 2 s");
-	is_int(hl_pacer_reserve(&p, 0, 0), 0, "first immediate");
-	is_int(hl_pacer_reserve(&p, 100, 0), 2000, "second after 2 s");
-	is_int(hl_pacer_reserve(&p, 100, 0), 4000, "third after 4 s (reservations queue)");
-	hl_pacer_destroy(&p);
-
-	is_int(hl_pacer_init(&p, 2.5), HL_ERR_OK, "pacer 2.5/s");
-	is_int(p.k, 2, "burst 2");
-	is_int(p.window_ms, 800, "2 per 800 ms");
-	hl_pacer_destroy(&p);
-
-	is_int(hl_pacer_init(&p, 0), HL_ERR_OK, "pacer 0 = default");
-	is_int(p.k, 10, "default 10/s");
-	hl_pacer_destroy(&p);
-
-	/* Arrivals at pseudo-random times: no one-second window ever holds
-	 * more than 10 starts, and nobody waits when the window has room. */
-	is_int(hl_pacer_init(&p, 10), HL_ERR_OK, "pacer for the property check");
-	int64_t starts[400];
-	int64_t now = 0;
-	unsigned seed = 12345;
-	bool monotone = true, never_early = true;
-	for (size_t i = 0; i < 400; i++) {
-		seed = seed * 1103515245u + 12345u;
-		now += (seed >> 16) % 150;
-		starts[i] = hl_pacer_reserve(&p, now, 0);
-		if (starts[i] < now)
-			never_early = false;
-		if (i && starts[i] < starts[i - 1])
-			monotone = false;
-	}
-	ok(never_early, "no start before its request");
-	ok(monotone, "starts are handed out in order");
-	ok(window_ok(starts, 400, 10, 1000), "never more than 10 starts in any 1 s window");
-	hl_pacer_destroy(&p);
-}
 
 static void test_quota(void)
 {
@@ -144,66 +79,12 @@ static void test_backoff(void)
 	   "after attempt 6: capped at 20 s");
 	ok(hl_backoff_ms(60, 0.9999) < 20000, "huge attempt numbers stay capped");
 	is_int(hl_backoff_ms(2, 1.5), 0, "r outside [0,1) is treated as 0");
-	double lo = 1, hi = 0;
-	for (int i = 0; i < 2000; i++) {
-		double r = hl_rand_unit();
-		if (r < lo)
-			lo = r;
-		if (r > hi)
-			hi = r;
-	}
-	ok(lo >= 0 && lo < 0.01, "rand_unit reaches near 0 (min %.4f)", lo);
-	ok(hi < 1 && hi > 0.99, "rand_unit reaches near 1 but stays below (max %.4f)", hi);
-}
-
-static void test_uuid(void)
-{
-	char a[37], b[37];
-	is_int(hl_uuid4(a), HL_ERR_OK, "uuid4");
-	is_int(hl_uuid4(b), HL_ERR_OK, "uuid4 again");
-	is_int(strlen(a), 36, "36 characters");
-	ok(a[8] == '-' && a[13] == '-' && a[18] == '-' && a[23] == '-', "hyphens in place");
-	ok(a[14] == '4', "version 4");
-	ok(strchr("89ab", a[19]) != NULL, "RFC 4122 variant");
-	bool lower = true;
-	for (int i = 0; i < 36; i++)
-		if (a[i] != '-' && !(isdigit((unsigned char)a[i]) || (a[i] >= 'a' && a[i] <= 'f')))
-			lower = false;
-	ok(lower, "lowercase hex");
-	char shape[37];
-	for (int i = 0; i < 37; i++)
-		shape[i] = (i == 36 || a[i] == '-' || i == 14) ? a[i] : 'x';
-	is_str(shape, "xxxxxxxx-xxxx-4xxx-xxxx-xxxxxxxxxxxx", "8-4-4-4-12 layout");
-	ok(strcmp(a, b) != 0, "two UUIDs differ");
-}
-
-static int64_t mono_ms(const struct timespec *ts)
-{
-	return (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
-}
-
-static void test_mono_after(void)
-{
-	static const int64_t cases[] = {0, 1, 999, 1000, 1500, 86400000};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct timespec ts;
-		int64_t before = hl_now_ms();
-		hl_mono_after(cases[i], &ts);
-		int64_t at = mono_ms(&ts), after = hl_now_ms();
-		ok(at >= before + cases[i] && at <= after + cases[i] && ts.tv_nsec >= 0 &&
-		       ts.tv_nsec < 1000000000,
-		   "hl_mono_after(%lld) is that far past now, nanoseconds normalised",
-		   (long long)cases[i]);
-	}
 }
 
 int main(void)
 {
-	test_pacer();
 	test_quota();
 	test_classify();
 	test_backoff();
-	test_uuid();
-	test_mono_after();
 	return done_testing();
 }

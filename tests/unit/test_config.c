@@ -703,48 +703,8 @@ static void test_ca_and_attempts(void)
 	is_int(load(&e, &o, &cfg, &err), HL_ERR_CONFIG, "negative option rejected");
 }
 
-static void test_url_helpers(void)
+static void test_config_true(void)
 {
-	struct {
-		const char *url;
-		enum hl_err rc;
-		const char *scheme, *host;
-	} cases[] = {
-	    {"https://Example.COM:8443/base", HL_ERR_OK, "https", "example.com"},
-	    {"HTTP://[::1]:80/", HL_ERR_OK, "http", "::1"},
-	    {"http://127.0.0.1", HL_ERR_OK, "http", "127.0.0.1"},
-	    {"https://h?x", HL_ERR_OK, "https", "h"},
-	    {"example.com", HL_ERR_INVALID, NULL, NULL},
-	    {"://x", HL_ERR_INVALID, NULL, NULL},
-	    {"https://", HL_ERR_INVALID, NULL, NULL},
-	    {"https://:443/", HL_ERR_INVALID, NULL, NULL},
-	    {"https://[::1/", HL_ERR_INVALID, NULL, NULL},
-	    {"https://h:/", HL_ERR_INVALID, NULL, NULL},
-	    {"https://h:0/", HL_ERR_INVALID, NULL, NULL},
-	    {"1http://h/", HL_ERR_INVALID, NULL, NULL},
-	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char scheme[16] = "", host[64] = "";
-		enum hl_err rc =
-		    hl_url_host(cases[i].url, scheme, sizeof(scheme), host, sizeof(host));
-		is_int(rc, cases[i].rc, "url_host %s", cases[i].url);
-		if (!rc && !cases[i].rc) {
-			is_str(scheme, cases[i].scheme, "url_host %s: scheme", cases[i].url);
-			is_str(host, cases[i].host, "url_host %s: host", cases[i].url);
-		}
-	}
-	struct {
-		const char *host;
-		bool loop;
-	} hosts[] = {
-	    {"127.0.0.1", true},      {"127.255.0.9", true}, {"localhost", true},
-	    {"LOCALHOST", true},      {"::1", true},	     {"::ffff:127.0.0.2", true},
-	    {"128.0.0.1", false},     {"10.0.0.1", false},   {"localhost.evil", false},
-	    {"169.254.170.2", false}, {"::2", false},	     {"", false},
-	};
-	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
-		is_int(hl_host_is_loopback(hosts[i].host), hosts[i].loop, "loopback '%s'",
-		       hosts[i].host);
 	ok(hl_config_true("TrUe") && !hl_config_true("yes") && !hl_config_true(NULL),
 	   "boolean settings: only 'true'");
 }
@@ -763,7 +723,7 @@ int main(void)
 	test_region();
 	test_endpoint();
 	test_ca_and_attempts();
-	test_url_helpers();
+	test_config_true();
 
 	char cmd[400];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

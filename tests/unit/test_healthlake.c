@@ -179,6 +179,39 @@ static void test_describe(struct fake_srv *s)
 	hl_client_free(c);
 }
 
+/* The configuration accepted http://[::ffff:127.0.0.1]:PORT (IPv4-mapped
+ * loopback) and the client then refused it: one URL rule now, and the call
+ * reaches the IPv4 listener. */
+static void test_mapped_loopback(struct fake_srv *s)
+{
+	char url[64], host[64], v[512];
+	snprintf(url, sizeof(url), "http://[::ffff:127.0.0.1]:%d", s->port);
+	struct hl_client_options o = {.endpoint = url, .region = "us-east-1", .max_tps = 100};
+	struct hl_client *c = NULL;
+	struct hl_error e;
+	enum hl_err rc = hl_client_new(&o, &c, &e);
+	is_int(rc, HL_ERR_OK, "client for %s (%s)", url, rc ? e.message : "");
+	if (!c)
+		return;
+	static const struct fake_resp r[] = {
+	    {FAKE_ANSWER, 200, "OK", "", "{\"DatastoreProperties\":" PROPS "}", 0},
+	};
+	fake_script(s, r, 1);
+	int base = fake_requests(s);
+	struct hl_datastore *d = NULL;
+	is_int(hl_describe_datastore(c, DS_ID, hl_now_ms() + 5000, &d, &e), HL_ERR_OK,
+	       "a call over the mapped address works");
+	snprintf(host, sizeof(host), "[::ffff:127.0.0.1]:%d", s->port);
+	ok(fake_header(s, base, "Host", v, sizeof(v)) && strcmp(v, host) == 0,
+	   "Host is the bracketed literal with its port (%s)", v);
+	hl_datastore_free(d);
+	hl_client_free(c);
+	o.endpoint = "http://[::ffff:10.0.0.1]:80";
+	c = NULL;
+	is_int(hl_client_new(&o, &c, &e), HL_ERR_CONFIG, "a mapped address off loopback is not");
+	hl_client_free(c);
+}
+
 static void test_retries(struct fake_srv *s)
 {
 	struct calls calls = {0};
@@ -578,6 +611,7 @@ int main(void)
 	   "terminal job states");
 	test_refused_before_wire(&s);
 	test_describe(&s);
+	test_mapped_loopback(&s);
 	test_retries(&s);
 	test_deadlines(&s);
 	test_paging(&s);

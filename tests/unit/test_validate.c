@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "healthlake.h"
 #include "tap.h"
 
@@ -304,8 +305,44 @@ static void test_table(void)
 	}
 }
 
+/* The job-id rule fs/ applies to names under imports/ and exports/: the
+ * same as the check before sending (fs/path.c had its own, which let
+ * "abc\u20ac" through to an EINVAL from this one). */
+static void test_job_id_ok(void)
+{
+	static const struct {
+		const char *s;
+		bool ok;
+	} t[] = {
+	    {"0123456789abcdef0123456789abcdef", true},
+	    {"a", true},
+	    {"job id_.:/=+-%@", true},
+	    {"\xc3\xa9\xc3\xa9", true},	  /* letters beyond ASCII */
+	    {"abc\xe2\x82\xac", false}, /* U+20AC, a currency symbol */
+	    {"bad!job", false},
+	    {"0123456789abcdef0123456789abcdef0", false},
+	    {"", false},
+	    {"\xc3", false}, /* truncated UTF-8 */
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t n = strlen(t[i].s);
+		struct guarded g = guard(t[i].s, n); /* no NUL, then an unreadable page */
+		is_int(hl_job_id_ok(g.p, n), t[i].ok, "job id \"%s\" ok=%d", t[i].s, t[i].ok);
+		unguard(&g);
+	}
+	char id[200] = "";
+	for (int i = 0; i < 32; i++)
+		strncat(id, "\xc3\xa9", sizeof(id) - strlen(id) - 1);
+	ok(hl_job_id_ok(id, strlen(id)), "32 two-byte characters are a job id");
+	strncat(id, "a", sizeof(id) - strlen(id) - 1);
+	ok(!hl_job_id_ok(id, strlen(id)), "33 characters are not");
+	ok(!hl_job_id_ok("ab\0c", 4), "an embedded NUL is not");
+	ok(hl_job_id_ok("abcdef", 3), "only the n bytes count");
+}
+
 int main(void)
 {
 	test_table();
+	test_job_id_ok();
 	return done_testing();
 }
