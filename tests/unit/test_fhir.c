@@ -1,0 +1,328 @@
+/* api/fhir.c against the scripted loopback server: request lines, headers
+ * and bodies on the wire, bodies handed back byte for byte, ETag versions,
+ * OperationOutcome errors, retries (5xx, 429, dropped connections), POST
+ * only with its idempotency key, the 412 replay told apart from a real
+ * conflict, next links followed only to the same origin; plus the pure
+ * decoders. */
+#include <stdlib.h>
+
+#include "fake_http.h"
+#include "fhir.h"
+#include "tap.h"
+
+#define DS "/datastore/a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6/r4/"
+
+static struct hl_client *client(struct fake_srv *s, int max_attempts)
+{
+	char url[64];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s->port);
+	struct hl_client_options o = {.endpoint = url, .region = "us-east-1",
+				      .max_attempts = max_attempts};
+	struct hl_client *c = NULL;
+	struct hl_error e;
+	if (hl_client_new(&o, &c, &e))
+		diag("hl_client_new: %s", e.message);
+	return c;
+}
+
+struct calls {
+	int n;
+	char op[32];
+	int attempts;
+};
+
+static void on_call(void *arg, const struct hl_call_info *i)
+{
+	struct calls *c = arg;
+	c->n++;
+	snprintf(c->op, sizeof(c->op), "%s", i->operation);
+	c->attempts = i->attempts;
+}
+
+static struct hl_fhir *fhir(struct hl_client *c, struct calls *calls)
+{
+	/* The DatastoreEndpoint's host is not the configured one: only its path counts. */
+	struct hl_fhir_options o = {.datastore_endpoint = "https://healthlake.us-east-1."
+							  "amazonaws.com" DS,
+				    .on_call = on_call,
+				    .on_call_arg = calls};
+	struct hl_fhir *f = NULL;
+	struct hl_error e;
+	if (hl_fhir_new(c, &o, &f, &e))
+		diag("hl_fhir_new: %s", e.message);
+	return f;
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static void test_pure(void)
+{
+	char v[64];
+	ok(hl_fhir_etag_version("W/\"3\"", v, sizeof(v)) && strcmp(v, "3") == 0, "W/\"3\" -> 3");
+	ok(hl_fhir_etag_version("\"a.b-1\"", v, sizeof(v)) && strcmp(v, "a.b-1") == 0,
+	   "strong ETag");
+	ok(!hl_fhir_etag_version("", v, sizeof(v)), "no ETag");
+	ok(!hl_fhir_etag_version("W/\"\"", v, sizeof(v)), "empty version");
+
+	char *next = NULL;
+	const char *bundle = "{\"resourceType\":\"Bundle\",\"link\":[{\"relation\":\"self\","
+			     "\"url\":\"http://a/x\"},{\"relation\":\"next\",\"url\":"
+			     "\"http:\\/\\/a\\/x?page=2\"}],\"entry\":[]}";
+	is_int(hl_fhir_next_link(bundle, strlen(bundle), &next, NULL), HL_ERR_OK, "bundle read");
+	is_str(next, "http://a/x?page=2", "next link decoded");
+	free(next);
+	const char *last = "{\"resourceType\":\"Bundle\",\"link\":[{\"relation\":\"self\","
+			   "\"url\":\"u\"}]}";
+	is_int(hl_fhir_next_link(last, strlen(last), &next, NULL), HL_ERR_OK, "last page read");
+	ok(next == NULL, "no next link");
+	is_int(hl_fhir_next_link("[1]", 3, &next, NULL), HL_ERR_PROTOCOL, "not an object");
+	is_int(hl_fhir_next_link("{\"a\":", 5, &next, NULL), HL_ERR_PROTOCOL, "truncated body");
+
+	static const struct {
+		long status;
+		const char *body;
+		enum hl_err code;
+		const char *msg;
+	} errs[] = {
+	    {400,
+	     "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
+	     "\"code\":\"invalid\",\"diagnostics\":\"bad\\nthing\"}]}",
+	     HL_ERR_VALIDATION, "bad thing"},
+	    {422,
+	     "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"details\":{\"text\":\"no "
+	     "good\"}}]}",
+	     HL_ERR_VALIDATION, "no good"},
+	    {404, "{\"resourceType\":\"OperationOutcome\",\"issue\":[]}", HL_ERR_NOT_FOUND,
+	     "HTTP 404"},
+	    {410, "", HL_ERR_NOT_FOUND, "Reason"},
+	    {401, "{\"message\":\"expired\"}", HL_ERR_AUTH, "expired"},
+	    {403, "{\"__type\":\"AccessDeniedException\",\"Message\":\"no\"}",
+	     HL_ERR_ACCESS_DENIED, "no"},
+	    {405, "", HL_ERR_UNSUPPORTED, "Reason"},
+	    {501, "", HL_ERR_UNSUPPORTED, "Reason"},
+	    {409, "", HL_ERR_CONFLICT, "Reason"},
+	    {412, "", HL_ERR_PRECONDITION, "Reason"},
+	    {413, "", HL_ERR_REQUEST_TOO_LARGE, "Reason"},
+	    {429, "", HL_ERR_THROTTLED, "Reason"},
+	    {400, "{\"__type\":\"ThrottlingException\",\"message\":\"slow\"}", HL_ERR_THROTTLED,
+	     "slow"},
+	    {500, "", HL_ERR_SERVER, NULL},
+	    {503, "<html>x</html>", HL_ERR_SERVER, NULL},
+	    {418, "", HL_ERR_SERVICE, "Reason"},
+	};
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		struct hl_error e;
+		hl_error_clear(&e);
+		snprintf(e.request_id, sizeof(e.request_id), "rid");
+		hl_fhir_error_decode(errs[i].status, "Reason", NULL, errs[i].body,
+				     strlen(errs[i].body), &e);
+		is_int(e.code, errs[i].code, "status %ld -> %s", errs[i].status,
+		       hl_err_name(errs[i].code));
+		if (errs[i].msg)
+			is_str(e.message, errs[i].msg, "  message");
+		is_int(e.http_status, errs[i].status, "  status kept");
+		is_str(e.request_id, "rid", "  request id kept");
+	}
+}
+
+#define PATIENT "{\"resourceType\":\"Patient\",\"id\":\"p-1.a\",\"x\":120.50}"
+
+static void test_calls(struct fake_srv *s)
+{
+	struct calls calls = {0};
+	struct hl_client *c = client(s, 3);
+	struct hl_fhir *f = fhir(c, &calls);
+	ok(c && f, "clients made");
+	char want_base[128];
+	snprintf(want_base, sizeof(want_base), "http://127.0.0.1:%d" DS, s->port);
+	is_str(hl_fhir_base_url(f), want_base, "configured origin, DatastoreEndpoint's path");
+
+	struct hl_fhir_result r;
+	struct hl_error e;
+	hl_fhir_result_init(&r);
+
+	/* read: body byte for byte, ETag, Last-Modified */
+	static const struct fake_resp read_ok[] = {
+	    {FAKE_ANSWER, 200, "OK",
+	     "ETag: W/\"7\"\r\nLast-Modified: Sat, 05 Dec 2026 10:00:00 GMT\r\n", PATIENT, 0}};
+	fake_script(s, read_ok, 1);
+	int base = fake_requests(s);
+	is_int(hl_fhir_read(f, "Patient", "p-1.a", 0, &r, &e), HL_ERR_OK, "read");
+	is_str(r.body.data, PATIENT, "body exactly as received (120.50 kept)");
+	is_str(r.version_id, "7", "version from the ETag");
+	is_str(r.last_modified, "Sat, 05 Dec 2026 10:00:00 GMT", "Last-Modified");
+	ok(starts_with(fake_request(s, base), "GET " DS "Patient/p-1.a HTTP/1.1\r\n"),
+	   "GET of the resource path");
+	char v[512];
+	ok(fake_header(s, base, "Accept", v, sizeof(v)) && !strcmp(v, "application/fhir+json"),
+	   "Accept: application/fhir+json");
+	ok(fake_header(s, base, "Authorization", v, sizeof(v)) &&
+	       strstr(v, "/us-east-1/healthlake/aws4_request") &&
+	       strstr(v, "SignedHeaders=accept;host;x-amz-date"),
+	   "signed for healthlake: %s", v);
+	is_int(calls.n, 1, "on_call once");
+	is_str(calls.op, "read", "as a read");
+
+	/* invalid input: nothing sent */
+	is_int(hl_fhir_read(f, "Pat/ient", "x", 0, &r, &e), HL_ERR_INVALID, "bad type refused");
+	is_int(hl_fhir_read(f, "Patient", "a/b", 0, &r, &e), HL_ERR_INVALID, "bad id refused");
+	is_int(hl_fhir_read(f, "Patient", "../x", 0, &r, &e), HL_ERR_INVALID, "dots refused");
+	is_int(fake_requests(s), base + 1, "nothing sent for refused input");
+
+	/* search: strict query, then a next page on the same origin */
+	char page1[512];
+	snprintf(page1, sizeof(page1),
+		 "{\"resourceType\":\"Bundle\",\"link\":[{\"relation\":\"next\",\"url\":"
+		 "\"http://127.0.0.1:%d" DS "Patient?page=a+b%%3D&_count=1\"}]}",
+		 s->port);
+	const struct fake_resp search[] = {{FAKE_ANSWER, 200, "OK", NULL, page1, 0},
+					   {FAKE_ANSWER, 200, "OK", NULL,
+					    "{\"resourceType\":\"Bundle\",\"link\":[]}", 0}};
+	fake_script(s, search, 2);
+	base = fake_requests(s);
+	is_int(hl_fhir_search(f, "Patient", "name:contains=Jos\xc3\xa9 M&_count=1", 0, &r, &e),
+	       HL_ERR_OK, "search");
+	ok(starts_with(fake_request(s, base),
+		       "GET " DS "Patient?name%3Acontains=Jos%C3%A9%20M&_count=1 HTTP/1.1"),
+	   "query strictly encoded on the wire");
+	ok(r.next_url && strstr(r.next_url, "page=a+b%3D"), "next link kept as received");
+	struct hl_fhir_result r2;
+	hl_fhir_result_init(&r2);
+	is_int(hl_fhir_next(f, &r, 0, &r2, &e), HL_ERR_OK, "next page");
+	ok(starts_with(fake_request(s, base + 1), "GET " DS "Patient?page=a%2Bb%3D&_count=1 "),
+	   "next link re-encoded strictly");
+	ok(r2.next_url == NULL, "last page");
+	is_int(hl_fhir_next(f, &r2, 0, &r, &e), HL_ERR_INVALID, "no next after the last page");
+
+	/* a next link elsewhere: refused, nothing sent */
+	free(r2.next_url);
+	r2.next_url = strdup("http://127.0.0.2:1/datastore/x/r4/Patient?page=2");
+	base = fake_requests(s);
+	is_int(hl_fhir_next(f, &r2, 0, &r, &e), HL_ERR_PROTOCOL, "foreign next link refused");
+	is_int(fake_requests(s), base, "no request made");
+	hl_fhir_result_free(&r2);
+
+	/* update with If-Match; a 5xx then success */
+	static const struct fake_resp upd[] = {
+	    {FAKE_ANSWER, 503, "Service Unavailable", NULL, "", 0},
+	    {FAKE_ANSWER, 200, "OK", "ETag: W/\"8\"\r\n", PATIENT, 0}};
+	fake_script(s, upd, 2);
+	base = fake_requests(s);
+	is_int(hl_fhir_update(f, "Patient", "p-1.a", PATIENT, strlen(PATIENT), "7", 0, &r, &e),
+	       HL_ERR_OK, "update after one 503");
+	is_int(r.attempts, 2, "two attempts");
+	is_str(fake_body(s, base + 1), PATIENT, "body sent byte for byte");
+	ok(fake_header(s, base + 1, "If-Match", v, sizeof(v)) && !strcmp(v, "W/\"7\""),
+	   "If-Match: W/\"7\"");
+	ok(fake_header(s, base + 1, "Content-Type", v, sizeof(v)) &&
+	       !strcmp(v, "application/fhir+json"),
+	   "Content-Type: application/fhir+json");
+	is_str(r.version_id, "8", "new version");
+	ok(!r.replayed, "not a replay");
+
+	/* a lost answer, then 412: our own write (version 8, same content) */
+	const char *applied = "{\"resourceType\":\"Patient\",\"id\":\"p-1.a\",\"meta\":{"
+			      "\"versionId\":\"8\"},\"x\":120.5}";
+	const struct fake_resp replay[] = {
+	    {FAKE_DROP, 0, NULL, NULL, NULL, 0},
+	    {FAKE_ANSWER, 412, "Precondition Failed", NULL, "", 0},
+	    {FAKE_ANSWER, 200, "OK", "ETag: W/\"8\"\r\n", applied, 0}};
+	fake_script(s, replay, 3);
+	base = fake_requests(s);
+	is_int(hl_fhir_update(f, "Patient", "p-1.a", PATIENT, strlen(PATIENT), "7", 0, &r, &e),
+	       HL_ERR_OK, "412 after a lost answer recognised as our write");
+	ok(r.replayed, "marked as replayed");
+	is_str(r.body.data, applied, "the current resource returned");
+	ok(starts_with(fake_request(s, base + 2), "GET " DS "Patient/p-1.a "),
+	   "current resource read");
+
+	/* the same, but someone else's version: a real conflict */
+	const char *other = "{\"resourceType\":\"Patient\",\"id\":\"p-1.a\",\"x\":1}";
+	const struct fake_resp conflict[] = {
+	    {FAKE_DROP, 0, NULL, NULL, NULL, 0},
+	    {FAKE_ANSWER, 412, "Precondition Failed", NULL,
+	     "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"diagnostics\":\"changed\"}]}",
+	     0},
+	    {FAKE_ANSWER, 200, "OK", "ETag: W/\"8\"\r\n", other, 0}};
+	fake_script(s, conflict, 3);
+	is_int(hl_fhir_update(f, "Patient", "p-1.a", PATIENT, strlen(PATIENT), "7", 0, &r, &e),
+	       HL_ERR_PRECONDITION, "a real conflict stays 412");
+	is_str(e.message, "changed", "its OperationOutcome message");
+	is_int(e.http_status, 412, "status 412");
+
+	/* a 412 on the first attempt: no read, a conflict */
+	static const struct fake_resp direct412[] = {
+	    {FAKE_ANSWER, 412, "Precondition Failed", NULL, "", 0}};
+	fake_script(s, direct412, 1);
+	base = fake_requests(s);
+	is_int(hl_fhir_update(f, "Patient", "p-1.a", PATIENT, strlen(PATIENT), "7", 0, &r, &e),
+	       HL_ERR_PRECONDITION, "412 at once is a conflict");
+	is_int(fake_requests(s), base + 1, "without reading the resource");
+
+	/* create: one idempotency key on every attempt */
+	static const struct fake_resp create[] = {
+	    {FAKE_DROP, 0, NULL, NULL, NULL, 0},
+	    {FAKE_ANSWER, 201, "Created", "Location: http://h/Patient/n1/_history/1\r\n", "{}", 0}};
+	fake_script(s, create, 2);
+	base = fake_requests(s);
+	is_int(hl_fhir_create(f, "Patient", "{}", 2, NULL, 0, &r, &e), HL_ERR_OK,
+	       "create retried after a dropped connection");
+	char k1[128] = "", k2[128] = "";
+	fake_header(s, base, "x-amz-fhir-idempotency-key", k1, sizeof(k1));
+	fake_header(s, base + 1, "x-amz-fhir-idempotency-key", k2, sizeof(k2));
+	ok(strlen(k1) == 36 && strcmp(k1, k2) == 0, "same key on both attempts (%s)", k1);
+	ok(starts_with(fake_request(s, base), "POST " DS "Patient HTTP/1.1"), "POST to the type");
+	is_str(r.location, "http://h/Patient/n1/_history/1", "Location");
+
+	/* throttling: 429 retried; then given up as THROTTLED */
+	static const struct fake_resp thr[] = {{FAKE_ANSWER, 429, "Too Many", NULL, "", 0},
+					       {FAKE_ANSWER, 429, "Too Many", NULL, "", 0},
+					       {FAKE_ANSWER, 429, "Too Many", NULL, "", 0}};
+	fake_script(s, thr, 3);
+	base = fake_requests(s);
+	is_int(hl_fhir_delete(f, "Patient", "p1", 0, &r, &e), HL_ERR_THROTTLED,
+	       "429 until the last attempt");
+	is_int(fake_requests(s), base + 3, "three attempts");
+	ok(starts_with(fake_request(s, base), "DELETE " DS "Patient/p1 HTTP/1.1"), "DELETE");
+
+	/* $everything, history, vread, capabilities paths */
+	fake_script(s, NULL, 0);
+	base = fake_requests(s);
+	is_int(hl_fhir_everything(f, "p1", "_count=100", 0, &r, &e), HL_ERR_OK, "$everything");
+	ok(starts_with(fake_request(s, base), "GET " DS "Patient/p1/$everything?_count=100 "),
+	   "$everything path");
+	is_int(hl_fhir_history(f, "Observation", "o.1", NULL, 0, &r, &e), HL_ERR_OK, "history");
+	ok(starts_with(fake_request(s, base + 1), "GET " DS "Observation/o.1/_history HTTP"),
+	   "history path");
+	is_int(hl_fhir_vread(f, "Observation", "o.1", "3", 0, &r, &e), HL_ERR_OK, "vread");
+	ok(starts_with(fake_request(s, base + 2), "GET " DS "Observation/o.1/_history/3 HTTP"),
+	   "vread path");
+	is_int(hl_fhir_capabilities(f, 0, &r, &e), HL_ERR_OK, "capabilities");
+	ok(starts_with(fake_request(s, base + 3), "GET " DS "metadata HTTP"), "metadata path");
+
+	hl_fhir_result_free(&r);
+	hl_fhir_free(f);
+	hl_client_free(c);
+}
+
+int main(void)
+{
+	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
+	setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	unsetenv("AWS_PROFILE");
+	unsetenv("AWS_DEFAULT_PROFILE");
+	unsetenv("AWS_MAX_ATTEMPTS");
+	unsetenv("AWS_SESSION_TOKEN");
+	test_pure();
+	struct fake_srv s;
+	ok(fake_start(&s), "fake server up");
+	test_calls(&s);
+	fake_stop(&s);
+	return done_testing();
+}
