@@ -360,6 +360,21 @@ enum hl_err hl_json_compact(const char *s, size_t n, struct hl_buf *out, struct 
 	return walk_doc(s, n, out, false, err);
 }
 
+enum hl_err hl_json_document(const char *s, size_t n, struct hl_span *ret_value,
+			     struct hl_error *err)
+{
+	enum hl_err rc = hl_json_validate(s, n, err);
+	size_t start, end = n;
+
+	if (rc != HL_ERR_OK)
+		return rc;
+	start = hl_json_skip_ws(s, n, 0);
+	while (is_ws(s[end - 1]))
+		end--;
+	*ret_value = (struct hl_span){start, end - start};
+	return HL_ERR_OK;
+}
+
 enum hl_err hl_json_value_end(const char *s, size_t n, size_t pos, unsigned depth,
 			      size_t *ret_end, struct hl_error *err)
 {
@@ -562,19 +577,11 @@ bool hl_fhir_id_valid(const char *id, size_t len)
 static enum hl_err root_object(const char *body, size_t n, struct hl_span *ret,
 			       struct hl_error *err)
 {
-	enum hl_err rc = hl_json_validate(body, n, err);
-	size_t start, end;
+	enum hl_err rc = hl_json_document(body, n, ret, err);
 
-	if (rc != HL_ERR_OK)
-		return rc;
-	start = hl_json_skip_ws(body, n, 0);
-	if (body[start] != '{')
+	if (rc == HL_ERR_OK && hl_json_kind(body, *ret) != '{')
 		return hl_error_set(err, HL_ERR_INVALID, "the body is not a JSON object");
-	end = n;
-	while (is_ws(body[end - 1]))
-		end--;
-	*ret = (struct hl_span){start, end - start};
-	return HL_ERR_OK;
+	return rc;
 }
 
 /* A string member read into *ret (NULL when absent or null). */

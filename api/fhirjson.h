@@ -48,6 +48,11 @@ enum hl_err hl_json_pretty(const char *s, size_t n, struct hl_buf *out, struct h
  * newline (an NDJSON line once the caller adds '\n'). Same errors. */
 enum hl_err hl_json_compact(const char *s, size_t n, struct hl_buf *out, struct hl_error *err);
 
+/* hl_json_validate, then gives the span of the value without the blanks
+ * around it. */
+enum hl_err hl_json_document(const char *s, size_t n, struct hl_span *ret_value,
+			     struct hl_error *err);
+
 /* ---- Pieces for modules that cut spans out of a validated body ---- */
 
 /* Offset of the first non-whitespace byte at or after pos (n if none). */
