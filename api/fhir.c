@@ -137,7 +137,7 @@ void hl_fhir_result_free(struct hl_fhir_result *r)
 	void *arg = r->sink_arg;
 	hl_buf_free(&r->body);
 	free(r->url);
-	free(r->next_url);
+	hl_bundle_clear(&r->bundle);
 	hl_fhir_result_init(r);
 	r->sink = sink;
 	r->sink_arg = arg;
@@ -172,28 +172,6 @@ static bool root_span(const char *body, size_t len, struct hl_span *ret)
 		return false;
 	*ret = (struct hl_span){start, end - start};
 	return true;
-}
-
-enum hl_err hl_fhir_next_link(const char *body, size_t len, char **ret, struct hl_error *err)
-{
-	struct hl_span root, links, el, key, v;
-	struct hl_json_iter it;
-	*ret = NULL;
-	if (!root_span(body, len, &root) || hl_json_kind(body, root) != '{')
-		return hl_error_set(err, HL_ERR_PROTOCOL, "answer is not a JSON object");
-	if (hl_json_member(body, root, "link", &links) != 1 ||
-	    !hl_json_iter_init(&it, body, links) || it.object)
-		return HL_ERR_OK;
-	while (hl_json_iter_next(&it, &key, &el)) {
-		if (hl_json_kind(body, el) != '{' ||
-		    hl_json_member(body, el, "relation", &v) != 1 ||
-		    !hl_json_string_eq(body, v, "next"))
-			continue;
-		if (hl_json_member(body, el, "url", &v) != 1 || hl_json_kind(body, v) != '"')
-			return hl_error_set(err, HL_ERR_PROTOCOL, "next link without a url");
-		return hl_json_string_dup(body, v, ret, err);
-	}
-	return HL_ERR_OK;
 }
 
 /* OperationOutcome.issue[0]: diagnostics, else details.text; NULL if none. */
@@ -388,12 +366,12 @@ static enum hl_err take_answer(const struct fx *x, struct hl_http_response *resp
 	res->body = resp->body;
 	hl_buf_init(&resp->body, 0);
 	free(res->url);
-	free(res->next_url);
-	res->next_url = NULL;
+	hl_bundle_clear(&res->bundle);
 	if (!(res->url = strdup(x->url)))
 		return hl_error_set(e, HL_ERR_NOMEM, "out of memory");
+	/* A malformed Bundle is the service's fault: HL_ERR_PROTOCOL (EIO). */
 	if (paged && !x->sink && res->status == 200)
-		return hl_fhir_next_link(res->body.data, res->body.len, &res->next_url, e);
+		return hl_bundle_parse(res->body.data, res->body.len, &res->bundle, e);
 	return HL_ERR_OK;
 }
 
@@ -624,12 +602,12 @@ enum hl_err hl_fhir_next(struct hl_fhir *f, const struct hl_fhir_result *prev,
 	enum hl_err rc;
 
 	hl_error_clear(&e);
-	if (!prev || !prev->url || !prev->next_url) {
+	if (!prev || !prev->url || !prev->bundle.next_url) {
 		rc = hl_error_set(&e, HL_ERR_INVALID, "no next page");
 		goto out;
 	}
 	/* Service-supplied: it must not make us sign for another origin. */
-	if ((rc = hl_query_next_link(prev->url, prev->next_url, &path, &query, &e)))
+	if ((rc = hl_query_next_link(prev->url, prev->bundle.next_url, &path, &query, &e)))
 		goto out;
 	struct fx x = {.f = f, .op = "search", .method = "GET", .path = path, .query = query};
 	rc = send_fx(&x, true, true, deadline_ms, res, &st, &e);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "bundle.h"
 #include "err.h"
 #include "healthlake.h"
 #include "http.h"
@@ -40,7 +41,7 @@ const char *hl_fhir_base_url(const struct hl_fhir *f);
 struct hl_fhir_result {
 	/* Set by the caller before the call, optional: a 2xx body then goes to
 	 * sink as it arrives instead of into body (bounded memory), and
-	 * next_url is not read. A streamed answer that fails midway is not
+	 * bundle is not read. A streamed answer that fails midway is not
 	 * retried. */
 	hl_http_sink sink;
 	void *sink_arg;
@@ -52,7 +53,9 @@ struct hl_fhir_result {
 	char location[2048];   /* Location or Content-Location */
 	struct hl_buf body;    /* exactly as received */
 	char *url;	       /* the URL this answer came from */
-	char *next_url;	       /* a Bundle's link[relation=next].url as received; NULL when none */
+	/* search, history, $everything: the Bundle read from body, each entry's
+	 * resource a span of body (hl_bundle.h), bundle.next_url the next page */
+	struct hl_bundle bundle;
 	bool replayed;	       /* update: our own earlier attempt had applied the write (a 412
 				* on the replay was told apart from a real conflict) */
 	int attempts;
@@ -91,7 +94,7 @@ enum hl_err hl_fhir_everything(struct hl_fhir *f, const char *id, const char *ra
 			       int64_t deadline_ms, struct hl_fhir_result *res,
 			       struct hl_error *err);
 /* The page after prev (a search, history or $everything answer): GET of
- * prev->next_url when its scheme, host and port are those prev was sent to
+ * prev->bundle.next_url when its scheme, host and port are those prev was sent to
  * (query re-encoded strictly); else HL_ERR_PROTOCOL and no request.
  * HL_ERR_INVALID when prev has no next link. */
 enum hl_err hl_fhir_next(struct hl_fhir *f, const struct hl_fhir_result *prev,
@@ -120,9 +123,5 @@ void hl_fhir_error_decode(long status, const char *reason, const char *error_typ
 			  const char *body, size_t len, struct hl_error *e);
 /* The version in an ETag: W/"3" -> 3, "3" -> 3; false when there is none. */
 bool hl_fhir_etag_version(const char *etag, char *out, size_t outsz);
-/* The first link[relation == "next"].url of a Bundle body, as written;
- * *ret NULL when there is none. HL_ERR_PROTOCOL for a body that is not a
- * JSON object. Caller frees *ret. */
-enum hl_err hl_fhir_next_link(const char *body, size_t len, char **ret, struct hl_error *err);
 
 #endif

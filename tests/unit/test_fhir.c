@@ -67,20 +67,6 @@ static void test_pure(void)
 	ok(!hl_fhir_etag_version("", v, sizeof(v)), "no ETag");
 	ok(!hl_fhir_etag_version("W/\"\"", v, sizeof(v)), "empty version");
 
-	char *next = NULL;
-	const char *bundle = "{\"resourceType\":\"Bundle\",\"link\":[{\"relation\":\"self\","
-			     "\"url\":\"http://a/x\"},{\"relation\":\"next\",\"url\":"
-			     "\"http:\\/\\/a\\/x?page=2\"}],\"entry\":[]}";
-	is_int(hl_fhir_next_link(bundle, strlen(bundle), &next, NULL), HL_ERR_OK, "bundle read");
-	is_str(next, "http://a/x?page=2", "next link decoded");
-	free(next);
-	const char *last = "{\"resourceType\":\"Bundle\",\"link\":[{\"relation\":\"self\","
-			   "\"url\":\"u\"}]}";
-	is_int(hl_fhir_next_link(last, strlen(last), &next, NULL), HL_ERR_OK, "last page read");
-	ok(next == NULL, "no next link");
-	is_int(hl_fhir_next_link("[1]", 3, &next, NULL), HL_ERR_PROTOCOL, "not an object");
-	is_int(hl_fhir_next_link("{\"a\":", 5, &next, NULL), HL_ERR_PROTOCOL, "truncated body");
-
 	static const struct {
 		long status;
 		const char *body;
@@ -176,7 +162,8 @@ static void test_calls(struct fake_srv *s)
 	char page1[512];
 	snprintf(page1, sizeof(page1),
 		 "{\"resourceType\":\"Bundle\",\"link\":[{\"relation\":\"next\",\"url\":"
-		 "\"http://127.0.0.1:%d" DS "Patient?page=a+b%%3D&_count=1\"}]}",
+		 "\"http://127.0.0.1:%d" DS "Patient?page=a+b%%3D&_count=1\"}],"
+		 "\"entry\":[{\"resource\":" PATIENT "}]}",
 		 s->port);
 	const struct fake_resp search[] = {{FAKE_ANSWER, 200, "OK", NULL, page1, 0},
 					   {FAKE_ANSWER, 200, "OK", NULL,
@@ -188,18 +175,23 @@ static void test_calls(struct fake_srv *s)
 	ok(starts_with(fake_request(s, base),
 		       "GET " DS "Patient?name%3Acontains=Jos%C3%A9%20M&_count=1 HTTP/1.1"),
 	   "query strictly encoded on the wire");
-	ok(r.next_url && strstr(r.next_url, "page=a+b%3D"), "next link kept as received");
+	is_int(r.bundle.n_entries, 1, "one entry");
+	ok(r.bundle.n_entries == 1 && r.bundle.entries[0].resource.len == strlen(PATIENT) &&
+	       memcmp(r.body.data + r.bundle.entries[0].resource.off, PATIENT,
+		      strlen(PATIENT)) == 0,
+	   "the entry's resource is a span of the body, byte for byte");
+	ok(r.bundle.next_url && strstr(r.bundle.next_url, "page=a+b%3D"), "next link kept as received");
 	struct hl_fhir_result r2;
 	hl_fhir_result_init(&r2);
 	is_int(hl_fhir_next(f, &r, 0, &r2, &e), HL_ERR_OK, "next page");
 	ok(starts_with(fake_request(s, base + 1), "GET " DS "Patient?page=a%2Bb%3D&_count=1 "),
 	   "next link re-encoded strictly");
-	ok(r2.next_url == NULL, "last page");
+	ok(r2.bundle.next_url == NULL, "last page");
 	is_int(hl_fhir_next(f, &r2, 0, &r, &e), HL_ERR_INVALID, "no next after the last page");
 
 	/* a next link elsewhere: refused, nothing sent */
-	free(r2.next_url);
-	r2.next_url = strdup("http://127.0.0.2:1/datastore/x/r4/Patient?page=2");
+	free(r2.bundle.next_url);
+	r2.bundle.next_url = strdup("http://127.0.0.2:1/datastore/x/r4/Patient?page=2");
 	base = fake_requests(s);
 	is_int(hl_fhir_next(f, &r2, 0, &r, &e), HL_ERR_PROTOCOL, "foreign next link refused");
 	is_int(fake_requests(s), base, "no request made");
@@ -289,7 +281,13 @@ static void test_calls(struct fake_srv *s)
 	ok(starts_with(fake_request(s, base), "DELETE " DS "Patient/p1 HTTP/1.1"), "DELETE");
 
 	/* $everything, history, vread, capabilities paths */
-	fake_script(s, NULL, 0);
+	static const struct fake_resp bundles[] = {
+	    {FAKE_ANSWER, 200, "OK", NULL, "{\"resourceType\":\"Bundle\"}", 0},
+	    {FAKE_ANSWER, 200, "OK", NULL, "{\"resourceType\":\"Bundle\"}", 0},
+	    {FAKE_ANSWER, 200, "OK", NULL, "{}", 0},
+	    {FAKE_ANSWER, 200, "OK", NULL, "{}", 0},
+	    {FAKE_ANSWER, 200, "OK", NULL, "{\"resourceType\":\"Patient\"}", 0}};
+	fake_script(s, bundles, 5);
 	base = fake_requests(s);
 	is_int(hl_fhir_everything(f, "p1", "_count=100", 0, &r, &e), HL_ERR_OK, "$everything");
 	ok(starts_with(fake_request(s, base), "GET " DS "Patient/p1/$everything?_count=100 "),
@@ -302,6 +300,8 @@ static void test_calls(struct fake_srv *s)
 	   "vread path");
 	is_int(hl_fhir_capabilities(f, 0, &r, &e), HL_ERR_OK, "capabilities");
 	ok(starts_with(fake_request(s, base + 3), "GET " DS "metadata HTTP"), "metadata path");
+	is_int(hl_fhir_search(f, "Patient", NULL, 0, &r, &e), HL_ERR_PROTOCOL,
+	       "a search answer that is not a Bundle is a protocol error");
 
 	hl_fhir_result_free(&r);
 	hl_fhir_free(f);
