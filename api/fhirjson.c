@@ -94,17 +94,6 @@ static size_t utf8_len(const unsigned char *p, size_t avail)
 	return len;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The 4 hex digits at s[pos], if all there. */
 static bool hex4(const char *s, size_t n, size_t pos, unsigned *ret)
 {
@@ -112,7 +101,7 @@ static bool hex4(const char *s, size_t n, size_t pos, unsigned *ret)
 	if (pos > n || n - pos < 4)
 		return false;
 	for (size_t i = 0; i < 4; i++) {
-		int h = hexval(s[pos + i]);
+		int h = hl_hex_value(s[pos + i]);
 		if (h < 0)
 			return false;
 		v = v << 4 | (unsigned)h;
@@ -465,7 +454,7 @@ static size_t decode(const char *s, struct hl_span tok, char *dst, bool *nul)
 {
 	const char *p = s + tok.off + 1, *end = s + tok.off + tok.len - 1;
 	size_t k = 0;
-	unsigned u, lo;
+	unsigned u = 0, lo = 0;
 
 	*nul = false;
 	while (p < end) {
