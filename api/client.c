@@ -350,6 +350,66 @@ out:
 	return rc;
 }
 
+enum hl_err hl_client_send_signed(struct hl_client *c, const struct hl_signed_req *r,
+				  int64_t timeout_ms, struct hl_http_response *resp, bool *sent,
+				  struct hl_error *e)
+{
+	struct hl_credentials creds = {0};
+	struct hl_sigv4_result sig = {0};
+	struct hl_header sh[9], hdrs[14];
+	size_t ns = 0, nh = 0;
+	enum hl_err rc;
+
+	*sent = false;
+	if (r->n_headers > 8) {
+		rc = hl_error_set(e, HL_ERR_INVALID, "too many headers");
+		goto out;
+	}
+	if ((rc = hl_creds_get(c->creds, time(NULL), &creds, e)))
+		goto out;
+	sh[ns++] = (struct hl_header){"host", r->host};
+	hdrs[nh++] = (struct hl_header){"Host", r->host};
+	for (size_t i = 0; i < r->n_headers; i++)
+		sh[ns++] = hdrs[nh++] = r->headers[i];
+	struct hl_sigv4_request sreq = {
+	    .method = r->method,
+	    .path = r->path,
+	    .query = r->query,
+	    .headers = sh,
+	    .n_headers = ns,
+	    .body = r->body,
+	    .body_len = r->len,
+	    .s3 = r->s3,
+	};
+	if ((rc = hl_sigv4_sign(&sreq, &creds, c->cfg->region, r->service, time(NULL), &sig, e)))
+		goto out;
+	if (r->s3)
+		hdrs[nh++] = (struct hl_header){"x-amz-content-sha256", sig.payload_hash};
+	hdrs[nh++] = (struct hl_header){"X-Amz-Date", sig.amz_date};
+	if (creds.session_token && creds.session_token[0])
+		hdrs[nh++] = (struct hl_header){"X-Amz-Security-Token", creds.session_token};
+	hdrs[nh++] = (struct hl_header){"Authorization", sig.authorization};
+	hdrs[nh++] = (struct hl_header){"Expect", ""};
+	struct hl_http_request req = {
+	    .method = r->method,
+	    .url = r->url,
+	    .headers = hdrs,
+	    .n_headers = nh,
+	    .body = r->body,
+	    .body_len = r->len,
+	    .timeout_ms = (long)timeout_ms,
+	    .sink = r->sink,
+	    .sink_arg = r->sink_arg,
+	    .max_response_bytes = r->max_response_bytes,
+	};
+	*sent = true;
+	rc = hl_http_send(c->http, &req, resp, e);
+out:
+	hl_sigv4_result_free(&sig);
+	hl_credentials_clear(&creds);
+	return rc;
+}
+
 static void cp_decode(void *arg, const struct hl_http_response *resp, struct hl_error *e)
 {
 	const struct cp_call *cp = arg;

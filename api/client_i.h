@@ -139,6 +139,32 @@ struct hl_call_stats {
 enum hl_err hl_call_run(const struct hl_call *call, struct hl_http_response *resp,
 			struct hl_call_stats *st, struct hl_error *err);
 
+/* One data-plane request, signed with a fresh credentials snapshot and the
+ * current time, then sent: headers (besides Host) are signed and sent as
+ * given; X-Amz-Date, the token, x-amz-content-sha256 (s3) and Authorization
+ * are added. */
+struct hl_signed_req {
+	const char *service; /* "healthlake", "s3" */
+	bool s3;	     /* S3's signing rules */
+	const char *method;
+	const char *url;
+	const char *host;  /* Host header, as signed */
+	const char *path;  /* as on the wire */
+	const char *query; /* as on the wire, strictly encoded; "" for none */
+	const struct hl_header *headers;
+	size_t n_headers; /* at most 8 */
+	const void *body;
+	size_t len;
+	hl_http_sink sink;
+	void *sink_arg;
+	size_t max_response_bytes;
+};
+
+/* An hl_attempt_fn body: *sent false when signing or credentials failed. */
+enum hl_err hl_client_send_signed(struct hl_client *c, const struct hl_signed_req *r,
+				  int64_t timeout_ms, struct hl_http_response *resp, bool *sent,
+				  struct hl_error *e);
+
 /* Performs operation op ("DescribeFHIRDatastore") with the given JSON body:
  * pacing, signing, sending, retrying, decoding errors, reporting on_call.
  * On success *ret is the parsed response object (caller cJSON_Delete()s).

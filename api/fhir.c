@@ -245,13 +245,10 @@ void hl_fhir_error_decode(long status, const char *reason, const char *error_typ
 		e->code = aws;
 	char *msg = outcome_message(body, len);
 	if (msg) {
-		snprintf(e->message, sizeof(e->message), "%s", msg);
+		/* One printable line: it goes to .error and the log. */
+		hl_copy_printable(e->message, sizeof(e->message), msg, strlen(msg));
 		free(msg);
 	}
-	/* One line: the message goes to .error and the log. */
-	for (char *p = e->message; *p; p++)
-		if (*p == '\n' || *p == '\r' || *p == '\t')
-			*p = ' ';
 	if (!e->message[0])
 		snprintf(e->message, sizeof(e->message), "HTTP %ld", status);
 	e->http_status = status;
@@ -279,68 +276,32 @@ static enum hl_err fx_attempt(void *arg, int n, int64_t timeout_ms,
 			      struct hl_http_response *resp, bool *sent, struct hl_error *e)
 {
 	const struct fx *x = arg;
-	struct hl_client *c = x->f->c;
-	struct hl_credentials creds = {0};
-	struct hl_sigv4_result sig = {0};
-	struct hl_header sh[6], hdrs[12];
-	size_t ns = 0, nh = 0;
-	enum hl_err rc;
-	bool has_body = x->body != NULL;
-
+	struct hl_header h[4];
+	size_t nh = 0;
 	(void)n;
-	*sent = false;
-	if ((rc = hl_creds_get(c->creds, time(NULL), &creds, e)))
-		goto out;
-	sh[ns++] = (struct hl_header){"host", c->host};
-	sh[ns++] = (struct hl_header){"accept", HL_FHIR_MEDIA};
-	if (has_body)
-		sh[ns++] = (struct hl_header){"content-type", HL_FHIR_MEDIA};
+	h[nh++] = (struct hl_header){"Accept", HL_FHIR_MEDIA};
+	if (x->body)
+		h[nh++] = (struct hl_header){"Content-Type", HL_FHIR_MEDIA};
 	if (x->if_match)
-		sh[ns++] = (struct hl_header){"if-match", x->if_match};
+		h[nh++] = (struct hl_header){"If-Match", x->if_match};
 	if (x->idem_key)
-		sh[ns++] = (struct hl_header){"x-amz-fhir-idempotency-key", x->idem_key};
-	struct hl_sigv4_request sreq = {
-	    .method = x->method,
-	    .path = x->path,
-	    .query = x->query,
-	    .headers = sh,
-	    .n_headers = ns,
-	    .body = x->body,
-	    .body_len = x->len,
-	};
-	if ((rc = hl_sigv4_sign(&sreq, &creds, c->cfg->region, "healthlake", time(NULL), &sig, e)))
-		goto out;
-	hdrs[nh++] = (struct hl_header){"Host", c->host};
-	hdrs[nh++] = (struct hl_header){"Accept", HL_FHIR_MEDIA};
-	if (has_body)
-		hdrs[nh++] = (struct hl_header){"Content-Type", HL_FHIR_MEDIA};
-	if (x->if_match)
-		hdrs[nh++] = (struct hl_header){"If-Match", x->if_match};
-	if (x->idem_key)
-		hdrs[nh++] = (struct hl_header){"x-amz-fhir-idempotency-key", x->idem_key};
-	hdrs[nh++] = (struct hl_header){"X-Amz-Date", sig.amz_date};
-	if (creds.session_token && creds.session_token[0])
-		hdrs[nh++] = (struct hl_header){"X-Amz-Security-Token", creds.session_token};
-	hdrs[nh++] = (struct hl_header){"Authorization", sig.authorization};
-	hdrs[nh++] = (struct hl_header){"Expect", ""};
-	struct hl_http_request req = {
+		h[nh++] = (struct hl_header){"x-amz-fhir-idempotency-key", x->idem_key};
+	const struct hl_signed_req r = {
+	    .service = "healthlake",
 	    .method = x->method,
 	    .url = x->url,
-	    .headers = hdrs,
+	    .host = x->f->c->host,
+	    .path = x->path,
+	    .query = x->query,
+	    .headers = h,
 	    .n_headers = nh,
 	    .body = x->body,
-	    .body_len = x->len,
-	    .timeout_ms = (long)timeout_ms,
+	    .len = x->len,
 	    .sink = x->sink,
 	    .sink_arg = x->sink_arg,
 	    .max_response_bytes = x->f->max_response_bytes,
 	};
-	*sent = true;
-	rc = hl_http_send(c->http, &req, resp, e);
-out:
-	hl_sigv4_result_free(&sig);
-	hl_credentials_clear(&creds);
-	return rc;
+	return hl_client_send_signed(x->f->c, &r, timeout_ms, resp, sent, e);
 }
 
 static void fx_decode(void *arg, const struct hl_http_response *resp, struct hl_error *e)

@@ -7,17 +7,6 @@
 
 #include <curl/curl.h>
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes s[0..n) into tmp, then appends it strictly encoded. */
 static enum hl_err reencode(struct hl_buf *out, struct hl_buf *tmp, const char *s, size_t n)
 {
@@ -25,7 +14,7 @@ static enum hl_err reencode(struct hl_buf *out, struct hl_buf *tmp, const char *
 	hl_buf_reset(tmp);
 	for (size_t i = 0; i < n && !rc; i++) {
 		int hi, lo;
-		if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
+		if (s[i] == '%' && i + 2 < n && (hi = hl_hex_value(s[i + 1])) >= 0 && (lo = hl_hex_value(s[i + 2])) >= 0) {
 			rc = hl_buf_appendc(tmp, (char)(hi * 16 + lo));
 			i += 2;
 		} else {
@@ -95,7 +84,7 @@ static bool clean_path(const char *p)
 		for (size_t i = 0; i < n; i++) {
 			unsigned char c = (unsigned char)seg[i];
 			if (c == '%') {
-				if (i + 2 >= n || hexval(seg[i + 1]) < 0 || hexval(seg[i + 2]) < 0)
+				if (i + 2 >= n || hl_hex_value(seg[i + 1]) < 0 || hl_hex_value(seg[i + 2]) < 0)
 					return false;
 				i += 2;
 				continue;
