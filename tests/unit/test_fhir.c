@@ -6,6 +6,7 @@
  * decoders. */
 #include <stdlib.h>
 
+#include "aws_env.h"
 #include "fake_http.h"
 #include "fhir.h"
 #include "tap.h"
@@ -310,15 +311,7 @@ static void test_calls(struct fake_srv *s)
 
 int main(void)
 {
-	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
-	setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
-	setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
-	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
-	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-	unsetenv("AWS_PROFILE");
-	unsetenv("AWS_DEFAULT_PROFILE");
-	unsetenv("AWS_MAX_ATTEMPTS");
-	unsetenv("AWS_SESSION_TOKEN");
+	aws_test_env();
 	test_pure();
 	struct fake_srv s;
 	ok(fake_start(&s), "fake server up");
