@@ -393,6 +393,67 @@ bool hl_json_iter_init(struct hl_json_iter *it, const char *s, struct hl_span v)
 	return true;
 }
 
+/* The end of the string token at s[pos] == '"', without checking it. */
+static bool skip_string(const char *s, size_t end, size_t pos, size_t *ret)
+{
+	for (size_t i = pos + 1; i < end; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"') {
+			*ret = i + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The end of the value at s[pos] in a body already validated: brackets are
+ * matched and strings skipped, nothing more, so that reading a validated
+ * body costs one pass per level instead of a full validation. Bounded by
+ * end whatever the bytes are. */
+static bool skip_value(const char *s, size_t end, size_t pos, size_t *ret)
+{
+	size_t depth = 0, i = pos;
+
+	if (pos >= end)
+		return false;
+	if (s[pos] != '{' && s[pos] != '[' && s[pos] != '"') {
+		while (i < end && !strchr(",:]} \t\r\n", s[i]))
+			i++;
+		*ret = i;
+		return i > pos;
+	}
+	for (; i < end; i++) {
+		switch (s[i]) {
+		case '"':
+			if (!skip_string(s, end, i, &i))
+				return false;
+			i--;
+			if (depth == 0) {
+				*ret = i + 1;
+				return true;
+			}
+			break;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (depth == 0)
+				return false;
+			if (--depth == 0) {
+				*ret = i + 1;
+				return true;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
 bool hl_json_iter_next(struct hl_json_iter *it, struct hl_span *key, struct hl_span *val)
 {
 	const char *s = it->s;
@@ -404,7 +465,7 @@ bool hl_json_iter_next(struct hl_json_iter *it, struct hl_span *key, struct hl_s
 		return false;
 	*key = (struct hl_span){0, 0};
 	if (it->object) {
-		if (hl_json_value_end(s, it->end, p, 0, &e, NULL) != HL_ERR_OK || s[p] != '"')
+		if (s[p] != '"' || !skip_string(s, it->end, p, &e))
 			goto stop;
 		*key = (struct hl_span){p, e - p};
 		p = hl_json_skip_ws(s, it->end, e);
@@ -412,7 +473,7 @@ bool hl_json_iter_next(struct hl_json_iter *it, struct hl_span *key, struct hl_s
 			goto stop;
 		p = hl_json_skip_ws(s, it->end, p + 1);
 	}
-	if (hl_json_value_end(s, it->end, p, 0, &e, NULL) != HL_ERR_OK)
+	if (!skip_value(s, it->end, p, &e))
 		goto stop;
 	*val = (struct hl_span){p, e - p};
 	it->pos = e;
@@ -526,25 +587,38 @@ bool hl_json_string_eq(const char *s, struct hl_span tok, const char *lit)
 	return eq;
 }
 
-int hl_json_member(const char *s, struct hl_span obj, const char *name, struct hl_span *ret_val)
+bool hl_json_pick(const char *s, struct hl_span obj, struct hl_json_want *wants, size_t n)
 {
 	struct hl_json_iter it;
-	struct hl_span k, v, found = {0, 0};
-	int count = 0;
+	struct hl_span k, v;
 
+	for (size_t i = 0; i < n; i++) {
+		wants[i].val = (struct hl_span){0, 0};
+		wants[i].count = 0;
+	}
 	if (hl_json_kind(s, obj) != '{' || !hl_json_iter_init(&it, s, obj))
-		return -1;
+		return false;
 	while (hl_json_iter_next(&it, &k, &v)) {
-		if (hl_json_string_eq(s, k, name)) {
-			found = v;
-			count++;
+		for (size_t i = 0; i < n; i++) {
+			if (hl_json_string_eq(s, k, wants[i].name)) {
+				wants[i].val = v;
+				wants[i].count++;
+				break;
+			}
 		}
 	}
-	if (count > 1)
+	return true;
+}
+
+int hl_json_member(const char *s, struct hl_span obj, const char *name, struct hl_span *ret_val)
+{
+	struct hl_json_want w = {.name = name};
+
+	if (!hl_json_pick(s, obj, &w, 1) || w.count > 1)
 		return -1;
-	if (count == 1)
-		*ret_val = found;
-	return count;
+	if (w.count == 1)
+		*ret_val = w.val;
+	return (int)w.count;
 }
 
 /* ---- FHIR ---- */

@@ -89,6 +89,17 @@ enum hl_err hl_json_string_dup(const char *s, struct hl_span tok, char **ret, st
 /* True when the string token decodes to exactly lit. */
 bool hl_json_string_eq(const char *s, struct hl_span tok, const char *lit);
 
+/* Several lookups in one pass over a validated object: each wants[i].val
+ * is set to the value of the member named wants[i].name and count to the
+ * times that name appeared (0 absent, above 1 ambiguous). False when obj is
+ * not an object. */
+struct hl_json_want {
+	const char *name;
+	struct hl_span val;
+	unsigned count;
+};
+bool hl_json_pick(const char *s, struct hl_span obj, struct hl_json_want *wants, size_t n);
+
 /* Looks up member `name` (decoded comparison) in a validated object span.
  * Returns 1 and sets *ret_val when found once, 0 when absent, -1 when the
  * name occurs more than once (ambiguous) or obj is not an object. */

@@ -236,6 +236,37 @@ static void test_scan_helpers(void)
 	ok(!hl_json_string_eq(nul, (struct hl_span){0, strlen(nul)}, "a"), "eq stops at no NUL");
 }
 
+/* The iterator trusts validation, but stays inside its span on any bytes. */
+static void test_iter_unvalidated(void)
+{
+	static const char *const junk[] = {
+	    "{\"a\":\"open}", "{\"a\" 1}", "{1:2}", "[[[]", "[\"\\\"]", "{\"a\":}", "[]]", "{\"a\":[}",
+	};
+	for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+		size_t n = strlen(junk[i]);
+		struct guarded g = guard(junk[i], n);
+		struct hl_json_iter it;
+		struct hl_span k, v;
+		int count = 0;
+		bool inside = true;
+		if (hl_json_iter_init(&it, g.p, (struct hl_span){0, n}))
+			while (hl_json_iter_next(&it, &k, &v) && count++ < 10)
+				inside = inside && v.off + v.len <= n && k.off + k.len <= n;
+		ok(inside && count < 10, "junk %s: walk ends inside the span", junk[i]);
+		unguard(&g);
+	}
+}
+
+static void test_pick(void)
+{
+	const char *s = "{\"a\":1,\"b\":[2],\"a\":3,\"c\":null}";
+	struct hl_json_want w[] = {{.name = "a"}, {.name = "b"}, {.name = "c"}, {.name = "d"}};
+	ok(hl_json_pick(s, (struct hl_span){0, strlen(s)}, w, 4), "pick from an object");
+	ok(w[0].count == 2 && w[1].count == 1 && w[2].count == 1 && w[3].count == 0, "counts");
+	ok(w[1].val.len == 3 && memcmp(s + w[1].val.off, "[2]", 3) == 0, "span of b");
+	ok(!hl_json_pick("[1]", (struct hl_span){0, 3}, w, 1), "an array is not an object");
+}
+
 static void test_id_valid(void)
 {
 	ok(hl_fhir_id_valid("abc-DEF.123", 11), "letters, digits, - and .");
@@ -398,6 +429,8 @@ int main(void)
 	test_invalid();
 	test_valid_edges();
 	test_scan_helpers();
+	test_iter_unvalidated();
+	test_pick();
 	test_id_valid();
 	test_meta();
 	test_check();
