@@ -1,7 +1,10 @@
 #include "fhirjson.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "json.h"
 
 /* ---- The scanner: one walk validates, and prints when asked ---- */
 
@@ -836,4 +839,91 @@ enum hl_err hl_fhir_insert_id(const char *body, size_t n, const char *id, struct
 	    (rc = hl_buf_append(out, body + root.off + 1, n - root.off - 1)))
 		return hl_error_set(err, rc, "%s", hl_strerror(rc));
 	return HL_ERR_OK;
+}
+
+/* Copies the string member `name` of obj, decoded and printable, into out;
+ * false when there is none. */
+static bool message_member(const char *s, struct hl_span obj, const char *name, char *out,
+			   size_t outsz)
+{
+	struct hl_span v;
+	char *text = NULL;
+
+	if (hl_json_member(s, obj, name, &v) != 1 || hl_json_kind(s, v) != '"' ||
+	    hl_json_string_dup(s, v, &text, NULL) != HL_ERR_OK)
+		return false;
+	hl_copy_printable(out, outsz, text, strlen(text));
+	free(text);
+	return out[0] != '\0';
+}
+
+/* OperationOutcome: the first issue's diagnostics, else the first
+ * details.text. */
+static bool outcome_message(const char *s, struct hl_span root, char *out, size_t outsz)
+{
+	struct hl_span issues, k, v, details;
+	struct hl_json_iter it;
+
+	if (hl_json_member(s, root, "issue", &issues) != 1 || !hl_json_iter_init(&it, s, issues))
+		return false;
+	while (hl_json_iter_next(&it, &k, &v))
+		if (hl_json_kind(s, v) == '{' && message_member(s, v, "diagnostics", out, outsz))
+			return true;
+	hl_json_iter_init(&it, s, issues);
+	while (hl_json_iter_next(&it, &k, &v))
+		if (hl_json_kind(s, v) == '{' && hl_json_member(s, v, "details", &details) == 1 &&
+		    hl_json_kind(s, details) == '{' && message_member(s, details, "text", out, outsz))
+			return true;
+	return false;
+}
+
+static enum hl_err fhir_class(const char *code, long status)
+{
+	if (status == 429 || hl_aws_code_is_throttling(code))
+		return HL_ERR_THROTTLED;
+	if (hl_err_from_aws(code, 0) == HL_ERR_AUTH)
+		return HL_ERR_AUTH;
+	switch (status) {
+	case 400:
+	case 422: return HL_ERR_VALIDATION;
+	case 401: return HL_ERR_AUTH;
+	case 403: return HL_ERR_ACCESS_DENIED;
+	case 404:
+	case 410: return HL_ERR_NOT_FOUND;
+	case 405:
+	case 501: return HL_ERR_UNSUPPORTED;
+	case 409: return HL_ERR_CONFLICT;
+	case 412: return HL_ERR_PRECONDITION;
+	case 413: return HL_ERR_REQUEST_TOO_LARGE;
+	default: return status >= 500 ? HL_ERR_SERVER : HL_ERR_SERVICE;
+	}
+}
+
+enum hl_err hl_fhir_error_decode(long status, const char *error_type, const char *body,
+				 size_t len, struct hl_error *err)
+{
+	char raw[256] = "";
+	struct hl_span root;
+
+	err->http_status = status;
+	err->aws_code[0] = '\0';
+	err->message[0] = '\0';
+	if (error_type && *error_type)
+		snprintf(raw, sizeof raw, "%s", error_type);
+	if (body && len && hl_json_document(body, len, &root, NULL) == HL_ERR_OK &&
+	    hl_json_kind(body, root) == '{') {
+		struct hl_span rt;
+		bool outcome = hl_json_member(body, root, "resourceType", &rt) == 1 &&
+			       hl_json_string_eq(body, rt, "OperationOutcome");
+		if (!(outcome && outcome_message(body, root, err->message, sizeof err->message)) &&
+		    !message_member(body, root, "message", err->message, sizeof err->message))
+			message_member(body, root, "Message", err->message, sizeof err->message);
+		if (!raw[0] && !message_member(body, root, "__type", raw, sizeof raw))
+			message_member(body, root, "code", raw, sizeof raw);
+	}
+	if (!raw[0])
+		snprintf(raw, sizeof raw, "%ld", status);
+	hl_aws_code_sanitize(raw, err->aws_code, sizeof err->aws_code);
+	err->code = fhir_class(err->aws_code, status);
+	return err->code;
 }

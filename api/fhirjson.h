@@ -143,4 +143,17 @@ enum hl_err hl_fhir_check(const char *body, size_t n, const char *type, const ch
 enum hl_err hl_fhir_insert_id(const char *body, size_t n, const char *id, struct hl_buf *out,
 			      struct hl_error *err);
 
+/* Decodes a FHIR error answer (status >= 300) into *err. The message is the
+ * first issue's `diagnostics` of an OperationOutcome, else its
+ * `details.text`, else a JSON body's `message`/`Message`, made one printable
+ * line. aws_code comes from error_type (the X-Amzn-ErrorType header, may be
+ * NULL), else a JSON body's `__type`/`code`, else the status number. The
+ * class: throttling codes and 429 THROTTLED; credential codes AUTH; then by
+ * status: 400/422 VALIDATION, 401 AUTH, 403 ACCESS_DENIED, 404/410
+ * NOT_FOUND, 405/501 UNSUPPORTED, 409 CONFLICT, 412 PRECONDITION, 413
+ * REQUEST_TOO_LARGE, other 5xx SERVER, else SERVICE. Sets http_status;
+ * leaves request_id alone. Never fails; returns err->code. err not NULL. */
+enum hl_err hl_fhir_error_decode(long status, const char *error_type, const char *body,
+				 size_t len, struct hl_error *err);
+
 #endif

@@ -421,8 +421,62 @@ static void test_insert_id(void)
 	hl_buf_free(&b);
 }
 
+static void test_error_decode(void)
+{
+	static const struct {
+		long status;
+		const char *type, *body;
+		enum hl_err want;
+		const char *code, *msg;
+	} cases[] = {
+	    {400, NULL,
+	     "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":"
+	     "\"invalid\",\"details\":{\"text\":\"later\"}},{\"code\":\"x\",\"diagnostics\":"
+	     "\"Patient.birthDate: bad\\ndate \\u00e9\"}]}",
+	     HL_ERR_VALIDATION, "400", "Patient.birthDate: bad date \xc3\xa9"},
+	    {422, NULL,
+	     "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"details\":{\"text\":\"unprocessable\"}}]}",
+	     HL_ERR_VALIDATION, "422", "unprocessable"},
+	    {404, NULL, "{\"resourceType\":\"OperationOutcome\",\"issue\":[]}", HL_ERR_NOT_FOUND,
+	     "404", ""},
+	    {410, NULL, "", HL_ERR_NOT_FOUND, "410", ""},
+	    {412, NULL,
+	     "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"diagnostics\":\"version mismatch\"}]}",
+	     HL_ERR_PRECONDITION, "412", "version mismatch"},
+	    {409, NULL, "{}", HL_ERR_CONFLICT, "409", ""},
+	    {405, NULL, "", HL_ERR_UNSUPPORTED, "405", ""},
+	    {501, NULL, "", HL_ERR_UNSUPPORTED, "501", ""},
+	    {413, NULL, "", HL_ERR_REQUEST_TOO_LARGE, "413", ""},
+	    {429, NULL, "", HL_ERR_THROTTLED, "429", ""},
+	    {400, "ThrottlingException", "{\"message\":\"Rate exceeded\"}", HL_ERR_THROTTLED,
+	     "ThrottlingException", "Rate exceeded"},
+	    {403, NULL, "{\"__type\":\"com.amazon#UnrecognizedClientException\",\"Message\":\"bad key\"}",
+	     HL_ERR_AUTH, "UnrecognizedClientException", "bad key"},
+	    {403, "AccessDeniedException:http://x", "{\"message\":\"no\"}", HL_ERR_ACCESS_DENIED,
+	     "AccessDeniedException", "no"},
+	    {401, NULL, "", HL_ERR_AUTH, "401", ""},
+	    {500, NULL, "<html>oops</html>", HL_ERR_SERVER, "500", ""},
+	    {503, NULL, "{\"resourceType\":\"OperationOutcome\"", HL_ERR_SERVER, "503", ""},
+	    {418, NULL, "[\"x\"]", HL_ERR_SERVICE, "418", ""},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct hl_error err;
+		size_t n = strlen(cases[i].body);
+		struct guarded g = guard(cases[i].body, n);
+		hl_error_clear(&err);
+		is_int(hl_fhir_error_decode(cases[i].status, cases[i].type, g.p, n, &err),
+		       cases[i].want, "FHIR error %zu (%ld)", i, cases[i].status);
+		is_int(err.code, cases[i].want, "err->code %zu", i);
+		is_str(err.aws_code, cases[i].code, "aws_code %zu", i);
+		is_str(err.message, cases[i].msg, "message %zu", i);
+		is_int(err.http_status, cases[i].status, "http_status %zu", i);
+		unguard(&g);
+	}
+}
+
 int main(void)
 {
+	test_error_decode();
 	test_lexemes();
 	test_layout();
 	test_depth();
