@@ -4,60 +4,69 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "entry[3].fullUrl", or "type" for a member of the Bundle itself. */
-static const char *field(char *out, size_t outsz, const char *where, size_t idx, const char *name)
+/* A string member picked from an object (NULL when absent or null), named
+ * in errors as at + name ("entry[3].response." "etag"). */
+static enum hl_err want_string(const char *s, const struct hl_json_want *w, const char *at,
+			       char **ret, struct hl_error *err)
 {
-	if (where)
-		snprintf(out, outsz, "%s[%zu].%s", where, idx, name);
-	else
-		snprintf(out, outsz, "%s", name);
-	return out;
-}
-
-/* A string member (NULL when absent or null) of the validated object obj,
- * named in errors as field() says. */
-static enum hl_err str_member(const char *s, struct hl_span obj, const char *name, char **ret,
-			      const char *where, size_t idx, struct hl_error *err)
-{
-	char f[96];
-	struct hl_span v;
-	int found = hl_json_member(s, obj, name, &v);
+	char kind = hl_json_kind(s, w->val);
 
 	*ret = NULL;
-	if (found < 0)
-		return hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: %s appears twice",
-				    field(f, sizeof f, where, idx, name));
-	if (found == 0 || hl_json_kind(s, v) == 'n')
+	if (w->count > 1)
+		return hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: %s%s appears twice", at, w->name);
+	if (w->count == 0 || kind == 'n')
 		return HL_ERR_OK;
-	if (hl_json_kind(s, v) != '"')
-		return hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: %s is not a string",
-				    field(f, sizeof f, where, idx, name));
-	enum hl_err rc = hl_json_string_dup(s, v, ret, err);
+	if (kind != '"')
+		return hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: %s%s is not a string", at,
+				    w->name);
+	enum hl_err rc = hl_json_string_dup(s, w->val, ret, err);
 	if (rc == HL_ERR_INVALID)
-		return hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: %s holds a NUL character",
-				    field(f, sizeof f, where, idx, name));
+		return hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: %s%s holds a NUL character", at,
+				    w->name);
 	return rc;
 }
 
-/* An object member of entry[idx]: 1 with *ret, 0 when absent or null, -1
- * with err set (HL_ERR_PROTOCOL). */
-static int obj_member(const char *s, struct hl_span obj, const char *name, struct hl_span *ret,
-		      size_t idx, struct hl_error *err)
+/* An object member picked: 1 when there, 0 when absent or null, -1 with err
+ * set (HL_ERR_PROTOCOL). */
+static int want_object(const char *s, const struct hl_json_want *w, const char *at,
+		       struct hl_error *err)
 {
-	int found = hl_json_member(s, obj, name, ret);
+	char kind = hl_json_kind(s, w->val);
 
-	if (found < 0) {
-		hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: entry[%zu].%s appears twice", idx, name);
+	if (w->count > 1) {
+		hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: %s%s appears twice", at, w->name);
 		return -1;
 	}
-	if (found == 0 || hl_json_kind(s, *ret) == 'n')
+	if (w->count == 0 || kind == 'n')
 		return 0;
-	if (hl_json_kind(s, *ret) != '{') {
-		hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: entry[%zu].%s is not an object", idx,
-			     name);
+	if (kind != '{') {
+		hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: %s%s is not an object", at, w->name);
 		return -1;
 	}
 	return 1;
+}
+
+struct str_field {
+	const char *name;
+	char **dst;
+};
+
+#define MAX_FIELDS 4
+
+/* Reads up to MAX_FIELDS string members of obj in one pass. */
+static enum hl_err read_fields(const char *s, struct hl_span obj, const char *at,
+			       const struct str_field *f, size_t n, struct hl_error *err)
+{
+	struct hl_json_want w[MAX_FIELDS];
+	enum hl_err rc;
+
+	for (size_t i = 0; i < n; i++)
+		w[i].name = f[i].name;
+	hl_json_pick(s, obj, w, n);
+	for (size_t i = 0; i < n; i++)
+		if ((rc = want_string(s, &w[i], at, f[i].dst, err)) != HL_ERR_OK)
+			return rc;
+	return HL_ERR_OK;
 }
 
 static void entry_clear(struct hl_bundle_entry *e)
@@ -88,40 +97,42 @@ void hl_bundle_clear(struct hl_bundle *b)
 static enum hl_err read_entry(const char *s, struct hl_span obj, size_t i,
 			      struct hl_bundle_entry *e, struct hl_error *err)
 {
-	struct hl_span v;
+	struct hl_json_want w[] = {
+	    {.name = "resource"}, {.name = "fullUrl"},  {.name = "search"},
+	    {.name = "request"},  {.name = "response"},
+	};
+	const struct str_field search[] = {{"mode", &e->search_mode}};
+	const struct str_field request[] = {{"method", &e->request_method},
+					    {"url", &e->request_url}};
+	const struct str_field response[] = {{"status", &e->status},
+					     {"etag", &e->etag},
+					     {"lastModified", &e->last_modified},
+					     {"location", &e->location}};
+	const struct {
+		const struct str_field *f;
+		size_t n;
+	} subs[] = {{search, 1}, {request, 2}, {response, 4}};
+	char at[48], sub[64];
 	enum hl_err rc;
 	int found;
 
-	found = hl_json_member(s, obj, "resource", &v);
-	if (found < 0)
-		return hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: entry[%zu].resource appears twice",
-				    i);
-	if (found && hl_json_kind(s, v) != '{' && hl_json_kind(s, v) != 'n')
-		return hl_error_set(err, HL_ERR_PROTOCOL,
-				    "Bundle: entry[%zu].resource is not an object", i);
-	if (found && hl_json_kind(s, v) == '{')
-		e->resource = v;
-	if ((rc = str_member(s, obj, "fullUrl", &e->full_url, "entry", i, err)) != HL_ERR_OK)
-		return rc;
-	if ((found = obj_member(s, obj, "search", &v, i, err)) < 0)
+	snprintf(at, sizeof at, "entry[%zu].", i);
+	hl_json_pick(s, obj, w, sizeof w / sizeof w[0]);
+	if ((found = want_object(s, &w[0], at, err)) < 0)
 		return HL_ERR_PROTOCOL;
-	if (found && (rc = str_member(s, v, "mode", &e->search_mode, "entry", i, err)) != HL_ERR_OK)
+	if (found)
+		e->resource = w[0].val;
+	if ((rc = want_string(s, &w[1], at, &e->full_url, err)) != HL_ERR_OK)
 		return rc;
-	if ((found = obj_member(s, obj, "request", &v, i, err)) < 0)
-		return HL_ERR_PROTOCOL;
-	if (found &&
-	    ((rc = str_member(s, v, "method", &e->request_method, "entry", i, err)) != HL_ERR_OK ||
-	     (rc = str_member(s, v, "url", &e->request_url, "entry", i, err)) != HL_ERR_OK))
-		return rc;
-	if ((found = obj_member(s, obj, "response", &v, i, err)) < 0)
-		return HL_ERR_PROTOCOL;
-	if (found &&
-	    ((rc = str_member(s, v, "status", &e->status, "entry", i, err)) != HL_ERR_OK ||
-	     (rc = str_member(s, v, "etag", &e->etag, "entry", i, err)) != HL_ERR_OK ||
-	     (rc = str_member(s, v, "lastModified", &e->last_modified, "entry", i, err)) !=
-		 HL_ERR_OK ||
-	     (rc = str_member(s, v, "location", &e->location, "entry", i, err)) != HL_ERR_OK))
-		return rc;
+	for (size_t k = 0; k < 3; k++) {
+		if ((found = want_object(s, &w[2 + k], at, err)) < 0)
+			return HL_ERR_PROTOCOL;
+		if (!found)
+			continue;
+		snprintf(sub, sizeof sub, "%s%s.", at, w[2 + k].name);
+		if ((rc = read_fields(s, w[2 + k].val, sub, subs[k].f, subs[k].n, err)) != HL_ERR_OK)
+			return rc;
+	}
 	return HL_ERR_OK;
 }
 
@@ -161,7 +172,8 @@ static enum hl_err read_links(const char *s, struct hl_span arr, struct hl_bundl
 			      struct hl_error *err)
 {
 	struct hl_json_iter it;
-	struct hl_span k, v, rel;
+	struct hl_span k, v;
+	char at[48];
 	size_t i = 0;
 	enum hl_err rc;
 
@@ -169,18 +181,20 @@ static enum hl_err read_links(const char *s, struct hl_span arr, struct hl_bundl
 		return hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: link is not an array");
 	hl_json_iter_init(&it, s, arr);
 	for (; hl_json_iter_next(&it, &k, &v); i++) {
-		if (hl_json_kind(s, v) != '{')
+		struct hl_json_want w[] = {{.name = "relation"}, {.name = "url"}};
+
+		if (!hl_json_pick(s, v, w, 2))
 			return hl_error_set(err, HL_ERR_PROTOCOL,
 					    "Bundle: link[%zu] is not an object", i);
-		int found = hl_json_member(s, v, "relation", &rel);
-		if (found < 0)
-			return hl_error_set(err, HL_ERR_PROTOCOL,
-					    "Bundle: link[%zu].relation appears twice", i);
-		if (!found || !hl_json_string_eq(s, rel, "next"))
+		snprintf(at, sizeof at, "link[%zu].", i);
+		if (w[0].count > 1)
+			return hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: %srelation appears twice",
+					    at);
+		if (!w[0].count || !hl_json_string_eq(s, w[0].val, "next"))
 			continue;
 		if (b->next_url)
 			return hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: more than one next link");
-		if ((rc = str_member(s, v, "url", &b->next_url, "link", i, err)) != HL_ERR_OK)
+		if ((rc = want_string(s, &w[1], at, &b->next_url, err)) != HL_ERR_OK)
 			return rc;
 		if (!b->next_url)
 			return hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: link[%zu] has no url", i);
@@ -209,25 +223,18 @@ bad:
 	return hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: total is not an unsigned integer");
 }
 
-/* A member of the Bundle itself: 1 with *ret, 0 when absent or null, -1
- * (err set) when it appears twice. */
-static int top_member(const char *s, struct hl_span root, const char *name, struct hl_span *ret,
-		      struct hl_error *err)
-{
-	int found = hl_json_member(s, root, name, ret);
-
-	if (found < 0)
-		hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: %s appears twice", name);
-	return found == 1 && hl_json_kind(s, *ret) == 'n' ? 0 : found;
-}
-
 enum hl_err hl_bundle_parse(const char *body, size_t len, struct hl_bundle *ret,
 			    struct hl_error *err)
 {
+	struct hl_json_want w[] = {
+	    {.name = "resourceType"}, {.name = "type"}, {.name = "total"},
+	    {.name = "link"},         {.name = "entry"},
+	};
+	enum hl_err (*const readers[])(const char *, struct hl_span, struct hl_bundle *,
+				       struct hl_error *) = {read_total, read_links, read_entries};
 	struct hl_bundle b = {0};
-	struct hl_span root, v;
-	enum hl_err rc = HL_ERR_PROTOCOL;
-	int found;
+	struct hl_span root;
+	enum hl_err rc;
 
 	memset(ret, 0, sizeof(*ret));
 	if ((rc = hl_json_document(body, len, &root, err)) != HL_ERR_OK) {
@@ -236,27 +243,26 @@ enum hl_err hl_bundle_parse(const char *body, size_t len, struct hl_bundle *ret,
 			err->code = HL_ERR_PROTOCOL;
 		return rc == HL_ERR_INVALID ? HL_ERR_PROTOCOL : rc;
 	}
-	if (hl_json_kind(body, root) != '{')
+	if (!hl_json_pick(body, root, w, sizeof w / sizeof w[0]))
 		return hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: the body is not a JSON object");
-	found = hl_json_member(body, root, "resourceType", &v);
-	if (found != 1 || !hl_json_string_eq(body, v, "Bundle"))
+	if (w[0].count != 1 || !hl_json_string_eq(body, w[0].val, "Bundle"))
 		return hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: resourceType is not Bundle");
-
-	if ((rc = str_member(body, root, "type", &b.type, NULL, 0, err)) != HL_ERR_OK)
+	if ((rc = want_string(body, &w[1], "", &b.type, err)) != HL_ERR_OK)
 		goto out;
-	if ((found = top_member(body, root, "total", &v, err)) < 0 ||
-	    (found && (rc = read_total(body, v, &b, err)) != HL_ERR_OK))
-		goto out;
-	if ((found = top_member(body, root, "link", &v, err)) < 0 ||
-	    (found && (rc = read_links(body, v, &b, err)) != HL_ERR_OK))
-		goto out;
-	if ((found = top_member(body, root, "entry", &v, err)) < 0 ||
-	    (found && (rc = read_entries(body, v, &b, err)) != HL_ERR_OK))
-		goto out;
+	/* total, link, entry: each at most once, null as absent. */
+	for (size_t k = 0; k < 3; k++) {
+		const struct hl_json_want *m = &w[2 + k];
+		if (m->count > 1) {
+			rc = hl_error_set(err, HL_ERR_PROTOCOL, "Bundle: %s appears twice", m->name);
+			goto out;
+		}
+		if (m->count == 1 && hl_json_kind(body, m->val) != 'n' &&
+		    (rc = readers[k](body, m->val, &b, err)) != HL_ERR_OK)
+			goto out;
+	}
 	*ret = b;
 	return HL_ERR_OK;
 out:
 	hl_bundle_clear(&b);
-	/* top_member() failures leave rc at the last success. */
-	return rc != HL_ERR_OK ? rc : HL_ERR_PROTOCOL;
+	return rc;
 }

@@ -1,7 +1,10 @@
 #include "fhirjson.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "json.h"
 
 /* ---- The scanner: one walk validates, and prints when asked ---- */
 
@@ -393,6 +396,67 @@ bool hl_json_iter_init(struct hl_json_iter *it, const char *s, struct hl_span v)
 	return true;
 }
 
+/* The end of the string token at s[pos] == '"', without checking it. */
+static bool skip_string(const char *s, size_t end, size_t pos, size_t *ret)
+{
+	for (size_t i = pos + 1; i < end; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"') {
+			*ret = i + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The end of the value at s[pos] in a body already validated: brackets are
+ * matched and strings skipped, nothing more, so that reading a validated
+ * body costs one pass per level instead of a full validation. Bounded by
+ * end whatever the bytes are. */
+static bool skip_value(const char *s, size_t end, size_t pos, size_t *ret)
+{
+	size_t depth = 0, i = pos;
+
+	if (pos >= end)
+		return false;
+	if (s[pos] != '{' && s[pos] != '[' && s[pos] != '"') {
+		while (i < end && !strchr(",:]} \t\r\n", s[i]))
+			i++;
+		*ret = i;
+		return i > pos;
+	}
+	for (; i < end; i++) {
+		switch (s[i]) {
+		case '"':
+			if (!skip_string(s, end, i, &i))
+				return false;
+			i--;
+			if (depth == 0) {
+				*ret = i + 1;
+				return true;
+			}
+			break;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (depth == 0)
+				return false;
+			if (--depth == 0) {
+				*ret = i + 1;
+				return true;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
 bool hl_json_iter_next(struct hl_json_iter *it, struct hl_span *key, struct hl_span *val)
 {
 	const char *s = it->s;
@@ -404,7 +468,7 @@ bool hl_json_iter_next(struct hl_json_iter *it, struct hl_span *key, struct hl_s
 		return false;
 	*key = (struct hl_span){0, 0};
 	if (it->object) {
-		if (hl_json_value_end(s, it->end, p, 0, &e, NULL) != HL_ERR_OK || s[p] != '"')
+		if (s[p] != '"' || !skip_string(s, it->end, p, &e))
 			goto stop;
 		*key = (struct hl_span){p, e - p};
 		p = hl_json_skip_ws(s, it->end, e);
@@ -412,7 +476,7 @@ bool hl_json_iter_next(struct hl_json_iter *it, struct hl_span *key, struct hl_s
 			goto stop;
 		p = hl_json_skip_ws(s, it->end, p + 1);
 	}
-	if (hl_json_value_end(s, it->end, p, 0, &e, NULL) != HL_ERR_OK)
+	if (!skip_value(s, it->end, p, &e))
 		goto stop;
 	*val = (struct hl_span){p, e - p};
 	it->pos = e;
@@ -526,25 +590,38 @@ bool hl_json_string_eq(const char *s, struct hl_span tok, const char *lit)
 	return eq;
 }
 
-int hl_json_member(const char *s, struct hl_span obj, const char *name, struct hl_span *ret_val)
+bool hl_json_pick(const char *s, struct hl_span obj, struct hl_json_want *wants, size_t n)
 {
 	struct hl_json_iter it;
-	struct hl_span k, v, found = {0, 0};
-	int count = 0;
+	struct hl_span k, v;
 
+	for (size_t i = 0; i < n; i++) {
+		wants[i].val = (struct hl_span){0, 0};
+		wants[i].count = 0;
+	}
 	if (hl_json_kind(s, obj) != '{' || !hl_json_iter_init(&it, s, obj))
-		return -1;
+		return false;
 	while (hl_json_iter_next(&it, &k, &v)) {
-		if (hl_json_string_eq(s, k, name)) {
-			found = v;
-			count++;
+		for (size_t i = 0; i < n; i++) {
+			if (hl_json_string_eq(s, k, wants[i].name)) {
+				wants[i].val = v;
+				wants[i].count++;
+				break;
+			}
 		}
 	}
-	if (count > 1)
+	return true;
+}
+
+int hl_json_member(const char *s, struct hl_span obj, const char *name, struct hl_span *ret_val)
+{
+	struct hl_json_want w = {.name = name};
+
+	if (!hl_json_pick(s, obj, &w, 1) || w.count > 1)
 		return -1;
-	if (count == 1)
-		*ret_val = found;
-	return count;
+	if (w.count == 1)
+		*ret_val = w.val;
+	return (int)w.count;
 }
 
 /* ---- FHIR ---- */
@@ -762,4 +839,91 @@ enum hl_err hl_fhir_insert_id(const char *body, size_t n, const char *id, struct
 	    (rc = hl_buf_append(out, body + root.off + 1, n - root.off - 1)))
 		return hl_error_set(err, rc, "%s", hl_strerror(rc));
 	return HL_ERR_OK;
+}
+
+/* Copies the string member `name` of obj, decoded and printable, into out;
+ * false when there is none. */
+static bool message_member(const char *s, struct hl_span obj, const char *name, char *out,
+			   size_t outsz)
+{
+	struct hl_span v;
+	char *text = NULL;
+
+	if (hl_json_member(s, obj, name, &v) != 1 || hl_json_kind(s, v) != '"' ||
+	    hl_json_string_dup(s, v, &text, NULL) != HL_ERR_OK)
+		return false;
+	hl_copy_printable(out, outsz, text, strlen(text));
+	free(text);
+	return out[0] != '\0';
+}
+
+/* OperationOutcome: the first issue's diagnostics, else the first
+ * details.text. */
+static bool outcome_message(const char *s, struct hl_span root, char *out, size_t outsz)
+{
+	struct hl_span issues, k, v, details;
+	struct hl_json_iter it;
+
+	if (hl_json_member(s, root, "issue", &issues) != 1 || !hl_json_iter_init(&it, s, issues))
+		return false;
+	while (hl_json_iter_next(&it, &k, &v))
+		if (hl_json_kind(s, v) == '{' && message_member(s, v, "diagnostics", out, outsz))
+			return true;
+	hl_json_iter_init(&it, s, issues);
+	while (hl_json_iter_next(&it, &k, &v))
+		if (hl_json_kind(s, v) == '{' && hl_json_member(s, v, "details", &details) == 1 &&
+		    hl_json_kind(s, details) == '{' && message_member(s, details, "text", out, outsz))
+			return true;
+	return false;
+}
+
+static enum hl_err fhir_class(const char *code, long status)
+{
+	if (status == 429 || hl_aws_code_is_throttling(code))
+		return HL_ERR_THROTTLED;
+	if (hl_err_from_aws(code, 0) == HL_ERR_AUTH)
+		return HL_ERR_AUTH;
+	switch (status) {
+	case 400:
+	case 422: return HL_ERR_VALIDATION;
+	case 401: return HL_ERR_AUTH;
+	case 403: return HL_ERR_ACCESS_DENIED;
+	case 404:
+	case 410: return HL_ERR_NOT_FOUND;
+	case 405:
+	case 501: return HL_ERR_UNSUPPORTED;
+	case 409: return HL_ERR_CONFLICT;
+	case 412: return HL_ERR_PRECONDITION;
+	case 413: return HL_ERR_REQUEST_TOO_LARGE;
+	default: return status >= 500 ? HL_ERR_SERVER : HL_ERR_SERVICE;
+	}
+}
+
+enum hl_err hl_fhir_error_decode(long status, const char *error_type, const char *body,
+				 size_t len, struct hl_error *err)
+{
+	char raw[256] = "";
+	struct hl_span root;
+
+	err->http_status = status;
+	err->aws_code[0] = '\0';
+	err->message[0] = '\0';
+	if (error_type && *error_type)
+		snprintf(raw, sizeof raw, "%s", error_type);
+	if (body && len && hl_json_document(body, len, &root, NULL) == HL_ERR_OK &&
+	    hl_json_kind(body, root) == '{') {
+		struct hl_span rt;
+		bool outcome = hl_json_member(body, root, "resourceType", &rt) == 1 &&
+			       hl_json_string_eq(body, rt, "OperationOutcome");
+		if (!(outcome && outcome_message(body, root, err->message, sizeof err->message)) &&
+		    !message_member(body, root, "message", err->message, sizeof err->message))
+			message_member(body, root, "Message", err->message, sizeof err->message);
+		if (!raw[0] && !message_member(body, root, "__type", raw, sizeof raw))
+			message_member(body, root, "code", raw, sizeof raw);
+	}
+	if (!raw[0])
+		snprintf(raw, sizeof raw, "%ld", status);
+	hl_aws_code_sanitize(raw, err->aws_code, sizeof err->aws_code);
+	err->code = fhir_class(err->aws_code, status);
+	return err->code;
 }

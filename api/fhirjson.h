@@ -89,6 +89,17 @@ enum hl_err hl_json_string_dup(const char *s, struct hl_span tok, char **ret, st
 /* True when the string token decodes to exactly lit. */
 bool hl_json_string_eq(const char *s, struct hl_span tok, const char *lit);
 
+/* Several lookups in one pass over a validated object: each wants[i].val
+ * is set to the value of the member named wants[i].name and count to the
+ * times that name appeared (0 absent, above 1 ambiguous). False when obj is
+ * not an object. */
+struct hl_json_want {
+	const char *name;
+	struct hl_span val;
+	unsigned count;
+};
+bool hl_json_pick(const char *s, struct hl_span obj, struct hl_json_want *wants, size_t n);
+
 /* Looks up member `name` (decoded comparison) in a validated object span.
  * Returns 1 and sets *ret_val when found once, 0 when absent, -1 when the
  * name occurs more than once (ambiguous) or obj is not an object. */
@@ -131,5 +142,18 @@ enum hl_err hl_fhir_check(const char *body, size_t n, const char *type, const ch
  * invalid id, or invalid JSON is HL_ERR_INVALID. */
 enum hl_err hl_fhir_insert_id(const char *body, size_t n, const char *id, struct hl_buf *out,
 			      struct hl_error *err);
+
+/* Decodes a FHIR error answer (status >= 300) into *err. The message is the
+ * first issue's `diagnostics` of an OperationOutcome, else its
+ * `details.text`, else a JSON body's `message`/`Message`, made one printable
+ * line. aws_code comes from error_type (the X-Amzn-ErrorType header, may be
+ * NULL), else a JSON body's `__type`/`code`, else the status number. The
+ * class: throttling codes and 429 THROTTLED; credential codes AUTH; then by
+ * status: 400/422 VALIDATION, 401 AUTH, 403 ACCESS_DENIED, 404/410
+ * NOT_FOUND, 405/501 UNSUPPORTED, 409 CONFLICT, 412 PRECONDITION, 413
+ * REQUEST_TOO_LARGE, other 5xx SERVER, else SERVICE. Sets http_status;
+ * leaves request_id alone. Never fails; returns err->code. err not NULL. */
+enum hl_err hl_fhir_error_decode(long status, const char *error_type, const char *body,
+				 size_t len, struct hl_error *err);
 
 #endif

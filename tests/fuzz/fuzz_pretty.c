@@ -4,7 +4,9 @@
  *   - compact(x) is x without the whitespace between tokens (every token
  *     byte for byte);
  *   - pretty(compact(x)) == pretty(x) and compact(pretty(x)) == compact(x);
- *   - hl_fhir_insert_id's result carries the id and keeps resourceType.
+ *   - hl_fhir_insert_id's result carries the id and keeps resourceType;
+ *   - hl_fhir_error_decode classifies any body and keeps its text fields
+ *     terminated.
  * A broken promise aborts, which libFuzzer reports as a finding. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -78,6 +80,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hl_error err;
 	struct hl_buf p, c, p2, c2;
 	bool valid = hl_json_validate(s, size, &err) == HL_ERR_OK;
+	long status = 300 + (long)(size % 300);
+
+	hl_error_clear(&err);
+	CHECK(hl_fhir_error_decode(status, NULL, s, size, &err) == err.code);
+	CHECK(err.code != HL_ERR_OK && err.http_status == status && err.aws_code[0]);
+	CHECK(memchr(err.message, '\0', sizeof err.message) &&
+	      memchr(err.aws_code, '\0', sizeof err.aws_code));
 
 	hl_buf_init(&p, 0);
 	hl_buf_init(&c, 0);

@@ -160,7 +160,7 @@ static void test_refused(void)
 	    {"{\"resourceType\":\"Bundle\",\"entry\":[{\"search\":\"match\"}]}",
 	     "Bundle: entry[0].search is not an object"},
 	    {"{\"resourceType\":\"Bundle\",\"entry\":[{\"response\":{\"etag\":3}}]}",
-	     "Bundle: entry[0].etag is not a string"},
+	     "Bundle: entry[0].response.etag is not a string"},
 	    {"{\"resourceType\":\"Bundle\",\"total\":-1}", "Bundle: total is not an unsigned integer"},
 	    {"{\"resourceType\":\"Bundle\",\"total\":1.0}", "Bundle: total is not an unsigned integer"},
 	    {"{\"resourceType\":\"Bundle\",\"total\":1e2}", "Bundle: total is not an unsigned integer"},

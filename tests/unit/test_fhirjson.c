@@ -236,6 +236,37 @@ static void test_scan_helpers(void)
 	ok(!hl_json_string_eq(nul, (struct hl_span){0, strlen(nul)}, "a"), "eq stops at no NUL");
 }
 
+/* The iterator trusts validation, but stays inside its span on any bytes. */
+static void test_iter_unvalidated(void)
+{
+	static const char *const junk[] = {
+	    "{\"a\":\"open}", "{\"a\" 1}", "{1:2}", "[[[]", "[\"\\\"]", "{\"a\":}", "[]]", "{\"a\":[}",
+	};
+	for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+		size_t n = strlen(junk[i]);
+		struct guarded g = guard(junk[i], n);
+		struct hl_json_iter it;
+		struct hl_span k, v;
+		int count = 0;
+		bool inside = true;
+		if (hl_json_iter_init(&it, g.p, (struct hl_span){0, n}))
+			while (hl_json_iter_next(&it, &k, &v) && count++ < 10)
+				inside = inside && v.off + v.len <= n && k.off + k.len <= n;
+		ok(inside && count < 10, "junk %s: walk ends inside the span", junk[i]);
+		unguard(&g);
+	}
+}
+
+static void test_pick(void)
+{
+	const char *s = "{\"a\":1,\"b\":[2],\"a\":3,\"c\":null}";
+	struct hl_json_want w[] = {{.name = "a"}, {.name = "b"}, {.name = "c"}, {.name = "d"}};
+	ok(hl_json_pick(s, (struct hl_span){0, strlen(s)}, w, 4), "pick from an object");
+	ok(w[0].count == 2 && w[1].count == 1 && w[2].count == 1 && w[3].count == 0, "counts");
+	ok(w[1].val.len == 3 && memcmp(s + w[1].val.off, "[2]", 3) == 0, "span of b");
+	ok(!hl_json_pick("[1]", (struct hl_span){0, 3}, w, 1), "an array is not an object");
+}
+
 static void test_id_valid(void)
 {
 	ok(hl_fhir_id_valid("abc-DEF.123", 11), "letters, digits, - and .");
@@ -390,14 +421,70 @@ static void test_insert_id(void)
 	hl_buf_free(&b);
 }
 
+static void test_error_decode(void)
+{
+	static const struct {
+		long status;
+		const char *type, *body;
+		enum hl_err want;
+		const char *code, *msg;
+	} cases[] = {
+	    {400, NULL,
+	     "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":"
+	     "\"invalid\",\"details\":{\"text\":\"later\"}},{\"code\":\"x\",\"diagnostics\":"
+	     "\"Patient.birthDate: bad\\ndate \\u00e9\"}]}",
+	     HL_ERR_VALIDATION, "400", "Patient.birthDate: bad date \xc3\xa9"},
+	    {422, NULL,
+	     "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"details\":{\"text\":\"unprocessable\"}}]}",
+	     HL_ERR_VALIDATION, "422", "unprocessable"},
+	    {404, NULL, "{\"resourceType\":\"OperationOutcome\",\"issue\":[]}", HL_ERR_NOT_FOUND,
+	     "404", ""},
+	    {410, NULL, "", HL_ERR_NOT_FOUND, "410", ""},
+	    {412, NULL,
+	     "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"diagnostics\":\"version mismatch\"}]}",
+	     HL_ERR_PRECONDITION, "412", "version mismatch"},
+	    {409, NULL, "{}", HL_ERR_CONFLICT, "409", ""},
+	    {405, NULL, "", HL_ERR_UNSUPPORTED, "405", ""},
+	    {501, NULL, "", HL_ERR_UNSUPPORTED, "501", ""},
+	    {413, NULL, "", HL_ERR_REQUEST_TOO_LARGE, "413", ""},
+	    {429, NULL, "", HL_ERR_THROTTLED, "429", ""},
+	    {400, "ThrottlingException", "{\"message\":\"Rate exceeded\"}", HL_ERR_THROTTLED,
+	     "ThrottlingException", "Rate exceeded"},
+	    {403, NULL, "{\"__type\":\"com.amazon#UnrecognizedClientException\",\"Message\":\"bad key\"}",
+	     HL_ERR_AUTH, "UnrecognizedClientException", "bad key"},
+	    {403, "AccessDeniedException:http://x", "{\"message\":\"no\"}", HL_ERR_ACCESS_DENIED,
+	     "AccessDeniedException", "no"},
+	    {401, NULL, "", HL_ERR_AUTH, "401", ""},
+	    {500, NULL, "<html>oops</html>", HL_ERR_SERVER, "500", ""},
+	    {503, NULL, "{\"resourceType\":\"OperationOutcome\"", HL_ERR_SERVER, "503", ""},
+	    {418, NULL, "[\"x\"]", HL_ERR_SERVICE, "418", ""},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct hl_error err;
+		size_t n = strlen(cases[i].body);
+		struct guarded g = guard(cases[i].body, n);
+		hl_error_clear(&err);
+		is_int(hl_fhir_error_decode(cases[i].status, cases[i].type, g.p, n, &err),
+		       cases[i].want, "FHIR error %zu (%ld)", i, cases[i].status);
+		is_int(err.code, cases[i].want, "err->code %zu", i);
+		is_str(err.aws_code, cases[i].code, "aws_code %zu", i);
+		is_str(err.message, cases[i].msg, "message %zu", i);
+		is_int(err.http_status, cases[i].status, "http_status %zu", i);
+		unguard(&g);
+	}
+}
+
 int main(void)
 {
+	test_error_decode();
 	test_lexemes();
 	test_layout();
 	test_depth();
 	test_invalid();
 	test_valid_edges();
 	test_scan_helpers();
+	test_iter_unvalidated();
+	test_pick();
 	test_id_valid();
 	test_meta();
 	test_check();
