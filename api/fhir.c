@@ -162,99 +162,6 @@ bool hl_fhir_etag_version(const char *etag, char *out, size_t outsz)
 	return true;
 }
 
-/* The root value's span of a body, validated. */
-static bool root_span(const char *body, size_t len, struct hl_span *ret)
-{
-	if (!body || hl_json_validate(body, len, NULL))
-		return false;
-	size_t start = hl_json_skip_ws(body, len, 0), end = 0;
-	if (start >= len || hl_json_value_end(body, len, start, 0, &end, NULL))
-		return false;
-	*ret = (struct hl_span){start, end - start};
-	return true;
-}
-
-/* OperationOutcome.issue[0]: diagnostics, else details.text; NULL if none. */
-static char *outcome_message(const char *body, size_t len)
-{
-	struct hl_span root, issues, first, key, v, details;
-	struct hl_json_iter it;
-	char *msg = NULL;
-	if (!root_span(body, len, &root) || hl_json_kind(body, root) != '{' ||
-	    hl_json_member(body, root, "resourceType", &v) != 1 ||
-	    !hl_json_string_eq(body, v, "OperationOutcome") ||
-	    hl_json_member(body, root, "issue", &issues) != 1 ||
-	    !hl_json_iter_init(&it, body, issues) || it.object ||
-	    !hl_json_iter_next(&it, &key, &first) || hl_json_kind(body, first) != '{')
-		return NULL;
-	if (hl_json_member(body, first, "diagnostics", &v) == 1 &&
-	    hl_json_string_dup(body, v, &msg, NULL) == HL_ERR_OK && msg[0])
-		return msg;
-	free(msg);
-	msg = NULL;
-	if (hl_json_member(body, first, "details", &details) == 1 &&
-	    hl_json_kind(body, details) == '{' &&
-	    hl_json_member(body, details, "text", &v) == 1 &&
-	    hl_json_string_dup(body, v, &msg, NULL) == HL_ERR_OK)
-		return msg;
-	return NULL;
-}
-
-static enum hl_err code_for_status(long status)
-{
-	switch (status) {
-	case 400:
-	case 422:
-		return HL_ERR_VALIDATION;
-	case 401:
-		return HL_ERR_AUTH;
-	case 403:
-		return HL_ERR_ACCESS_DENIED;
-	case 404:
-	case 410:
-		return HL_ERR_NOT_FOUND;
-	case 405:
-	case 501:
-		return HL_ERR_UNSUPPORTED;
-	case 409:
-		return HL_ERR_CONFLICT;
-	case 412:
-		return HL_ERR_PRECONDITION;
-	case 413:
-		return HL_ERR_REQUEST_TOO_LARGE;
-	case 429:
-		return HL_ERR_THROTTLED;
-	default:
-		return status >= 500 ? HL_ERR_SERVER : HL_ERR_SERVICE;
-	}
-}
-
-void hl_fhir_error_decode(long status, const char *reason, const char *error_type,
-			  const char *body, size_t len, struct hl_error *e)
-{
-	char rid[sizeof(e->request_id)];
-	snprintf(rid, sizeof(rid), "%s", e->request_id);
-	/* The AWS JSON shape first (code from X-Amzn-ErrorType or the body,
-	 * message/Message), then FHIR's status classes and OperationOutcome. */
-	hl_json_error_decode(status, reason, error_type, body, len, e);
-	enum hl_err aws = e->code;
-	e->code = code_for_status(status);
-	if (hl_aws_code_is_throttling(e->aws_code))
-		e->code = HL_ERR_THROTTLED;
-	else if (aws == HL_ERR_AUTH || aws == HL_ERR_ACCESS_DENIED)
-		e->code = aws;
-	char *msg = outcome_message(body, len);
-	if (msg) {
-		/* One printable line: it goes to .error and the log. */
-		hl_copy_printable(e->message, sizeof(e->message), msg, strlen(msg));
-		free(msg);
-	}
-	if (!e->message[0])
-		snprintf(e->message, sizeof(e->message), "HTTP %ld", status);
-	e->http_status = status;
-	snprintf(e->request_id, sizeof(e->request_id), "%s", rid);
-}
-
 /* ---- Requests ---- */
 
 struct fx {
@@ -307,8 +214,7 @@ static enum hl_err fx_attempt(void *arg, int n, int64_t timeout_ms,
 static void fx_decode(void *arg, const struct hl_http_response *resp, struct hl_error *e)
 {
 	const struct fx *x = arg;
-	hl_fhir_error_decode(resp->status, resp->reason, resp->error_type, resp->body.data,
-			     resp->body.len, e);
+	hl_fhir_error_decode(resp->status, resp->error_type, resp->body.data, resp->body.len, e);
 	if (e->code == HL_ERR_AUTH)
 		hl_creds_invalidate(x->f->c->creds);
 }

@@ -70,12 +70,9 @@ void hl_fhir_result_free(struct hl_fhir_result *r);
  * (hl_fhir_id_valid), else HL_ERR_INVALID and nothing is sent. raw_query
  * (may be NULL) is re-encoded strictly (hl_query_encode). deadline_ms is an
  * absolute hl_now_ms() value, 0 for none. On success *res holds the answer
- * (2xx); on failure the error is in *err (the OperationOutcome's first
- * diagnostics, else details.text, as message; the HTTP status; the code:
- * 400/422 VALIDATION, 401 AUTH, 403 ACCESS_DENIED, 404/410 NOT_FOUND,
- * 405/501 UNSUPPORTED, 409 CONFLICT, 412 PRECONDITION, 413
- * REQUEST_TOO_LARGE, 429 and throttling codes THROTTLED, 5xx SERVER) and
- * *res holds the last answer, if any. */
+ * (2xx); on failure the error is in *err (as hl_fhir_error_decode() reads
+ * it: the OperationOutcome's message, the HTTP status, the class DESIGN.md's
+ * errno table maps) and *res holds the last answer, if any. */
 enum hl_err hl_fhir_capabilities(struct hl_fhir *f, int64_t deadline_ms,
 				 struct hl_fhir_result *res, struct hl_error *err);
 enum hl_err hl_fhir_read(struct hl_fhir *f, const char *type, const char *id,
@@ -117,10 +114,6 @@ enum hl_err hl_fhir_delete(struct hl_fhir *f, const char *type, const char *id,
 
 /* ---- Pure pieces, exposed for the unit tests ---- */
 
-/* Fills e's code and message from a non-2xx FHIR answer (status, the raw
- * X-Amzn-ErrorType, the body); keeps e->http_status and e->request_id. */
-void hl_fhir_error_decode(long status, const char *reason, const char *error_type,
-			  const char *body, size_t len, struct hl_error *e);
 /* The version in an ETag: W/"3" -> 3, "3" -> 3; false when there is none. */
 bool hl_fhir_etag_version(const char *etag, char *out, size_t outsz);
 

@@ -2,8 +2,8 @@
  * and bodies on the wire, bodies handed back byte for byte, ETag versions,
  * OperationOutcome errors, retries (5xx, 429, dropped connections), POST
  * only with its idempotency key, the 412 replay told apart from a real
- * conflict, next links followed only to the same origin; plus the pure
- * decoders. */
+ * conflict, next links followed only to the same origin; plus the ETag
+ * reader. */
 #include <stdlib.h>
 
 #include "aws_env.h"
@@ -68,51 +68,6 @@ static void test_pure(void)
 	ok(!hl_fhir_etag_version("", v, sizeof(v)), "no ETag");
 	ok(!hl_fhir_etag_version("W/\"\"", v, sizeof(v)), "empty version");
 
-	static const struct {
-		long status;
-		const char *body;
-		enum hl_err code;
-		const char *msg;
-	} errs[] = {
-	    {400,
-	     "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
-	     "\"code\":\"invalid\",\"diagnostics\":\"bad\\nthing\"}]}",
-	     HL_ERR_VALIDATION, "bad thing"},
-	    {422,
-	     "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"details\":{\"text\":\"no "
-	     "good\"}}]}",
-	     HL_ERR_VALIDATION, "no good"},
-	    {404, "{\"resourceType\":\"OperationOutcome\",\"issue\":[]}", HL_ERR_NOT_FOUND,
-	     "HTTP 404"},
-	    {410, "", HL_ERR_NOT_FOUND, "Reason"},
-	    {401, "{\"message\":\"expired\"}", HL_ERR_AUTH, "expired"},
-	    {403, "{\"__type\":\"AccessDeniedException\",\"Message\":\"no\"}",
-	     HL_ERR_ACCESS_DENIED, "no"},
-	    {405, "", HL_ERR_UNSUPPORTED, "Reason"},
-	    {501, "", HL_ERR_UNSUPPORTED, "Reason"},
-	    {409, "", HL_ERR_CONFLICT, "Reason"},
-	    {412, "", HL_ERR_PRECONDITION, "Reason"},
-	    {413, "", HL_ERR_REQUEST_TOO_LARGE, "Reason"},
-	    {429, "", HL_ERR_THROTTLED, "Reason"},
-	    {400, "{\"__type\":\"ThrottlingException\",\"message\":\"slow\"}", HL_ERR_THROTTLED,
-	     "slow"},
-	    {500, "", HL_ERR_SERVER, NULL},
-	    {503, "<html>x</html>", HL_ERR_SERVER, NULL},
-	    {418, "", HL_ERR_SERVICE, "Reason"},
-	};
-	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
-		struct hl_error e;
-		hl_error_clear(&e);
-		snprintf(e.request_id, sizeof(e.request_id), "rid");
-		hl_fhir_error_decode(errs[i].status, "Reason", NULL, errs[i].body,
-				     strlen(errs[i].body), &e);
-		is_int(e.code, errs[i].code, "status %ld -> %s", errs[i].status,
-		       hl_err_name(errs[i].code));
-		if (errs[i].msg)
-			is_str(e.message, errs[i].msg, "  message");
-		is_int(e.http_status, errs[i].status, "  status kept");
-		is_str(e.request_id, "rid", "  request id kept");
-	}
 }
 
 #define PATIENT "{\"resourceType\":\"Patient\",\"id\":\"p-1.a\",\"x\":120.50}"
