@@ -264,6 +264,52 @@ static void test_calls(struct fake_srv *s)
 	hl_client_free(c);
 }
 
+struct sunk {
+	struct hl_buf b;
+};
+
+static int take(void *arg, const char *p, size_t n)
+{
+	struct sunk *k = arg;
+	return hl_buf_append(&k->b, p, n) ? 1 : 0;
+}
+
+/* fhir_tps: no 1-second window sees more starts than the budget; a sink
+ * gets a page's bytes as they arrive. */
+static void test_pacing_and_sink(struct fake_srv *s)
+{
+	struct hl_client *c = client(s, 1);
+	struct hl_fhir_options o = {.datastore_endpoint = "http://x" DS, .fhir_tps = 4};
+	struct hl_fhir *f = NULL;
+	struct hl_error e;
+	ok(c && hl_fhir_new(c, &o, &f, &e) == HL_ERR_OK, "paced FHIR client");
+	static const struct fake_resp page = {FAKE_ANSWER, 200, "OK", NULL,
+					      "{\"resourceType\":\"Bundle\",\"x\":120.50}", 0};
+	struct fake_resp script[9];
+	for (size_t i = 0; i < 9; i++)
+		script[i] = page;
+	fake_script(s, script, 9);
+	struct hl_fhir_result r;
+	hl_fhir_result_init(&r);
+	int64_t t0 = hl_now_ms();
+	for (int i = 0; i < 8; i++)
+		hl_fhir_read(f, "Patient", "p1", 0, &r, &e);
+	int64_t took = hl_now_ms() - t0;
+	ok(took >= 1000, "8 reads at fhir_tps=4 take at least one window (%lld ms)",
+	   (long long)took);
+	struct sunk k;
+	hl_buf_init(&k.b, 0);
+	r.sink = take;
+	r.sink_arg = &k;
+	is_int(hl_fhir_search(f, "Patient", NULL, 0, &r, &e), HL_ERR_OK, "streamed search");
+	is_str(k.b.data, "{\"resourceType\":\"Bundle\",\"x\":120.50}", "page went to the sink");
+	is_int(r.body.len, 0, "and was not buffered");
+	hl_buf_free(&k.b);
+	hl_fhir_result_free(&r);
+	hl_fhir_free(f);
+	hl_client_free(c);
+}
+
 int main(void)
 {
 	aws_test_env();
@@ -271,6 +317,7 @@ int main(void)
 	struct fake_srv s;
 	ok(fake_start(&s), "fake server up");
 	test_calls(&s);
+	test_pacing_and_sink(&s);
 	fake_stop(&s);
 	return done_testing();
 }
