@@ -41,7 +41,9 @@ enum hl_err hl_json_validate(const char *s, size_t n, struct hl_error *err);
 
 /* Appends s pretty-printed to out: two-space indent, members in input
  * order, "key": value, empty containers as {} and [], every token byte for
- * byte, a final '\n'. On error out may hold a partial result (reset it). */
+ * byte, a final '\n'. Indentation can make the output far larger than the
+ * input (two bytes per level per line), so out's bound matters: beyond it
+ * the result is HL_ERR_TOO_LARGE. On error out may hold a partial result. */
 enum hl_err hl_json_pretty(const char *s, size_t n, struct hl_buf *out, struct hl_error *err);
 
 /* Appends s on one line with no whitespace between tokens and no final

@@ -92,7 +92,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hl_buf_init(&c, 0);
 	hl_buf_init(&p2, 0);
 	hl_buf_init(&c2, 0);
-	CHECK((hl_json_pretty(s, size, &p, &err) == HL_ERR_OK) == valid);
+	enum hl_err rp = hl_json_pretty(s, size, &p, &err);
+	/* Deep indentation can outgrow the output's bound (16 MiB): that is the
+	 * bound working, not a disagreement. */
+	if (rp == HL_ERR_TOO_LARGE && valid)
+		goto out;
+	CHECK((rp == HL_ERR_OK) == valid);
 	CHECK((hl_json_compact(s, size, &c, &err) == HL_ERR_OK) == valid);
 	if (valid) {
 		size_t sl;
@@ -105,6 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(c2.len == c.len && memcmp(c2.data, c.data, c.len) == 0);
 		check_fhir(s, size);
 	}
+out:
 	hl_buf_free(&p);
 	hl_buf_free(&c);
 	hl_buf_free(&p2);

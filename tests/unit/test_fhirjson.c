@@ -134,6 +134,11 @@ static void test_depth(void)
 	char *p = pretty(buf, n, false, &err);
 	ok(p && strlen(p) > 2 * 512 * 256, "512 levels pretty-printed (%zu bytes)", p ? strlen(p) : 0);
 	free(p);
+	struct hl_buf small;
+	hl_buf_init(&small, 64 * 1024);
+	is_int(hl_json_pretty(buf, n, &small, &err), HL_ERR_TOO_LARGE,
+	       "indentation past the output's bound is TOO_LARGE");
+	hl_buf_free(&small);
 
 	n = 0;
 	for (size_t i = 0; i < HL_JSON_MAX_DEPTH + 1; i++)
