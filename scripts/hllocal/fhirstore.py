@@ -50,21 +50,29 @@ def members(text):
     if i < len(text) and text[i] == "}":
         end = i + 1
     else:
+        n = len(text)
+        ws = _WS.match
         while True:
-            if i >= len(text) or text[i] != '"':
+            if i >= n or text[i] != '"':
                 raise ValueError("expected a member name at character %d" % i)
             key, j = scanstring(text, i + 1)
-            j = _WS.match(text, j).end()
-            if j >= len(text) or text[j] != ":":
+            if j < n and text[j] != ":":
+                j = ws(text, j).end()
+            if j >= n or text[j] != ":":
                 raise ValueError("expected ':' at character %d" % j)
-            j = _WS.match(text, j + 1).end()
+            j += 1
+            if j < n and text[j] in " \t\n\r":
+                j = ws(text, j).end()
             val, k = _DEC.raw_decode(text, j)
             out.append((key, val, i, k, j))
-            k = _WS.match(text, k).end()
-            if k < len(text) and text[k] == ",":
-                i = _WS.match(text, k + 1).end()
+            if k < n and text[k] in " \t\n\r":
+                k = ws(text, k).end()
+            if k < n and text[k] == ",":
+                i = k + 1
+                if i < n and text[i] != '"':
+                    i = ws(text, i).end()
                 continue
-            if k < len(text) and text[k] == "}":
+            if k < n and text[k] == "}":
                 end = k + 1
                 break
             raise ValueError("expected ',' or '}' at character %d" % k)
@@ -150,9 +158,12 @@ class Store:
         self.lock = threading.RLock()
         self.cur = {}        # (type, id) -> latest Version (maybe a deletion)
         self.hist = {}       # (type, id) -> [Version], oldest first
-        self.born = {}       # (type, id) -> seq of its first version (default sort order)
-        self.by_type = {}    # type -> {key: None} of live resources, in creation order
-        self.idx = {}        # (type, param) -> {value: set(keys)} for token/reference params
+        # Orders below are write order, which is also lastUpdated order (lastUpdated
+        # increases with every write; only a preload, into an empty store, shares one).
+        self.seqof = {}      # (type, id) -> seq of its current version, live resources only
+        self.by_type = {}    # type -> {key: None} of live resources, in write order
+        self.idx = {}        # (type, param) -> {value: {key: None}} token/reference, write order
+        self.sidx = {}       # (type, param) -> {key: ("\0low\0...", "\0raw\0...\0")} strings
         self.changes = []    # seq of every write, ascending, with its key (snapshot reads)
         self.change_keys = []
         self.idem = {}       # idempotency key -> (type, id)
@@ -195,12 +206,14 @@ class Store:
             self._unindex(old)
         self.cur[key] = v
         self.hist.setdefault(key, []).append(v)
-        if key not in self.born:
-            self.born[key] = v.seq
+        bt = self.by_type.setdefault(key[0], {})
+        bt.pop(key, None)
         if not v.deleted:
+            bt[key] = None
+            self.seqof[key] = v.seq
             self._index(v)
         else:
-            self.by_type.get(key[0], {}).pop(key, None)
+            self.seqof.pop(key, None)
         self.seq = max(self.seq, v.seq)
         self.last_ts = max(self.last_ts, v.ts)
         self.changes.append(v.seq)
@@ -210,24 +223,30 @@ class Store:
 
     def _index(self, v):
         t = v.key[0]
-        self.by_type.setdefault(t, {})[v.key] = None
         for p, vals in v.vals.items():
-            if fhirsearch.indexed(t, p):
+            kind = fhirsearch.kind_of(t, p)
+            if kind in ("token", "reference"):
                 d = self.idx.setdefault((t, p), {})
                 for iv in fhirsearch.index_values(t, p, vals):
-                    d.setdefault(iv, set()).add(v.key)
+                    d.setdefault(iv, {})[v.key] = None
+            elif kind == "string":
+                self.sidx.setdefault((t, p), {})[v.key] = (
+                    "\0" + "\0".join(vals).lower(), "\0" + "\0".join(vals) + "\0")
 
     def _unindex(self, v):
         t = v.key[0]
         for p, vals in v.vals.items():
-            if fhirsearch.indexed(t, p):
+            kind = fhirsearch.kind_of(t, p)
+            if kind in ("token", "reference"):
                 d = self.idx.get((t, p), {})
                 for iv in fhirsearch.index_values(t, p, vals):
                     s = d.get(iv)
                     if s is not None:
-                        s.discard(v.key)
+                        s.pop(v.key, None)
                         if not s:
                             del d[iv]
+            elif kind == "string":
+                self.sidx.get((t, p), {}).pop(v.key, None)
 
     def _now(self):
         # Strictly increasing lastUpdated per store: versions sort by time.
@@ -397,7 +416,7 @@ class Store:
             return len(lines) - len(errors), errors
 
     def export(self):
-        """{type: [body bytes]} of the live resources, in creation order."""
+        """{type: [body bytes]} of the live resources, in write order."""
         with self.lock:
             out = {}
             for t in sorted(self.by_type):
