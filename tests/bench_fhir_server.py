@@ -50,6 +50,13 @@ class Conn:
         return body
 
 
+def cpu_seconds(pid):
+    """User+system CPU time of a process (on a busy machine wall time overstates cost)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(len(xs) * p))]
@@ -72,6 +79,7 @@ def main():
         # About 13 resources per patient; cut the cohort to the requested size.
         lines = jobs.synthea_lines(a.resources // 12 + 1, 1)[:a.resources]
         t0 = time.perf_counter()
+        c0 = cpu_seconds(proc.pid)
         for i in range(0, len(lines), 10000):
             req = urllib.request.Request(url + "/__admin/fhir/load?store=" + sid,
                                          data=b"\n".join(lines[i:i + 10000]), method="POST")
@@ -79,6 +87,8 @@ def main():
             assert r["failed"] == 0, r
         print("resources %d" % len(lines))
         print("bulk_load_seconds %.2f" % (time.perf_counter() - t0))
+        print("bulk_load_server_cpu_seconds %.2f" % (cpu_seconds(proc.pid) - c0))
+        print("load_average %.1f" % os.getloadavg()[0])
         objs = [json.loads(l) for l in lines[:20000]]
         keys = ["%s/%s" % (o["resourceType"], o["id"]) for o in objs]
         pats = [o["id"] for o in objs if o["resourceType"] == "Patient"]

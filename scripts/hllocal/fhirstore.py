@@ -22,6 +22,7 @@ ID_RE = re.compile(r"[A-Za-z0-9\-.]{1,64}\Z")
 _WS = re.compile(r"[ \t\n\r]*")
 _COMPACT = re.compile(r'("(?:[^"\\]|\\.)*")|[ \t\n\r]+', re.S)
 _DEC = json.JSONDecoder()
+_SCAN = _DEC.scan_once  # the C scanner: (value, end) of the JSON value at an index
 
 
 class FhirError(Exception):
@@ -63,7 +64,10 @@ def members(text):
             j += 1
             if j < n and text[j] in " \t\n\r":
                 j = ws(text, j).end()
-            val, k = _DEC.raw_decode(text, j)
+            try:
+                val, k = _SCAN(text, j)
+            except StopIteration:
+                raise ValueError("expected a value at character %d" % j)
             out.append((key, val, i, k, j))
             if k < n and text[k] in " \t\n\r":
                 k = ws(text, k).end()
@@ -380,6 +384,9 @@ class Store:
         with self.lock:
             seq = self.seq
             pending = {}
+            # One lastUpdated for the whole load (ties keep the write order).
+            ts = fixed_ts if fixed_ts is not None else self._now()
+            lu = iso_ms(ts)
             for n, raw in enumerate(lines):
                 try:
                     text, mem, top = parse_resource(raw)
@@ -393,12 +400,6 @@ class Store:
                     else:
                         c = self.cur.get(key)
                         vid = c.vid + 1 if c is not None else 1
-                    if fixed_ts is not None:
-                        ts = fixed_ts
-                    else:
-                        ts = self._now()
-                        self.last_ts = ts
-                    lu = iso_ms(ts)
                     body = splice(text, mem, top, rid, vid, lu).encode("utf-8")
                     vals = fhirsearch.extract(rtype, top)
                 except FhirError as e:
