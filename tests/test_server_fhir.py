@@ -364,6 +364,8 @@ def test_batch_and_transaction(fx):
     too_many = {"resourceType": "Bundle", "type": "batch",
                 "entry": [{"request": {"method": "GET", "url": "Patient/b1"}}] * 161}
     assert fx.request("POST", "", too_many)[0] == 400
+    calls = fx.srv.counters()["calls"]
+    assert calls["fhir.transaction"] == {"200": 1, "412": 1} and calls["fhir.batch"] == {"200": 1, "400": 1}
 
 
 def test_json_patch_keeps_lexemes(fx):

@@ -83,6 +83,15 @@ def route(method, rest):
     return "no-route", t, None, None
 
 
+def bundle_kind(body):
+    """batch or transaction (the counter name of a POST to the base); bundle if unclear."""
+    try:
+        t = json.loads(body).get("type")
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        return "bundle"
+    return t if t in ("batch", "transaction") else "bundle"
+
+
 class Response:
     __slots__ = ("status", "headers", "body")
 
@@ -196,7 +205,7 @@ class Fhir:
             return self.search(store, base, rtype, pairs, strict)
         if op == "everything":
             return self.everything(store, base, rid)
-        if op == "bundle":
+        if op in ("bundle", "batch", "transaction"):
             return self.bundle(store, base, body)
         raise FhirError(405, "Method not allowed here", "not-supported")
 
