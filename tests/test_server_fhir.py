@@ -349,6 +349,10 @@ def test_batch_and_transaction(fx):
         {"resource": patient("t2"), "request": {"method": "PUT", "url": "Patient/t2"}},
         {"request": {"method": "DELETE", "url": "Observation/tx1", "ifMatch": 'W/"7"'}}]}
     assert fx.request("POST", "", tx2)[0] == 412
+    tx3 = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": patient("t2"), "request": {"method": "PUT", "url": "Patient/t2"}},
+        {"resource": patient("other"), "request": {"method": "PUT", "url": "Patient/t3"}}]}
+    assert fx.request("POST", "", tx3)[0] == 400
     fx.get("Patient/t2", want=404)
     fx.get("Observation/tx1")
     # A batch: each entry on its own.
@@ -365,7 +369,7 @@ def test_batch_and_transaction(fx):
                 "entry": [{"request": {"method": "GET", "url": "Patient/b1"}}] * 161}
     assert fx.request("POST", "", too_many)[0] == 400
     calls = fx.srv.counters()["calls"]
-    assert calls["fhir.transaction"] == {"200": 1, "412": 1} and calls["fhir.batch"] == {"200": 1, "400": 1}
+    assert calls["fhir.transaction"] == {"200": 1, "412": 1, "400": 1} and calls["fhir.batch"] == {"200": 1, "400": 1}
 
 
 def test_json_patch_keeps_lexemes(fx):

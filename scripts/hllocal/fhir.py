@@ -178,9 +178,7 @@ class Fhir:
                 raise FhirError(410, "Version %s of %s/%s is a deletion" % (vid, rtype, rid), "deleted")
             return self._resp(200, v, store.body(v), base)
         if op == "update":
-            top = self._check_body_id(body, rid)
             v, created = store.put(rtype, rid, body, if_match=hmap.get("if-match"))
-            del top
             return self._resp(201 if created else 200, v, store.body(v), base)
         if op == "create":
             v, created = store.create(rtype, body, idem=hmap.get("x-amz-fhir-idempotency-key"))
@@ -208,13 +206,6 @@ class Fhir:
         if op in ("bundle", "batch", "transaction"):
             return self.bundle(store, base, body)
         raise FhirError(405, "Method not allowed here", "not-supported")
-
-    @staticmethod
-    def _check_body_id(body, rid):
-        text, mem, top = parse_resource(body)
-        if "id" in top and top["id"] != rid:
-            raise FhirError(400, "Resource id in the body does not match the URL", "invalid")
-        return top
 
     # ----- capabilities -----
 
@@ -485,7 +476,10 @@ class Fhir:
                     if method in ("POST", "PUT"):
                         if res is None:
                             raise FhirError(400, "Entry for %s has no resource" % rtype, "required")
-                        parse_resource(self._resolve(res, refs))
+                        _, _, rtop = parse_resource(self._resolve(res, refs))
+                        if rtop["resourceType"] != rtype or (
+                                method == "PUT" and "id" in rtop and rtop["id"] != rid):
+                            raise FhirError(400, "Entry resource does not match its url %s" % rtype, "invalid")
                     cur = store.cur.get((rtype, rid)) if rid else None
                     if im is not None and (cur is None or cur.deleted or 'W/"%d"' % cur.vid != im):
                         raise FhirError(412, "ifMatch %s does not match %s/%s" % (im, rtype, rid), "conflict")
@@ -508,7 +502,7 @@ class Fhir:
                     if res is None:
                         raise FhirError(400, "Entry for %s has no resource" % rtype, "required")
                     data = self._resolve(res, refs)
-                    v, created = store.put(rtype, rid, data, if_match=im)
+                    v, created = store.put(rtype, rid, data, if_match=im, replace_id=method == "POST")
                     status = "201 Created" if created else "200 OK"
                     out.append(({"fullUrl": base + "%s/%s" % (rtype, rid)}, store.body(v), {"response": {
                         "status": status, "location": "%s/%s/_history/%d" % (rtype, rid, v.vid),

@@ -322,18 +322,21 @@ class Store:
 
     # ----- writes -----
 
-    def _prepare(self, rtype, rid, data, vid, ts):
+    def _prepare(self, rtype, rid, data, vid, ts, replace_id):
         text, mem, top = parse_resource(data)
         if top["resourceType"] != rtype:
             raise FhirError(400, "Resource type %s does not match the request's type %s"
                             % (top["resourceType"], rtype), "invalid")
+        if "id" in top and top["id"] != rid and not replace_id:
+            raise FhirError(400, "Resource id in the body does not match the URL", "invalid")
         lu = iso_ms(ts)
         out = splice(text, mem, top, rid, vid, lu).encode("utf-8")
         vals = fhirsearch.extract(rtype, top)
         return out, vals, lu
 
-    def put(self, rtype, rid, data, if_match=None, create_only=False, idem=None):
-        """Create or update; returns (Version, created)."""
+    def put(self, rtype, rid, data, if_match=None, idem=None, replace_id=False):
+        """Create or update; returns (Version, created). An id in the body must be
+        rid unless replace_id (a create: the server's id wins)."""
         if not ID_RE.match(rid):
             raise FhirError(400, "Invalid resource id", "value")
         with self.lock:
@@ -345,7 +348,7 @@ class Store:
                                     % (if_match, old.vid if live else "(none)"), "conflict")
             vid = (old.vid + 1) if old is not None else 1
             ts = self._now()
-            body, vals, lu = self._prepare(rtype, rid, data, vid, ts)
+            body, vals, lu = self._prepare(rtype, rid, data, vid, ts, replace_id)
             h = {"t": rtype, "i": rid, "v": vid, "u": lu, "s": ts, "q": self.seq + 1, "x": vals}
             if idem:
                 h["k"] = idem
@@ -357,7 +360,7 @@ class Store:
             if idem and idem in self.idem:
                 key = self.idem[idem]
                 return self.cur[key], False
-            return self.put(rtype, str(uuid.uuid4()), data, idem=idem)[0], True
+            return self.put(rtype, str(uuid.uuid4()), data, idem=idem, replace_id=True)[0], True
 
     def delete(self, rtype, rid, if_match=None):
         with self.lock:
