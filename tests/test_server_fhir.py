@@ -415,6 +415,21 @@ def test_auth_like_the_control_plane(srv, fx):
     plain.close()
 
 
+def test_session_tokens_and_expiring_keys(srv, fx):
+    import botocore.credentials
+    srv.admin("keys", {"keys": [{"access_key": "AKIDTMP", "secret_key": "s", "session_token": "tok"},
+                                {"access_key": "AKIDOLD", "secret_key": "s", "session_token": "t1",
+                                 "expires": time.time() - 1}]})
+    fx.creds = botocore.credentials.Credentials("AKIDTMP", "s", "tok")
+    assert fx.request("PUT", "Patient/p1", patient("p1"))[0] == 201
+    fx.creds = botocore.credentials.Credentials("AKIDTMP", "s")
+    st, _, b = fx.request("GET", "Patient/p1")
+    assert st == 403 and "UnrecognizedClientException" in json.loads(b)["issue"][0]["diagnostics"]
+    fx.creds = botocore.credentials.Credentials("AKIDOLD", "s", "t1")
+    st, _, b = fx.request("GET", "Patient/p1")
+    assert st == 403 and "ExpiredTokenException" in json.loads(b)["issue"][0]["diagnostics"]
+
+
 def test_curl_aws_sigv4(srv, fx):
     fx.request("PUT", "Observation/o1", OBS_TEXT)
     r = subprocess.run(["curl", "-sS", "--aws-sigv4", "aws:amz:%s:healthlake" % srv.region,

@@ -297,7 +297,7 @@ class Fhir:
                 keys = self._run(store, rtype, crit, ctl, snap)
                 with self.cache_lock:
                     self.cache[sid] = keys
-                    while len(self.cache) > 256:
+                    while len(self.cache) > 64:
                         self.cache.popitem(last=False)
             page = keys[offset:offset + count]
             now = snap >= store.seq
