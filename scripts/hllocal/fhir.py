@@ -7,6 +7,7 @@ decimal keeps its lexeme from write to read, search and export.
 import base64
 import collections
 import json
+import operator
 import threading
 import time
 import urllib.parse
@@ -82,6 +83,15 @@ def route(method, rest):
     return "no-route", t, None, None
 
 
+def bundle_kind(body):
+    """batch or transaction (the counter name of a POST to the base); bundle if unclear."""
+    try:
+        t = json.loads(body).get("type")
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        return "bundle"
+    return t if t in ("batch", "transaction") else "bundle"
+
+
 class Response:
     __slots__ = ("status", "headers", "body")
 
@@ -107,7 +117,8 @@ class Fhir:
 
     @staticmethod
     def _bundle(btype, entries, total=None, links=()):
-        """A Bundle whose entries are (prefix dict, resource bytes or None, suffix dict)."""
+        """A Bundle. An entry is bytes (see _hit) or (prefix dict, resource bytes
+        or None, suffix dict)."""
         head = {"resourceType": "Bundle", "id": str(uuid.uuid4()),
                 "meta": {"lastUpdated": iso_ms(time.time())}, "type": btype}
         if total is not None:
@@ -115,14 +126,24 @@ class Fhir:
         if links:
             head["link"] = [{"relation": r, "url": u} for r, u in links]
         parts = []
-        for pre, body, post in entries:
-            items = [json.dumps(k) + ":" + json.dumps(v, separators=(",", ":")) for k, v in pre.items()]
+        for e in entries:
+            if isinstance(e, bytes):
+                parts.append(e)
+                continue
+            pre, body, post = e
+            items = [(json.dumps(k) + ":" + json.dumps(v, separators=(",", ":"))).encode()
+                     for k, v in pre.items()]
             if body is not None:
-                items.append('"resource":' + body.decode("utf-8"))
-            items += [json.dumps(k) + ":" + json.dumps(v, separators=(",", ":")) for k, v in post.items()]
-            parts.append("{" + ",".join(items) + "}")
-        text = json.dumps(head, separators=(",", ":"))[:-1] + ',"entry":[' + ",".join(parts) + "]}"
-        return text.encode("utf-8")
+                items.append(b'"resource":' + body)
+            items += [(json.dumps(k) + ":" + json.dumps(v, separators=(",", ":"))).encode()
+                      for k, v in post.items()]
+            parts.append(b"{" + b",".join(items) + b"}")
+        return json.dumps(head, separators=(",", ":")).encode()[:-1] + b',"entry":[' + b",".join(parts) + b"]}"
+
+    @staticmethod
+    def _hit(url, body, mode=b"match"):
+        """A searchset entry (urls hold only id characters: no JSON escaping needed)."""
+        return b'{"fullUrl":"' + url.encode() + b'","resource":' + body + b',"search":{"mode":"' + mode + b'"}}'
 
     # ----- dispatch -----
 
@@ -157,9 +178,7 @@ class Fhir:
                 raise FhirError(410, "Version %s of %s/%s is a deletion" % (vid, rtype, rid), "deleted")
             return self._resp(200, v, store.body(v), base)
         if op == "update":
-            top = self._check_body_id(body, rid)
             v, created = store.put(rtype, rid, body, if_match=hmap.get("if-match"))
-            del top
             return self._resp(201 if created else 200, v, store.body(v), base)
         if op == "create":
             v, created = store.create(rtype, body, idem=hmap.get("x-amz-fhir-idempotency-key"))
@@ -184,16 +203,9 @@ class Fhir:
             return self.search(store, base, rtype, pairs, strict)
         if op == "everything":
             return self.everything(store, base, rid)
-        if op == "bundle":
+        if op in ("bundle", "batch", "transaction"):
             return self.bundle(store, base, body)
         raise FhirError(405, "Method not allowed here", "not-supported")
-
-    @staticmethod
-    def _check_body_id(body, rid):
-        text, mem, top = parse_resource(body)
-        if "id" in top and top["id"] != rid:
-            raise FhirError(400, "Resource id in the body does not match the URL", "invalid")
-        return top
 
     # ----- capabilities -----
 
@@ -224,34 +236,37 @@ class Fhir:
     # ----- search -----
 
     def _run(self, store, rtype, crit, ctl, snap):
-        """Sorted keys matching crit at snapshot snap. Caller holds the store lock."""
-        now = snap >= store.seq
-        if now and not crit and not ctl.get("_sort"):
-            return list(store.by_type.get(rtype, {}))
-        cand = set(fhirsearch.candidates(store, rtype, crit))
-        verify = crit
-        if now:
-            # The indexes are exact for current versions: check only what they did not answer.
-            verify = [c for c in crit if c.modifier or not (c.name == "_id" or fhirsearch.indexed(rtype, c.name))]
-        else:
-            # Keys written since the snapshot: the indexes may no longer show them.
-            cand |= {k for k in store.changed_since(snap) if k[0] == rtype}
+        """Sorted keys matching crit at snapshot snap. Caller holds the store lock.
+        Default order and _lastUpdated: write order (lastUpdated, ties as written)."""
+        srt = ctl.get("_sort") or ""
+        desc, field = srt.startswith("-"), srt.lstrip("-")
+        if snap >= store.seq:
+            # Current versions: the indexes are exact; check only what they did not answer.
+            keys, verify, ordered = fhirsearch.candidates(store, rtype, crit)
+            if verify:
+                cur = store.cur
+                keys = [k for k in keys if all(fhirsearch.matches(c, cur[k]) for c in verify)]
+            if field == "_id":
+                keys.sort(key=operator.itemgetter(1), reverse=desc)
+            else:
+                if not ordered:
+                    keys.sort(key=store.seqof.__getitem__)
+                if desc:
+                    keys.reverse()
+            return keys
+        # An earlier snapshot (a later page whose cached result is gone): the versions
+        # current then, including keys written since (the indexes no longer show them).
+        cand = set(fhirsearch.candidates(store, rtype, crit)[0])
+        cand |= {k for k in store.changed_since(snap) if k[0] == rtype}
         out = []
         for k in cand:
-            v = store.cur.get(k) if now else store.at(k, snap)
-            if v is None or v.deleted:
-                continue
-            if all(fhirsearch.matches(c, v) for c in verify):
+            v = store.at(k, snap)
+            if v is not None and not v.deleted and all(fhirsearch.matches(c, v) for c in crit):
                 out.append((k, v))
-        srt = ctl.get("_sort") or ""
-        desc = srt.startswith("-")
-        if srt.lstrip("-") == "_id":
+        if field == "_id":
             out.sort(key=lambda kv: kv[0][1], reverse=desc)
-        elif srt.lstrip("-") == "_lastUpdated":
-            out.sort(key=lambda kv: (kv[1].ts, kv[0][1]), reverse=desc)
         else:
-            born = store.born
-            out.sort(key=lambda kv: born[kv[0]])
+            out.sort(key=lambda kv: kv[1].seq, reverse=desc)
         return [k for k, _ in out]
 
     def search(self, store, base, rtype, pairs, strict):
@@ -282,13 +297,13 @@ class Fhir:
                 keys = self._run(store, rtype, crit, ctl, snap)
                 with self.cache_lock:
                     self.cache[sid] = keys
-                    while len(self.cache) > 256:
+                    while len(self.cache) > 64:
                         self.cache.popitem(last=False)
             page = keys[offset:offset + count]
             now = snap >= store.seq
             vs = [store.cur[k] if now else store.at(k, snap) for k in page]
-            entries = [({"fullUrl": base + "%s/%s" % k}, store.body(v), {"search": {"mode": "match"}})
-                       for k, v in zip(page, vs)]
+            hit = self._hit
+            entries = [hit(base + "%s/%s" % k, store.body(v)) for k, v in zip(page, vs)]
             seen = set(page)
             entries += self._includes(store, base, page, vs, ctl, seen)
         kept = [p for p in pairs if p[0] != "page" and p[0] not in unknown]
@@ -314,18 +329,17 @@ class Fhir:
                     rv = store.cur.get(rk)
                     if rv is not None and not rv.deleted:
                         seen.add(rk)
-                        out.append(({"fullUrl": base + ref}, store.body(rv), {"search": {"mode": "include"}}))
+                        out.append(self._hit(base + ref, store.body(rv), b"include"))
         for inc in ctl["_revinclude"]:
             t, _, p = inc.partition(":")
             p = p.split(":")[0]
             d = store.idx.get((t, p), {})
             for k in page:
-                for rk in sorted(d.get("%s/%s" % k, ()), key=lambda x: store.born[x]):
+                for rk in d.get("%s/%s" % k, ()):
                     if rk in seen:
                         continue
                     seen.add(rk)
-                    out.append(({"fullUrl": base + "%s/%s" % rk}, store.body(store.cur[rk]),
-                                {"search": {"mode": "include"}}))
+                    out.append(self._hit(base + "%s/%s" % rk, store.body(store.cur[rk]), b"include"))
         return out
 
     def everything(self, store, base, pid):
@@ -333,14 +347,13 @@ class Fhir:
             v = store.cur.get(("Patient", pid))
             if v is None or v.deleted:
                 raise FhirError(404, "Resource Patient/%s is not known" % pid, "not-found")
-            entries = [({"fullUrl": base + "Patient/" + pid}, store.body(v), {"search": {"mode": "match"}})]
-            keys = set()
+            entries = [self._hit(base + "Patient/" + pid, store.body(v))]
+            keys = {}
             for (t, p), d in store.idx.items():
                 if p in ("patient", "subject"):
-                    keys |= d.get("Patient/" + pid, set())
-            for k in sorted(keys, key=lambda x: store.born[x]):
-                entries.append(({"fullUrl": base + "%s/%s" % k}, store.body(store.cur[k]),
-                                {"search": {"mode": "match"}}))
+                    keys.update(d.get("Patient/" + pid, {}))
+            for k in sorted(keys, key=store.seqof.__getitem__):
+                entries.append(self._hit(base + "%s/%s" % k, store.body(store.cur[k])))
         return Response(200, self._bundle("searchset", entries, len(entries)),
                         [("Content-Type", CONTENT_TYPE)])
 
@@ -463,7 +476,10 @@ class Fhir:
                     if method in ("POST", "PUT"):
                         if res is None:
                             raise FhirError(400, "Entry for %s has no resource" % rtype, "required")
-                        parse_resource(self._resolve(res, refs))
+                        _, _, rtop = parse_resource(self._resolve(res, refs))
+                        if rtop["resourceType"] != rtype or (
+                                method == "PUT" and "id" in rtop and rtop["id"] != rid):
+                            raise FhirError(400, "Entry resource does not match its url %s" % rtype, "invalid")
                     cur = store.cur.get((rtype, rid)) if rid else None
                     if im is not None and (cur is None or cur.deleted or 'W/"%d"' % cur.vid != im):
                         raise FhirError(412, "ifMatch %s does not match %s/%s" % (im, rtype, rid), "conflict")
@@ -486,7 +502,7 @@ class Fhir:
                     if res is None:
                         raise FhirError(400, "Entry for %s has no resource" % rtype, "required")
                     data = self._resolve(res, refs)
-                    v, created = store.put(rtype, rid, data, if_match=im)
+                    v, created = store.put(rtype, rid, data, if_match=im, replace_id=method == "POST")
                     status = "201 Created" if created else "200 OK"
                     out.append(({"fullUrl": base + "%s/%s" % (rtype, rid)}, store.body(v), {"response": {
                         "status": status, "location": "%s/%s/_history/%d" % (rtype, rid, v.vid),

@@ -224,11 +224,6 @@ def extract(rtype, top):
     return out
 
 
-def indexed(rtype, name):
-    k = kind_of(rtype, name)
-    return k in ("token", "reference")
-
-
 def index_values(rtype, name, vals):
     """Index keys of a token or reference parameter's values."""
     if kind_of(rtype, name) == "reference":
@@ -405,28 +400,68 @@ def matches(c, v):
 
 
 def candidates(store, rtype, crit):
-    """A superset of the live keys matching crit, from the indexes when one applies."""
-    best = None
+    """The live keys matching crit's indexed criteria (a superset of the matches)
+    and the criteria the indexes did not answer. Keys are in write order when
+    one indexed value (or none) decides them."""
+    sets, rest = [], []
     for c in crit:
-        if c.modifier:
-            continue
-        if c.name == "_id":
-            s = {(rtype, i) for i in c.values if (rtype, i) in store.by_type.get(rtype, {})}
-        elif indexed(rtype, c.name):
+        if c.modifier == "missing":
+            rest.append(c)
+        elif c.name == "_id":
+            bt = store.by_type.get(rtype, {})
+            sets.append({(rtype, i): None for i in c.values if (rtype, i) in bt})
+        elif c.kind in ("token", "reference"):
             d = store.idx.get((rtype, c.name), {})
-            s = set()
+            got = []
             for want in c.values:
                 if c.kind == "reference":
-                    s |= d.get(want, set())
+                    k = want
                 else:
                     sys_, code = want
-                    s |= d.get(code if sys_ is None else "%s|%s" % (sys_, code), set())
+                    k = code if sys_ is None else "%s|%s" % (sys_, code)
+                if k in d:
+                    got.append(d[k])
+            if len(got) == 1:
+                sets.append(got[0])
+            else:
+                u = {}
+                for g in got:
+                    u.update(g)
+                sets.append(u)
+        elif c.kind == "string":
+            sets.append(_string_filter(store, rtype, c))
         else:
-            continue
-        best = s if best is None else best & s
-    if best is None:
-        return list(store.by_type.get(rtype, {}))
-    return list(best)
+            rest.append(c)
+    if not sets:
+        return list(store.by_type.get(rtype, {})), rest, True
+    sets.sort(key=len)
+    if len(sets) == 1:
+        return list(sets[0]), rest, len(crit) == 0 or _ordered(crit)
+    first = sets[0]
+    others = sets[1:]
+    return [k for k in first if all(k in o for o in others)], rest, False
+
+
+def _ordered(crit):
+    # One indexed value comes straight from a write-ordered dict.
+    c = [x for x in crit if x.modifier != "missing" and x.kind != "date"]
+    return len(c) == 1 and len(c[0].values) == 1
+
+
+def _string_filter(store, rtype, c):
+    d = store.sidx.get((rtype, c.name), {})
+    out = {}
+    for want in c.values:
+        if c.modifier == "exact":
+            w, pos = "\0" + want + "\0", 1
+        elif c.modifier == "contains":
+            w, pos = want.lower(), 0
+        else:
+            w, pos = "\0" + want.lower(), 0
+        for k, pair in d.items():
+            if w in pair[pos]:
+                out[k] = None
+    return out
 
 
 def capability_params():

@@ -22,6 +22,7 @@ ID_RE = re.compile(r"[A-Za-z0-9\-.]{1,64}\Z")
 _WS = re.compile(r"[ \t\n\r]*")
 _COMPACT = re.compile(r'("(?:[^"\\]|\\.)*")|[ \t\n\r]+', re.S)
 _DEC = json.JSONDecoder()
+_SCAN = _DEC.scan_once  # the C scanner: (value, end) of the JSON value at an index
 
 
 class FhirError(Exception):
@@ -50,21 +51,32 @@ def members(text):
     if i < len(text) and text[i] == "}":
         end = i + 1
     else:
+        n = len(text)
+        ws = _WS.match
         while True:
-            if i >= len(text) or text[i] != '"':
+            if i >= n or text[i] != '"':
                 raise ValueError("expected a member name at character %d" % i)
             key, j = scanstring(text, i + 1)
-            j = _WS.match(text, j).end()
-            if j >= len(text) or text[j] != ":":
+            if j < n and text[j] != ":":
+                j = ws(text, j).end()
+            if j >= n or text[j] != ":":
                 raise ValueError("expected ':' at character %d" % j)
-            j = _WS.match(text, j + 1).end()
-            val, k = _DEC.raw_decode(text, j)
+            j += 1
+            if j < n and text[j] in " \t\n\r":
+                j = ws(text, j).end()
+            try:
+                val, k = _SCAN(text, j)
+            except StopIteration:
+                raise ValueError("expected a value at character %d" % j)
             out.append((key, val, i, k, j))
-            k = _WS.match(text, k).end()
-            if k < len(text) and text[k] == ",":
-                i = _WS.match(text, k + 1).end()
+            if k < n and text[k] in " \t\n\r":
+                k = ws(text, k).end()
+            if k < n and text[k] == ",":
+                i = k + 1
+                if i < n and text[i] != '"':
+                    i = ws(text, i).end()
                 continue
-            if k < len(text) and text[k] == "}":
+            if k < n and text[k] == "}":
                 end = k + 1
                 break
             raise ValueError("expected ',' or '}' at character %d" % k)
@@ -150,9 +162,12 @@ class Store:
         self.lock = threading.RLock()
         self.cur = {}        # (type, id) -> latest Version (maybe a deletion)
         self.hist = {}       # (type, id) -> [Version], oldest first
-        self.born = {}       # (type, id) -> seq of its first version (default sort order)
-        self.by_type = {}    # type -> {key: None} of live resources, in creation order
-        self.idx = {}        # (type, param) -> {value: set(keys)} for token/reference params
+        # Orders below are write order, which is also lastUpdated order (lastUpdated
+        # increases with every write; only a preload, into an empty store, shares one).
+        self.seqof = {}      # (type, id) -> seq of its current version, live resources only
+        self.by_type = {}    # type -> {key: None} of live resources, in write order
+        self.idx = {}        # (type, param) -> {value: {key: None}} token/reference, write order
+        self.sidx = {}       # (type, param) -> {key: ("\0low\0...", "\0raw\0...\0")} strings
         self.changes = []    # seq of every write, ascending, with its key (snapshot reads)
         self.change_keys = []
         self.idem = {}       # idempotency key -> (type, id)
@@ -195,12 +210,14 @@ class Store:
             self._unindex(old)
         self.cur[key] = v
         self.hist.setdefault(key, []).append(v)
-        if key not in self.born:
-            self.born[key] = v.seq
+        bt = self.by_type.setdefault(key[0], {})
+        bt.pop(key, None)
         if not v.deleted:
+            bt[key] = None
+            self.seqof[key] = v.seq
             self._index(v)
         else:
-            self.by_type.get(key[0], {}).pop(key, None)
+            self.seqof.pop(key, None)
         self.seq = max(self.seq, v.seq)
         self.last_ts = max(self.last_ts, v.ts)
         self.changes.append(v.seq)
@@ -210,24 +227,30 @@ class Store:
 
     def _index(self, v):
         t = v.key[0]
-        self.by_type.setdefault(t, {})[v.key] = None
         for p, vals in v.vals.items():
-            if fhirsearch.indexed(t, p):
+            kind = fhirsearch.kind_of(t, p)
+            if kind in ("token", "reference"):
                 d = self.idx.setdefault((t, p), {})
                 for iv in fhirsearch.index_values(t, p, vals):
-                    d.setdefault(iv, set()).add(v.key)
+                    d.setdefault(iv, {})[v.key] = None
+            elif kind == "string":
+                self.sidx.setdefault((t, p), {})[v.key] = (
+                    "\0" + "\0".join(vals).lower(), "\0" + "\0".join(vals) + "\0")
 
     def _unindex(self, v):
         t = v.key[0]
         for p, vals in v.vals.items():
-            if fhirsearch.indexed(t, p):
+            kind = fhirsearch.kind_of(t, p)
+            if kind in ("token", "reference"):
                 d = self.idx.get((t, p), {})
                 for iv in fhirsearch.index_values(t, p, vals):
                     s = d.get(iv)
                     if s is not None:
-                        s.discard(v.key)
+                        s.pop(v.key, None)
                         if not s:
                             del d[iv]
+            elif kind == "string":
+                self.sidx.get((t, p), {}).pop(v.key, None)
 
     def _now(self):
         # Strictly increasing lastUpdated per store: versions sort by time.
@@ -299,18 +322,21 @@ class Store:
 
     # ----- writes -----
 
-    def _prepare(self, rtype, rid, data, vid, ts):
+    def _prepare(self, rtype, rid, data, vid, ts, replace_id):
         text, mem, top = parse_resource(data)
         if top["resourceType"] != rtype:
             raise FhirError(400, "Resource type %s does not match the request's type %s"
                             % (top["resourceType"], rtype), "invalid")
+        if "id" in top and top["id"] != rid and not replace_id:
+            raise FhirError(400, "Resource id in the body does not match the URL", "invalid")
         lu = iso_ms(ts)
         out = splice(text, mem, top, rid, vid, lu).encode("utf-8")
         vals = fhirsearch.extract(rtype, top)
         return out, vals, lu
 
-    def put(self, rtype, rid, data, if_match=None, create_only=False, idem=None):
-        """Create or update; returns (Version, created)."""
+    def put(self, rtype, rid, data, if_match=None, idem=None, replace_id=False):
+        """Create or update; returns (Version, created). An id in the body must be
+        rid unless replace_id (a create: the server's id wins)."""
         if not ID_RE.match(rid):
             raise FhirError(400, "Invalid resource id", "value")
         with self.lock:
@@ -322,7 +348,7 @@ class Store:
                                     % (if_match, old.vid if live else "(none)"), "conflict")
             vid = (old.vid + 1) if old is not None else 1
             ts = self._now()
-            body, vals, lu = self._prepare(rtype, rid, data, vid, ts)
+            body, vals, lu = self._prepare(rtype, rid, data, vid, ts, replace_id)
             h = {"t": rtype, "i": rid, "v": vid, "u": lu, "s": ts, "q": self.seq + 1, "x": vals}
             if idem:
                 h["k"] = idem
@@ -334,7 +360,7 @@ class Store:
             if idem and idem in self.idem:
                 key = self.idem[idem]
                 return self.cur[key], False
-            return self.put(rtype, str(uuid.uuid4()), data, idem=idem)[0], True
+            return self.put(rtype, str(uuid.uuid4()), data, idem=idem, replace_id=True)[0], True
 
     def delete(self, rtype, rid, if_match=None):
         with self.lock:
@@ -361,6 +387,9 @@ class Store:
         with self.lock:
             seq = self.seq
             pending = {}
+            # One lastUpdated for the whole load (ties keep the write order).
+            ts = fixed_ts if fixed_ts is not None else self._now()
+            lu = iso_ms(ts)
             for n, raw in enumerate(lines):
                 try:
                     text, mem, top = parse_resource(raw)
@@ -374,12 +403,6 @@ class Store:
                     else:
                         c = self.cur.get(key)
                         vid = c.vid + 1 if c is not None else 1
-                    if fixed_ts is not None:
-                        ts = fixed_ts
-                    else:
-                        ts = self._now()
-                        self.last_ts = ts
-                    lu = iso_ms(ts)
                     body = splice(text, mem, top, rid, vid, lu).encode("utf-8")
                     vals = fhirsearch.extract(rtype, top)
                 except FhirError as e:
@@ -397,7 +420,7 @@ class Store:
             return len(lines) - len(errors), errors
 
     def export(self):
-        """{type: [body bytes]} of the live resources, in creation order."""
+        """{type: [body bytes]} of the live resources, in write order."""
         with self.lock:
             out = {}
             for t in sorted(self.by_type):

@@ -260,11 +260,16 @@ def synthea_resources(n_patients, seed):
     return out
 
 
+def synthea_lines(n_patients, seed):
+    """The cohort as NDJSON lines (bytes), decimals with their two places."""
+    return [_DEC_RE.sub(r"\1", json.dumps(r, separators=(",", ":"))).encode()
+            for r in synthea_resources(n_patients, seed)]
+
+
 def write_synthea(registry, store_id, n_patients, seed):
     """Loads the cohort into the store. Decimals are written with two places
     (172.30), as FHIR data keeps them, and every resource gets the same
     lastUpdated so that two preloads are alike byte for byte."""
-    res = synthea_resources(n_patients, seed)
-    lines = [_DEC_RE.sub(r"\1", json.dumps(r, separators=(",", ":"))).encode() for r in res]
+    lines = synthea_lines(n_patients, seed)
     if lines:
         registry.get(store_id).load(lines, fixed_ts=SYNTHEA_TS)

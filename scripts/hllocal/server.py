@@ -667,6 +667,8 @@ class Handler(socketserver.StreamRequestHandler):
             interaction, rtype, res_id, vid = fhir.route(method, parts[4] if len(parts) > 4 else "")
         else:
             sid, interaction, rtype, res_id, vid = parts[2] if len(parts) > 2 else "", "no-route", None, None, None
+        if interaction == "bundle":
+            interaction = fhir.bundle_kind(body)
         op_name = "fhir." + (interaction or "unsupported")
         app.stats.begin(not self.counted)
         self.counted = True
