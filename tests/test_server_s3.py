@@ -482,3 +482,30 @@ def test_virtual_hosted_style(server):
     path, hdrs = signed(server, "GET", "/dir/obj", host="vhost-bucket.localhost:%d" % port)
     st, _, body = send(server, "GET", path, hdrs)
     assert (st, body) == (200, b"virtual")
+
+
+def test_presigned_urls(server):
+    import urllib.error
+    import urllib.request
+    s3 = s3client(server, signature_version="s3v4")  # this botocore presigns with SigV2 otherwise
+    s3.create_bucket(Bucket="pre-bucket")
+    s3.put_object(Bucket="pre-bucket", Key="dir/a b+c", Body=b"presigned body")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "pre-bucket", "Key": "dir/a b+c"},
+                                    ExpiresIn=600)
+    assert "X-Amz-Signature=" in url
+    with urllib.request.urlopen(url, timeout=30) as r:
+        assert r.read() == b"presigned body"
+    bad = url.replace("dir/a%20b", "dir/a%20c")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(bad, timeout=30)
+    assert e.value.code == 403 and b"SignatureDoesNotMatch" in e.value.read()
+    put = s3.generate_presigned_url("put_object", Params={"Bucket": "pre-bucket", "Key": "up"}, ExpiresIn=600)
+    req = urllib.request.Request(put, data=b"uploaded", method="PUT")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.status == 200
+    assert s3.get_object(Bucket="pre-bucket", Key="up")["Body"].read() == b"uploaded"
+    short = s3.generate_presigned_url("get_object", Params={"Bucket": "pre-bucket", "Key": "up"}, ExpiresIn=1)
+    time.sleep(2.1)
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(short, timeout=30)
+    assert e.value.code == 403 and b"<Message>Request has expired</Message>" in e.value.read()

@@ -55,7 +55,9 @@ def _auth_error(e):
     m = e.message
     if e.code == "MissingAuthenticationTokenException":
         return S3Error(403, "AccessDenied", "Access Denied")
-    if e.code == "InvalidRequest":
+    if e.code in ("InvalidRequest", "AccessDenied"):
+        if e.code == "AccessDenied":
+            return S3Error(403, "AccessDenied", m)
         return S3Error(400, "InvalidRequest", m)
     if e.code == "UnrecognizedClientException":
         return S3Error(403, "InvalidAccessKeyId",
@@ -81,6 +83,8 @@ def is_s3(method, target, hmap):
     auth = hmap.get("authorization")
     if auth:
         return "/s3/aws4_request" in auth
+    if "X-Amz-Credential=" in target:  # a presigned URL
+        return "%2Fs3%2Faws4_request" in target
     if method == "POST":
         return False
     return not target.startswith(("/datastore/", "/__admin/"))
@@ -218,7 +222,10 @@ class S3:
             req = Request(method, target, headers, hmap)
             op_name = "s3." + (req.op or "Unknown")
             try:
-                auth = app.verifier.check(method, req.raw_path, req.raw_query, headers, b"", s3=True)
+                if "X-Amz-Signature" in req.query:
+                    auth = _check_presigned(app.verifier, req)
+                else:
+                    auth = app.verifier.check(method, req.raw_path, req.raw_query, headers, b"", s3=True)
             except sigv4.AuthError as e:
                 raise _auth_error(e)
             if req.op is None:
@@ -355,7 +362,7 @@ class S3:
         checking the payload hash and Content-MD5.  Returns (size, md5 hex)."""
         hm = req.hmap
         req.body_started = True
-        sha_hdr = hm.get("x-amz-content-sha256", "")
+        sha_hdr = hm.get("x-amz-content-sha256") or "UNSIGNED-PAYLOAD"  # absent: a presigned URL
         md5 = hashlib.md5()
         sha = hashlib.sha256()
         total = 0
@@ -835,6 +842,33 @@ class S3:
 
 
 # ----- helpers -----
+
+def _check_presigned(verifier, req):
+    """A presigned URL: the Authorization and X-Amz-* headers come from the query,
+    the signature is over the query without X-Amz-Signature, the payload unsigned."""
+    q = req.query
+    try:
+        expires = int(q.get("X-Amz-Expires", ""))
+        if not 1 <= expires <= 604800:
+            raise ValueError
+    except ValueError:
+        raise S3Error(400, "AuthorizationQueryParametersError",
+                      "X-Amz-Expires must be a number of seconds between 1 and 604800")
+    if q.get("X-Amz-Algorithm") != sigv4.ALGORITHM:
+        raise S3Error(400, "AuthorizationQueryParametersError",
+                      "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
+    query = "&".join(p for p in req.raw_query.split("&") if not p.startswith("X-Amz-Signature="))
+    hdrs = [(k, v) for k, v in req.headers if k.lower() not in (
+        "authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token")]
+    hdrs.append(("Authorization", "%s Credential=%s, SignedHeaders=%s, Signature=%s" % (
+        sigv4.ALGORITHM, q.get("X-Amz-Credential", ""), q.get("X-Amz-SignedHeaders", ""),
+        q.get("X-Amz-Signature", ""))))
+    hdrs.append(("X-Amz-Date", q.get("X-Amz-Date", "")))
+    hdrs.append(("x-amz-content-sha256", "UNSIGNED-PAYLOAD"))
+    if "X-Amz-Security-Token" in q:
+        hdrs.append(("X-Amz-Security-Token", q["X-Amz-Security-Token"]))
+    return verifier.check(req.method, req.raw_path, query, hdrs, b"", s3=True, valid_for=expires)
+
 
 def _xml_resp(body):
     return Response(200, [("Content-Type", "application/xml")], body)
