@@ -504,6 +504,9 @@ def test_presigned_urls(server):
     with urllib.request.urlopen(req, timeout=30) as r:
         assert r.status == 200
     assert s3.get_object(Bucket="pre-bucket", Key="up")["Body"].read() == b"uploaded"
+    cli = aws(server, "s3", "presign", "s3://pre-bucket/up", "--expires-in", "300").stdout.strip()
+    with urllib.request.urlopen(cli, timeout=30) as r:
+        assert r.read() == b"uploaded"
     short = s3.generate_presigned_url("get_object", Params={"Bucket": "pre-bucket", "Key": "up"}, ExpiresIn=1)
     time.sleep(2.1)
     with pytest.raises(urllib.error.HTTPError) as e:
