@@ -498,7 +498,10 @@ class S3:
             after = q["marker"]
             if delim and after.endswith(delim) and after.startswith(prefix):
                 skip_cp = after  # a NextMarker that was a common prefix
-        keys = s3store.list_keys(root, prefix, after, collapse=delim == "/")
+        # Without a delimiter (or with "/", whose directories come back as one entry)
+        # each entry is at most one answer line: only the page and one more are needed.
+        limit = max_keys + 1 if delim in ("", "/") else None
+        keys = s3store.list_keys(root, prefix, after, collapse=delim == "/", limit=limit)
         contents, cps = [], []
         truncated = False
         last = None

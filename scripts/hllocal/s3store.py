@@ -14,6 +14,7 @@ as before this module existed.
 """
 import calendar
 import hashlib
+import heapq
 import os
 import time
 import threading
@@ -102,20 +103,19 @@ def _has_object(d):
     return False
 
 
-def _b(s):
-    return s.encode("utf-8", "surrogateescape")
-
-
-def list_keys(root, prefix="", start_after=None, collapse=False):
-    """Sorted (by UTF-8 bytes, as S3) keys under bucket dir `root` that start with
-    `prefix` and sort after `start_after`: [(key, local path)].  With collapse
+def list_keys(root, prefix="", start_after=None, collapse=False, limit=None):
+    """Sorted keys under bucket dir `root` that start with `prefix` and sort after
+    `start_after`: [(key, local path)], the first `limit` of them.  With collapse
     (a "/" delimiter), a directory below the prefix is one entry ("<key>/", None)
-    when it holds any object, and is not walked."""
+    when it holds any object, and is not walked.
+
+    S3 orders keys by their UTF-8 bytes; for str of Unicode scalar values code
+    point order is the same, so keys compare as str (no encoding per key)."""
     top, top_key = _dir_for_prefix(root, prefix)
     out = []
     if top is None or not os.path.isdir(top):
         return out
-    sa = _b(start_after) if start_after else None
+    sa = start_after or None
     stack = [(top, top_key)]
     while stack:
         d, kp = stack.pop()
@@ -125,33 +125,38 @@ def list_keys(root, prefix="", start_after=None, collapse=False):
             continue
         with it:
             for e in it:
-                if e.name == SELF:
-                    if kp and kp[:-1].startswith(prefix):
-                        out.append((kp[:-1], e.path))
-                    continue
-                seg = decode_segment(e.name)
-                if seg is None:
-                    continue
-                k = kp + seg
+                name = e.name
+                if name[0] == "%":
+                    if name == SELF:
+                        k = kp[:-1]
+                        if kp and k.startswith(prefix) and (sa is None or k > sa):
+                            out.append((k, e.path))
+                        continue
+                    seg = decode_segment(name)
+                    if seg is None:
+                        continue
+                    k = kp + seg
+                else:
+                    k = kp + name
                 if e.is_dir(follow_symlinks=False):
                     kd = k + "/"
-                    if sa is not None and _b(kd) < sa and not sa.startswith(_b(kd)):
+                    if sa is not None and kd < sa and not sa.startswith(kd):
                         # Every key in there sorts before start_after; only its %self may not.
-                        if k.startswith(prefix) and os.path.isfile(os.path.join(e.path, SELF)):
+                        if k.startswith(prefix) and k > sa and os.path.isfile(os.path.join(e.path, SELF)):
                             out.append((k, os.path.join(e.path, SELF)))
                         continue
                     if collapse and kd.startswith(prefix):
-                        if os.path.isfile(os.path.join(e.path, SELF)):
+                        if os.path.isfile(os.path.join(e.path, SELF)) and (sa is None or k > sa):
                             out.append((k, os.path.join(e.path, SELF)))
-                        if _has_object(e.path):
+                        if (sa is None or kd > sa) and _has_object(e.path):
                             out.append((kd, None))
                     elif kd.startswith(prefix) or prefix.startswith(kd):
                         stack.append((e.path, kd))
-                elif k.startswith(prefix):
+                elif (sa is None or k > sa) and k.startswith(prefix):
                     out.append((k, e.path))
-    out.sort(key=lambda kv: _b(kv[0]))
-    if sa is not None:
-        out = [kv for kv in out if _b(kv[0]) > sa]
+    if limit is not None and limit < len(out):
+        return heapq.nsmallest(limit, out)
+    out.sort()
     return out
 
 
