@@ -1,8 +1,9 @@
 """Import/export job work and the SYNTHEA-like preload, against S3 kept as files.
 
-s3://bucket/key is DIR/s3/bucket/key.  A data store's FHIR resources live in
-its fhirstore.Store (DIR/resources/<store-id>.fhir): imports add versions to
-it, exports write its current resources.  Job messages only use characters the model's Message
+s3://bucket/key is DIR/s3/bucket/key, through s3store's key mapping (shared
+with the S3 API, so what a job writes is what ListObjectsV2 lists).  A data
+store's FHIR resources live in its fhirstore.Store (DIR/resources/<store-id>.fhir):
+imports add versions to it, exports write its current resources.  Job messages only use characters the model's Message
 pattern allows (letters, spaces, digits and _.:/=+-%@).
 """
 import json
@@ -13,7 +14,7 @@ import time
 import unicodedata
 import uuid
 
-from . import fhirstore
+from . import fhirstore, s3store
 
 
 _MSG_EXTRA = frozenset("_.:/=+-%@")
@@ -38,24 +39,12 @@ def s3_path(directory, uri):
 
 def list_objects(root, prefix):
     """Keys under bucket dir `root` starting with `prefix` (S3 prefix semantics), sorted."""
-    start = os.path.join(root, os.path.dirname(prefix)) if "/" in prefix else root
-    out = []
-    if not os.path.isdir(start):
-        return out
-    for dirpath, dirnames, filenames in os.walk(start):
-        dirnames.sort()
-        for fn in filenames:
-            full = os.path.join(dirpath, fn)
-            key = os.path.relpath(full, root).replace(os.sep, "/")
-            if key.startswith(prefix):
-                out.append(key)
-    out.sort()
-    return out
+    return [k for k, _ in s3store.list_keys(root, prefix)]
 
 
 def _write_file(path, data):
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
+    tmp = s3store.tmp_name(path)  # never listed, so a reader does not see a half-written object
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()
@@ -86,7 +75,7 @@ def run_import(directory, job, registry):
     size = 0
     success, failure = [], []
     for key in keys:
-        path = os.path.join(root, key)
+        path = s3store.key_path(root, key)
         with open(path, "rb") as f:
             data = f.read()
         size += len(data)

@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 
-from . import fhir, sigv4
+from . import fhir, s3, sigv4
 from .fhirstore import FhirError
 from .state import ApiError, State
 from .validate import Model
@@ -113,6 +113,9 @@ class Faults:
             self.read_bucket = Bucket(10.0, 10.0)
             self.slow_bucket = Bucket(1.0 / 60.0, 1.0)
             self.fhir_bucket = Bucket(FHIR_RATE, FHIR_RATE)
+            # S3's documented request rates per prefix: 5,500 reads/s, 3,500 writes/s.
+            self.s3_read_bucket = Bucket(5500.0, 5500.0)
+            self.s3_write_bucket = Bucket(3500.0, 3500.0)
 
     def get(self):
         with self.lock:
@@ -167,6 +170,8 @@ class Faults:
                 return True
             if op.startswith("fhir."):
                 b = self.fhir_bucket
+            elif op.startswith("s3."):
+                b = self.s3_read_bucket if op[3:] in s3.READ_OPS else self.s3_write_bucket
             else:
                 b = self.slow_bucket if op in SLOW_OPS else self.read_bucket
             return b.take()
@@ -205,10 +210,10 @@ class Stats:
                 per = self.calls[op] = {}
             k = str(status)
             per[k] = per.get(k, 0) + 1
-            e = {"op": op, "status": status, "code": code, "t": round(t0, 3), "ms": ms}
+            entry = {"op": op, "status": status, "code": code, "t": round(t0, 3), "ms": ms}
             if extra:
-                e.update(extra)
-            self.log.append(e)
+                entry.update(extra)
+            self.log.append(entry)
 
     def snapshot(self):
         with self.lock:
@@ -303,6 +308,7 @@ class App:
         self.quiet = args.quiet
         self.strict = args.strict
         self.log_lock = threading.Lock()
+        self.s3 = s3.S3(self)
 
     def log(self, line):
         if not self.quiet:
@@ -400,20 +406,11 @@ class Handler(socketserver.StreamRequestHandler):
         if "chunked" in te:
             chunks = []
             total = 0
-            while True:
-                size_line = self.rfile.readline(1024)
-                if not size_line:
-                    raise ConnectionError("eof in chunked body")
-                size = int(size_line.split(b";")[0].strip(), 16)
-                if size == 0:
-                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                total += size
+            for b in s3.http_chunks(self.rfile):
+                total += len(b)
                 if total > MAX_BODY:
                     return None
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline(3)
+                chunks.append(b)
             return b"".join(chunks)
         n = int(hmap.get("content-length", "0") or 0)
         if n > MAX_BODY:
@@ -466,6 +463,8 @@ class Handler(socketserver.StreamRequestHandler):
             keep = False
         elif "keep-alive" in conn:
             keep = True
+        if s3.is_s3(method, target, hmap):
+            return self.server.app.s3.handle(self, method, target, version, headers, hmap, keep)
         if hmap.get("expect", "").lower() == "100-continue" and version == "HTTP/1.1":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         body = self._read_body(hmap)
@@ -786,6 +785,8 @@ class Handler(socketserver.StreamRequestHandler):
                     if k in data:
                         setattr(st, k, float(data[k]))
                 out = {k: getattr(st, k) for k in ("create_delay", "delete_delay", "job_delay")}
+            elif name.startswith("s3/"):
+                out = app.s3.admin(method, name[3:], data)
             elif method == "POST" and name == "compact":
                 app.state.compact()
                 out = {}
@@ -869,7 +870,8 @@ def parse_args(argv):
         p.error("--tls-cert and --tls-key go together")
     if a.fault_ops:
         bad = [o for o in a.fault_ops.split(",")
-               if o and o not in OPERATIONS and not o.startswith("fhir.") and o != "*"]
+               if o and o not in OPERATIONS and not o.startswith("fhir.")
+               and not s3.known_operation(o) and o != "*"]
         if bad:
             p.error("unknown operation(s) in --fault-ops: " + ",".join(bad))
     return a
