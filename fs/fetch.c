@@ -331,7 +331,9 @@ int hlfs_get_joblist(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t 
 	int rc = hlfs_cache_get(fs->cache, key, fs->list_ttl_ms, deadline, fetch_joblist, &f, ret,
 				why, sizeof(why));
 	if (rc) {
-		hlfs_dir_key(HLFS_D_STORE, n->ds->id, dk, sizeof(dk));
+		/* Listing imports/ is an operation in the store's directory; a
+		 * lookup or read of a job, or of latest, one in imports/. */
+		hlfs_node_dir_key(n, dk, sizeof(dk));
 		hlfs_note(fs, dk, "list %s of %s: %s", n->p.exports ? "exports" : "imports",
 			  n->p.store, why);
 	}
