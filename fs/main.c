@@ -10,10 +10,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fetch.h"
+#include "forget.h"
+#include "mount.h"
 #include "ops.h"
 #include "opts.h"
+#include "remote.h"
 #include "stats.h"
-#include "tree.h"
 #include "wait.h"
 
 static void usage(const char *prog)
@@ -130,10 +133,8 @@ static int check_setup(struct hlfs_fs *fs)
 {
 	struct hl_error err;
 	struct hl_datastore_list *l = NULL;
-	struct hl_list_datastores_input in = {.max_results = 1};
-	hl_error_clear(&err);
 	int64_t started = hl_now_ms();
-	enum hl_err e = hl_list_datastores(fs->client, &in, hlfs_deadline(fs), &l, &err);
+	enum hl_err e = hlfs_remote_probe(fs, hlfs_deadline(fs), &l, &err);
 	if (e == HL_ERR_OK) {
 		if (!l->next_token) /* the whole account: the first lookups need no List */
 			hlfs_listing_seed(fs, l, started);
