@@ -131,3 +131,8 @@ void hlfs_dir_key(enum hlfs_dir d, const char *ds_id, char *out)
 	else
 		snprintf(out, HLFS_DIRKEY_MAX, "%s%s", ds_id, suffix[d]);
 }
+
+void hlfs_node_dir_key(const struct hlfs_treenode *n, char *out)
+{
+	hlfs_dir_key(n->p.dir, n->ds ? n->ds->id : NULL, out);
+}

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "path.h"
+#include "resolve.h"
 #include "result.h"
 
 struct hlfs_fs;
@@ -26,5 +27,7 @@ enum hl_err hlfs_errfile_text(struct hlfs_errfile *ef, const char *key, struct h
 /* The record key of directory d of store ds_id ("/" for the root), in a
  * buffer of HLFS_DIRKEY_MAX bytes. */
 void hlfs_dir_key(enum hlfs_dir d, const char *ds_id, char *out);
+/* The record key of the directory n is in. */
+void hlfs_node_dir_key(const struct hlfs_treenode *n, char *out);
 
 #endif

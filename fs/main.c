@@ -13,6 +13,7 @@
 #include "fetch.h"
 #include "forget.h"
 #include "mount.h"
+#include "node.h"
 #include "ops.h"
 #include "opts.h"
 #include "remote.h"

@@ -56,16 +56,6 @@ void hlfs_fs_on_call(void *arg, const struct hl_call_info *info);
 /* Deadline (hl_now_ms() clock) for one operation starting now. */
 int64_t hlfs_deadline(const struct hlfs_fs *fs);
 
-/* Renders /.stats. */
-enum hl_err hlfs_fs_render_stats(struct hlfs_fs *fs, struct hl_buf *out);
-
-/* A stat of ours: owner, mode, size, times of the mount. */
-void hlfs_fill_stat(struct hlfs_fs *fs, struct stat *st, mode_t mode, off_t size);
-/* Sets st's three times to t (seconds since the epoch). */
-void hlfs_stat_times(struct stat *st, double t);
-/* Sets st's modification time only. */
-void hlfs_stat_mtime(struct stat *st, double t);
-
 /* A getattr reply (lookups too) about to tell the kernel st for path. */
 void hlfs_kernel_saw(struct hlfs_fs *fs, const char *path, const struct stat *st);
 /* True when the kernel can hold no other size than size for path, so an

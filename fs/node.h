@@ -13,6 +13,8 @@
 #include "resolve.h"
 #include "result.h"
 
+struct hlfs_fs;
+
 /* A node's content. bytes point into data or into hold's value. */
 struct hlfs_content {
 	struct stat st;
@@ -35,6 +37,16 @@ int hlfs_node_content(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t
 /* The stat part alone. */
 int hlfs_node_stat(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
 		   struct stat *st, struct hlfs_res *res);
+/* Renders /.stats. */
+enum hl_err hlfs_fs_render_stats(struct hlfs_fs *fs, struct hl_buf *out);
+
+/* A stat of ours: owner, mode, size, times of the mount. */
+void hlfs_fill_stat(struct hlfs_fs *fs, struct stat *st, mode_t mode, off_t size);
+/* Sets st's three times to t (seconds since the epoch). */
+void hlfs_stat_times(struct stat *st, double t);
+/* Sets st's modification time only. */
+void hlfs_stat_mtime(struct stat *st, double t);
+
 void hlfs_content_init(struct hlfs_content *c);
 void hlfs_content_fini(struct hlfs_content *c); /* NULL-safe */
 

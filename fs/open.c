@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errfile.h"
 #include "mount.h"
 #include "node.h"
 #include "pending.h"

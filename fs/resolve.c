@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "errfile.h"
 #include "fetch.h"
 #include "keys.h"
 #include "mount.h"
@@ -14,11 +13,6 @@ void hlfs_node_fini(struct hlfs_treenode *n)
 {
 	hlfs_cval_unref(n->lv);
 	n->lv = NULL;
-}
-
-void hlfs_node_dir_key(const struct hlfs_treenode *n, char *out)
-{
-	hlfs_dir_key(n->p.dir, n->ds ? n->ds->id : NULL, out);
 }
 
 /* Finds n's store in listing lv; on success n holds lv (moved in) and the

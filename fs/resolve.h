@@ -23,7 +23,5 @@ struct hlfs_treenode {
 int hlfs_resolve(struct hlfs_fs *fs, const char *path, int64_t deadline, struct hlfs_treenode *n,
 		 struct hlfs_res *res);
 void hlfs_node_fini(struct hlfs_treenode *n);
-/* The .error key (HLFS_DIRKEY_MAX bytes) of the directory n is in. */
-void hlfs_node_dir_key(const struct hlfs_treenode *n, char *out);
 
 #endif
