@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,16 +31,16 @@ static enum hlfs_op access_op(int flags)
 	return open_op(flags, false);
 }
 
-/* The refusal of op on n, if any, in res. dir is where a reason goes. */
+/* The refusal of op on node by this mount's options, if any, in res; a
+ * reason goes to dir as "create <path>: <reason>" (only creating has one). */
 static int refused(struct hlfs_fs *fs, enum hlfs_op op, enum hlfs_node node, const char *dir,
 		   const char *path, struct hlfs_res *res)
 {
-	struct hlfs_refusal r = hlfs_refuse(op, node, fs->opts->ro, fs->opts->allow_delete);
-	if (!r.err)
-		return 0;
-	if (!r.reason)
-		return hlfs_res_errno(res, r.err);
-	return hlfs_res_fail(res, r.err, dir, "create %s: %s", path, r.reason);
+	char what[PATH_MAX + 8];
+	if (!hlfs_refuse(op, node, fs->opts->ro, fs->opts->allow_delete).err)
+		return 0; /* the usual case: no text to make */
+	snprintf(what, sizeof(what), "create %s", path);
+	return hlfs_refused(op, node, fs->opts->ro, fs->opts->allow_delete, dir, what, res);
 }
 
 /* A control or tag file: a handle that buffers input. */

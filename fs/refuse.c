@@ -67,3 +67,14 @@ struct hlfs_refusal hlfs_refuse(enum hlfs_op op, enum hlfs_node node, bool ro, b
 	}
 	return (struct hlfs_refusal){0, NULL};
 }
+
+int hlfs_refused(enum hlfs_op op, enum hlfs_node node, bool ro, bool allow_delete,
+		 const char *dir, const char *what, struct hlfs_res *res)
+{
+	struct hlfs_refusal r = hlfs_refuse(op, node, ro, allow_delete);
+	if (!r.err)
+		return 0;
+	if (!r.reason)
+		return hlfs_res_errno(res, r.err);
+	return hlfs_res_fail(res, r.err, dir, "%s: %s", what, r.reason);
+}

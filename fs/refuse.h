@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "path.h"
+#include "result.h"
 
 enum hlfs_op {
 	HLFS_OP_OPEN_READ,   /* open O_RDONLY */
@@ -28,5 +29,9 @@ struct hlfs_refusal {
 
 /* The refusal of op on a node of kind node, or {0, NULL}. */
 struct hlfs_refusal hlfs_refuse(enum hlfs_op op, enum hlfs_node node, bool ro, bool allow_delete);
+/* The same as a result: 0, or -errno with res filled, its reason (if any)
+ * for the .error of dir as "<what>: <reason>". */
+int hlfs_refused(enum hlfs_op op, enum hlfs_node node, bool ro, bool allow_delete,
+		 const char *dir, const char *what, struct hlfs_res *res);
 
 #endif

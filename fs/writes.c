@@ -143,17 +143,11 @@ int hlfs_do_flush(struct hlfs_fs *fs, struct hlfs_fh *fh, struct hlfs_res *res)
 	return rc;
 }
 
-/* The refusal of op on n, if any, in res; reasons go to dir as
- * "<what>: <reason>". */
+/* The refusal of op on node by this mount's options, if any, in res. */
 static int refused(struct hlfs_fs *fs, enum hlfs_op op, enum hlfs_node node, const char *dir,
 		   const char *what, struct hlfs_res *res)
 {
-	struct hlfs_refusal r = hlfs_refuse(op, node, fs->opts->ro, fs->opts->allow_delete);
-	if (!r.err)
-		return 0;
-	if (!r.reason)
-		return hlfs_res_errno(res, r.err);
-	return hlfs_res_fail(res, r.err, dir, "%s: %s", what, r.reason);
+	return hlfs_refused(op, node, fs->opts->ro, fs->opts->allow_delete, dir, what, res);
 }
 
 int hlfs_do_truncate(struct hlfs_fs *fs, const char *path, struct hlfs_fh *fh, struct hlfs_res *res)
