@@ -8,6 +8,7 @@
 
 #include "fake_http.h"
 #include "mount.h"
+#include "process_env.h"
 #include "tap.h"
 
 #define DS_ID "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
@@ -76,13 +77,7 @@ static __attribute__((unused)) const char *op_of(struct world *w, int i, char *o
 /* Credentials and settings the way the SDKs read them; no files, no IMDS. */
 static __attribute__((unused)) void seam_env(void)
 {
-	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
-	setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
-	setenv("AWS_REGION", "us-east-1", 1);
-	setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
-	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
-	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-	unsetenv("AWS_PROFILE");
+	process_env_for_tests();
 }
 
 #endif
