@@ -199,7 +199,7 @@ static int fetch_dslist(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
 	(void)wl; /* HLFS_WHY_MAX, the cache's too */
 	struct fetch_ctx *f = arg;
 	struct hl_datastore_list *list = NULL;
-	int64_t started = hl_now_ms();
+	int64_t started = hlfs_now(f->fs);
 	int rc = hlfs_remote_list_datastores(f->fs, NULL, f->deadline, &list, why);
 	if (rc)
 		return rc;
@@ -231,7 +231,7 @@ static int fetch_joblist(void *arg, struct hlfs_cval **ret, char *why, size_t wl
 	struct fetch_ctx *f = arg;
 	struct hl_job_list *list = NULL;
 	struct hlfs_joblist *j = NULL;
-	int64_t started = hl_now_ms();
+	int64_t started = hlfs_now(f->fs);
 	int rc = hlfs_remote_list_jobs(f->fs, f->exports, f->ds_id, f->deadline, &list, why);
 	if (rc)
 		return rc;
@@ -432,7 +432,7 @@ int hlfs_job_for_read(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t
 	if (hlfs_get_joblist(fs, n, deadline, &lv, &lres) == 0) {
 		const struct hlfs_jobdoc *item = hlfs_joblist_find(lv->data, n->p.leaf);
 		if (item && item->terminal && (v = jobdoc_value(item)))
-			(void)hlfs_cache_put(fs->cache, key, v, hl_now_ms());
+			(void)hlfs_cache_put(fs->cache, key, v, hlfs_now(fs));
 		hlfs_cval_unref(lv);
 	}
 	if (v) {

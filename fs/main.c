@@ -108,7 +108,7 @@ static int check_setup(struct hlfs_fs *fs)
 {
 	struct hl_error err;
 	struct hl_datastore_list *l = NULL;
-	int64_t started = hl_now_ms();
+	int64_t started = hlfs_now(fs);
 	enum hl_err e = hlfs_remote_probe(fs, hlfs_deadline(fs), &l, &err);
 	if (e == HL_ERR_OK) {
 		if (!l->next_token) /* the whole account: the first lookups need no List */

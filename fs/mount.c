@@ -14,10 +14,16 @@
 /* Paths whose kernel size is remembered: the files being re-read now. */
 #define KSIZE_SLOTS 1024
 
-static int64_t clock_ms(void *arg)
+static int64_t real_clock(void *arg)
 {
 	(void)arg;
 	return hl_now_ms();
+}
+
+/* The cache's clock: the fs's, so that a pinned clock pins the ttls too. */
+static int64_t cache_clock(void *arg)
+{
+	return hlfs_now(arg);
 }
 
 int64_t hlfs_deadline(const struct hlfs_fs *fs)
@@ -39,7 +45,8 @@ int hlfs_fs_init(struct hlfs_fs *fs, const struct hlfs_opts *opts, struct hl_cli
 	fs->attr_ttl_ms = (int64_t)(opts->attr_ttl * 1000);
 	fs->list_ttl_ms = (int64_t)(opts->list_ttl * 1000);
 	fs->timeout_ms = (int64_t)(opts->timeout * 1000);
-	fs->cache = hlfs_cache_new((size_t)opts->cache_mb << 20, clock_ms, NULL);
+	fs->now_ms = real_clock;
+	fs->cache = hlfs_cache_new((size_t)opts->cache_mb << 20, cache_clock, fs);
 	/* The kernel keeps a size for attr_ttl from when the reply reaches it:
 	 * allow the reply a second on its way. */
 	fs->ksize = hlfs_ksize_new(KSIZE_SLOTS, fs->attr_ttl_ms + 1000);
@@ -80,10 +87,10 @@ void hlfs_fs_on_call(void *arg, const struct hl_call_info *info)
 void hlfs_kernel_saw(struct hlfs_fs *fs, const char *path, const struct stat *st)
 {
 	if (S_ISREG(st->st_mode))
-		hlfs_ksize_note(fs->ksize, path, st->st_size, hl_now_ms());
+		hlfs_ksize_note(fs->ksize, path, st->st_size, hlfs_now(fs));
 }
 
 bool hlfs_kernel_size_is(struct hlfs_fs *fs, const char *path, off_t size)
 {
-	return hlfs_ksize_only(fs->ksize, path, size, hl_now_ms());
+	return hlfs_ksize_only(fs->ksize, path, size, hlfs_now(fs));
 }

@@ -42,7 +42,19 @@ struct hlfs_fs {
 	struct hlfs_openfiles *open;   /* open file handles (openfiles.c) */
 	struct hlfs_ksize *ksize;      /* sizes the kernel may hold */
 	struct hlfs_forgetq *forget;   /* stores for the kernel to forget (forget.c) */
+	/* The clock of ttls: the cache's, fetch times, kernel sizes. hl_now_ms()
+	 * unless a test pins it before the first operation. Deadlines always
+	 * follow hl_now_ms(), the api's clock. */
+	int64_t (*now_ms)(void *arg);
+	void *now_arg;
 };
+
+/* Now on fs's clock of ttls. Inline: every layer reads it, none depends on
+ * mount.c for it. */
+static inline int64_t hlfs_now(const struct hlfs_fs *fs)
+{
+	return fs->now_ms(fs->now_arg);
+}
 
 /* Fills fs from opts (borrowed; must outlive fs). Caller frees with
  * hlfs_fs_fini(). Returns 0 or -ENOMEM. */

@@ -139,6 +139,45 @@ static void test_failures(struct fake_srv *srv)
 	world_down(&w);
 }
 
+static int64_t pinned(void *arg)
+{
+	return *(int64_t *)arg;
+}
+
+/* With the clock pinned, a value is fresh for exactly its ttl. */
+static void test_pinned_clock(struct fake_srv *srv)
+{
+	struct world w;
+	struct hlfs_treenode n;
+	struct hlfs_cval *v = NULL;
+	char why[HLFS_WHY_MAX];
+	int64_t now = hl_now_ms(); /* near the api's clock: deadlines follow that one */
+	if (!ok(world_up(&w, srv, false), "a mount with a pinned clock"))
+		return;
+	w.fs.now_ms = pinned;
+	w.fs.now_arg = &now;
+	w.fs.attr_ttl_ms = 2000;
+	const struct fake_resp script[] = {ok_list,
+					   {FAKE_ANSWER, 200, "OK", NULL, DESCRIBE, 0},
+					   {FAKE_ANSWER, 200, "OK", NULL, DESCRIBE, 0}};
+	fake_script(srv, script, 3);
+	if (node(&w, "/clinic/status", &n))
+		return;
+	int base = fake_requests(srv);
+	is_int(hlfs_get_datastore(&w.fs, &n, hlfs_deadline(&w.fs), &v, why), 0, "describe");
+	hlfs_cval_unref(v);
+	now += 1999;
+	is_int(hlfs_get_datastore(&w.fs, &n, hlfs_deadline(&w.fs), &v, why), 0, "1999 ms later");
+	hlfs_cval_unref(v);
+	is_int(fake_requests(srv), base + 1, "still fresh: no request");
+	now += 1;
+	is_int(hlfs_get_datastore(&w.fs, &n, hlfs_deadline(&w.fs), &v, why), 0, "at attr_ttl");
+	hlfs_cval_unref(v);
+	is_int(fake_requests(srv), base + 2, "stale: described again");
+	hlfs_node_fini(&n);
+	world_down(&w);
+}
+
 int main(void)
 {
 	static struct fake_srv srv;
@@ -148,6 +187,7 @@ int main(void)
 	test_ttls(&srv);
 	test_patch(&srv);
 	test_failures(&srv);
+	test_pinned_clock(&srv);
 	fake_stop(&srv);
 	return done_testing();
 }
