@@ -139,3 +139,14 @@ char *hl_buf_steal(struct hl_buf *b)
 	b->cap = 0;
 	return p;
 }
+
+int hl_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

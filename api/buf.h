@@ -35,6 +35,9 @@ enum hl_err hl_buf_appendf(struct hl_buf *b, const char *fmt, ...)
  * The one URI encoder of the library: signer and URL builder both use it. */
 enum hl_err hl_buf_append_uri(struct hl_buf *b, const char *s, size_t n, bool keep_slash);
 
+/* The value of one hex digit (either case), -1 for any other byte. */
+int hl_hex_value(char c);
+
 /* Hands the storage to the caller (free() it); the buffer is then empty.
  * Returns "" (allocated) for an empty buffer, NULL on allocation failure. */
 char *hl_buf_steal(struct hl_buf *b);

@@ -173,20 +173,28 @@ const char *hl_client_endpoint(const struct hl_client *c)
 
 /* One attempt's request: signs body for op with fresh credentials and the
  * current time, then sends it. *sent tells whether it reached the wire. */
-static enum hl_err attempt(struct hl_client *c, const char *op, const char *body,
-			   const char *invocation_id, int n, int64_t timeout_ms,
-			   struct hl_http_response *resp, bool *sent, struct hl_error *e)
+struct cp_call {
+	struct hl_client *c;
+	const char *op;
+	const char *body;
+	const char *invocation_id;
+};
+
+static enum hl_err cp_attempt(void *arg, int n, int64_t timeout_ms, struct hl_http_response *resp,
+			      bool *sent, struct hl_error *e)
 {
+	const struct cp_call *cp = arg;
+	struct hl_client *c = cp->c;
 	struct hl_credentials creds = {0};
 	struct hl_sigv4_result sig = {0};
 	char target[128], sdk_request[64];
 	enum hl_err rc;
-	size_t body_len = strlen(body);
+	size_t body_len = strlen(cp->body);
 
 	*sent = false;
-	snprintf(target, sizeof(target), "HealthLake.%s", op);
+	snprintf(target, sizeof(target), "HealthLake.%s", cp->op);
 	snprintf(sdk_request, sizeof(sdk_request), "attempt=%d; max=%d", n, c->max_attempts);
-	if ((rc = hl_creds_get(c->creds, time(NULL), &creds, e)))
+	if ((rc = hl_creds_get(c->creds, hl_real_now(), &creds, e)))
 		goto out;
 	const struct hl_header to_sign[] = {
 	    {"content-type", "application/x-amz-json-1.0"},
@@ -199,10 +207,11 @@ static enum hl_err attempt(struct hl_client *c, const char *op, const char *body
 	    .query = NULL,
 	    .headers = to_sign,
 	    .n_headers = sizeof(to_sign) / sizeof(to_sign[0]),
-	    .body = body,
+	    .body = cp->body,
 	    .body_len = body_len,
 	};
-	if ((rc = hl_sigv4_sign(&sreq, &creds, c->cfg->region, "healthlake", time(NULL), &sig, e)))
+	if ((rc = hl_sigv4_sign(&sreq, &creds, c->cfg->region, "healthlake", hl_real_now(), &sig,
+				e)))
 		goto out;
 	struct hl_header hdrs[10];
 	size_t nh = 0;
@@ -214,22 +223,92 @@ static enum hl_err attempt(struct hl_client *c, const char *op, const char *body
 		hdrs[nh++] = (struct hl_header){"X-Amz-Security-Token", creds.session_token};
 	hdrs[nh++] = (struct hl_header){"Authorization", sig.authorization};
 	hdrs[nh++] = (struct hl_header){"Expect", ""};
-	hdrs[nh++] = (struct hl_header){"amz-sdk-invocation-id", invocation_id};
+	hdrs[nh++] = (struct hl_header){"amz-sdk-invocation-id", cp->invocation_id};
 	hdrs[nh++] = (struct hl_header){"amz-sdk-request", sdk_request};
 	struct hl_http_request req = {
+	    .method = "POST",
 	    .url = c->cfg->endpoint,
 	    .headers = hdrs,
 	    .n_headers = nh,
-	    .body = body,
+	    .body = cp->body,
 	    .body_len = body_len,
 	    .timeout_ms = (long)timeout_ms,
 	};
 	*sent = true;
-	rc = hl_http_post(c->http, &req, resp, e);
+	rc = hl_http_send(c->http, &req, resp, e);
 out:
 	hl_sigv4_result_free(&sig);
 	hl_credentials_clear(&creds);
 	return rc;
+}
+
+enum hl_err hl_client_send_signed(struct hl_client *c, const struct hl_signed_req *r,
+				  int64_t timeout_ms, struct hl_http_response *resp, bool *sent,
+				  struct hl_error *e)
+{
+	struct hl_credentials creds = {0};
+	struct hl_sigv4_result sig = {0};
+	struct hl_header sh[9], hdrs[14];
+	size_t ns = 0, nh = 0;
+	enum hl_err rc;
+
+	*sent = false;
+	if (r->n_headers > 8) {
+		rc = hl_error_set(e, HL_ERR_INVALID, "too many headers");
+		goto out;
+	}
+	if ((rc = hl_creds_get(c->creds, hl_real_now(), &creds, e)))
+		goto out;
+	sh[ns++] = (struct hl_header){"host", r->host};
+	hdrs[nh++] = (struct hl_header){"Host", r->host};
+	for (size_t i = 0; i < r->n_headers; i++)
+		sh[ns++] = hdrs[nh++] = r->headers[i];
+	struct hl_sigv4_request sreq = {
+	    .method = r->method,
+	    .path = r->path,
+	    .query = r->query,
+	    .headers = sh,
+	    .n_headers = ns,
+	    .body = r->body,
+	    .body_len = r->len,
+	    .s3 = r->s3,
+	};
+	if ((rc = hl_sigv4_sign(&sreq, &creds, c->cfg->region, r->service, hl_real_now(), &sig, e)))
+		goto out;
+	if (r->s3)
+		hdrs[nh++] = (struct hl_header){"x-amz-content-sha256", sig.payload_hash};
+	hdrs[nh++] = (struct hl_header){"X-Amz-Date", sig.amz_date};
+	if (creds.session_token && creds.session_token[0])
+		hdrs[nh++] = (struct hl_header){"X-Amz-Security-Token", creds.session_token};
+	hdrs[nh++] = (struct hl_header){"Authorization", sig.authorization};
+	hdrs[nh++] = (struct hl_header){"Expect", ""};
+	struct hl_http_request req = {
+	    .method = r->method,
+	    .url = r->url,
+	    .headers = hdrs,
+	    .n_headers = nh,
+	    .body = r->body,
+	    .body_len = r->len,
+	    .timeout_ms = (long)timeout_ms,
+	    .sink = r->sink,
+	    .sink_arg = r->sink_arg,
+	    .max_response_bytes = r->max_response_bytes,
+	};
+	*sent = true;
+	rc = hl_http_send(c->http, &req, resp, e);
+out:
+	hl_sigv4_result_free(&sig);
+	hl_credentials_clear(&creds);
+	return rc;
+}
+
+static void cp_decode(void *arg, const struct hl_http_response *resp, struct hl_error *e)
+{
+	const struct cp_call *cp = arg;
+	hl_json_error_decode(resp->status, resp->reason, resp->error_type, resp->body.data,
+			     resp->body.len, e);
+	if (e->code == HL_ERR_AUTH)
+		hl_creds_invalidate(cp->c->creds); /* rotated keys: re-read next time */
 }
 
 /* Turns e (the last attempt's error, if any) into HL_ERR_TIMEOUT, keeping
@@ -246,15 +325,126 @@ static enum hl_err deadline_error(struct hl_error *e, const char *when, int atte
 			    last[0] ? ": " : "", last);
 }
 
+static bool accepted(const struct hl_call *call, long status)
+{
+	if (status >= 200 && status < 300)
+		return true;
+	for (size_t i = 0; i < sizeof(call->accept_status) / sizeof(call->accept_status[0]); i++)
+		if (call->accept_status[i] && call->accept_status[i] == status)
+			return true;
+	return false;
+}
+
+enum hl_err hl_call_run(const struct hl_call *call, struct hl_http_response *resp,
+			struct hl_call_stats *st, struct hl_error *err)
+{
+	struct hl_error e;
+	int last_cost = 0;
+	enum hl_err rc;
+	int64_t deadline_ms = call->deadline_ms;
+
+	hl_error_clear(&e);
+	memset(st, 0, sizeof(*st));
+	for (int n = 1;; n++) {
+		int64_t now = hl_now_ms();
+		if (deadline_ms && now >= deadline_ms && n == 1) {
+			rc = hl_error_set(&e, HL_ERR_TIMEOUT, "deadline already passed");
+			goto out;
+		}
+		int slot = hl_pacer_acquire(call->pacer, deadline_ms);
+		if (slot < 0) {
+			rc = deadline_error(&e, "while pacing", st->attempts);
+			goto out;
+		}
+		now = hl_now_ms();
+		int64_t timeout_ms = HL_ATTEMPT_TIMEOUT_MS;
+		if (deadline_ms) {
+			timeout_ms = deadline_ms - now;
+			if (timeout_ms <= 0) {
+				hl_pacer_done(call->pacer, slot, now, false);
+				rc = hl_error_set(&e, HL_ERR_TIMEOUT, "deadline reached");
+				goto out;
+			}
+		}
+		struct hl_error ae;
+		hl_error_clear(&ae);
+		bool sent = false;
+		enum hl_err trc = call->attempt(call->arg, n, timeout_ms, resp, &sent, &ae);
+		/* the call reached the server, if at all, before now */
+		hl_pacer_done(call->pacer, slot, hl_now_ms(), sent);
+		if (!sent) {
+			/* Credentials or signing failed: nothing to retry. */
+			e = ae;
+			rc = trc ? trc : HL_ERR_CREDENTIALS;
+			goto out;
+		}
+		st->attempts++;
+		st->bytes_in += resp->bytes_in;
+		st->bytes_out += resp->bytes_out;
+		snprintf(ae.request_id, sizeof(ae.request_id), "%s", resp->request_id);
+		if (trc == HL_ERR_OK && accepted(call, resp->status)) {
+			ae.http_status = resp->status;
+			e = ae;
+			rc = HL_ERR_OK;
+			hl_quota_success(call->quota, last_cost);
+			goto out;
+		}
+		if (trc == HL_ERR_OK) {
+			ae.http_status = resp->status;
+			call->decode(call->arg, resp, &ae);
+		}
+		e = ae;
+		rc = ae.code;
+		enum hl_retry kind = hl_retry_classify(trc, resp->status, ae.aws_code);
+		if (trc == HL_ERR_OK && call->throttle_429 && resp->status == 429)
+			kind = HL_RETRY_THROTTLE;
+		if (kind == HL_RETRY_THROTTLE)
+			st->throttled++;
+		if (call->throttle_429 && kind == HL_RETRY_THROTTLE)
+			rc = e.code = HL_ERR_THROTTLED;
+		bool unknown_outcome =
+		    trc != HL_ERR_OK ? !resp->connect_failed : resp->status >= 500;
+		if (trc == HL_ERR_TIMEOUT && deadline_ms && hl_now_ms() >= deadline_ms)
+			goto out; /* the transfer ran into the deadline itself */
+		if (kind == HL_RETRY_NO || n >= call->max_attempts)
+			goto out;
+		/* A receiver that already got bytes cannot take them again, and an
+		 * unsafe request may already have done its work. */
+		if (resp->sunk || (unknown_outcome && !call->replay_safe))
+			goto out;
+		int64_t delay = hl_backoff_ms(n, hl_rand_unit());
+		if (deadline_ms && hl_now_ms() + delay >= deadline_ms) {
+			rc = deadline_error(&e, "before the next retry", st->attempts);
+			goto out;
+		}
+		/* Only a retry that will happen spends quota. */
+		int cost = hl_quota_acquire(call->quota, kind == HL_RETRY_TIMEOUT);
+		if (!cost) {
+			size_t l = strlen(e.message);
+			snprintf(e.message + l, sizeof(e.message) - l, " (retry quota exhausted)");
+			goto out;
+		}
+		last_cost = cost;
+		if (unknown_outcome)
+			st->maybe_applied = true;
+		hl_sleep_until_ms(hl_now_ms() + delay);
+	}
+out:
+	e.code = rc;
+	if (err)
+		*err = e;
+	return rc;
+}
+
 enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body,
 			   int64_t deadline_ms, cJSON **ret, struct hl_error *err)
 {
 	struct hl_http_response resp;
 	struct hl_error e;
 	struct hl_call_info info = {.operation = op};
+	struct hl_call_stats st = {0};
 	char invocation_id[37];
 	int64_t t0 = hl_now_ms();
-	int last_cost = 0;
 	cJSON *root = NULL;
 	enum hl_err rc;
 
@@ -264,84 +454,28 @@ enum hl_err hl_client_call(struct hl_client *c, const char *op, const char *body
 		hl_error_set(&e, rc, "no randomness for the invocation id");
 		goto out;
 	}
-	for (int n = 1;; n++) {
-		int64_t now = hl_now_ms();
-		if (deadline_ms && now >= deadline_ms && n == 1) {
-			rc = hl_error_set(&e, HL_ERR_TIMEOUT, "deadline already passed");
-			goto out;
-		}
-		int slot = hl_pacer_acquire(&c->pacer, deadline_ms);
-		if (slot < 0) {
-			rc = deadline_error(&e, "while pacing", info.attempts);
-			goto out;
-		}
-		now = hl_now_ms();
-		int64_t timeout_ms = HL_ATTEMPT_TIMEOUT_MS;
-		if (deadline_ms) {
-			timeout_ms = deadline_ms - now;
-			if (timeout_ms <= 0) {
-				hl_pacer_done(&c->pacer, slot, now, false);
-				rc = hl_error_set(&e, HL_ERR_TIMEOUT, "deadline reached");
-				goto out;
-			}
-		}
-		struct hl_error ae;
-		hl_error_clear(&ae);
-		bool sent = false;
-		enum hl_err trc =
-		    attempt(c, op, body, invocation_id, n, timeout_ms, &resp, &sent, &ae);
-		/* the call reached the server, if at all, before now */
-		hl_pacer_done(&c->pacer, slot, hl_now_ms(), sent);
-		if (!sent) {
-			/* Credentials or signing failed: nothing to retry. */
-			e = ae;
-			rc = trc ? trc : HL_ERR_CREDENTIALS;
-			goto out;
-		}
-		info.attempts++;
-		info.bytes_in += resp.bytes_in;
-		info.bytes_out += resp.bytes_out;
-		snprintf(ae.request_id, sizeof(ae.request_id), "%s", resp.request_id);
-		if (trc == HL_ERR_OK && resp.status >= 200 && resp.status < 300) {
-			ae.http_status = resp.status;
-			rc = hl_json_parse_object(resp.body.data, resp.body.len, &root, &ae);
-			e = ae;
-			if (rc == HL_ERR_OK)
-				hl_quota_success(&c->quota, last_cost);
-			goto out;
-		}
-		if (trc == HL_ERR_OK) {
-			hl_json_error_decode(resp.status, resp.reason, resp.error_type,
-					     resp.body.data, resp.body.len, &ae);
-			if (ae.code == HL_ERR_AUTH)
-				hl_creds_invalidate(c->creds); /* rotated keys: re-read next time */
-		}
-		e = ae;
-		rc = ae.code;
-		enum hl_retry kind = hl_retry_classify(trc, resp.status, ae.aws_code);
-		if (kind == HL_RETRY_THROTTLE)
-			info.throttled++;
-		if (trc == HL_ERR_TIMEOUT && deadline_ms && hl_now_ms() >= deadline_ms)
-			goto out; /* the transfer ran into the deadline itself */
-		if (kind == HL_RETRY_NO || n >= c->max_attempts)
-			goto out;
-		int64_t delay = hl_backoff_ms(n, hl_rand_unit());
-		if (deadline_ms && hl_now_ms() + delay >= deadline_ms) {
-			rc = deadline_error(&e, "before the next retry", info.attempts);
-			goto out;
-		}
-		/* Only a retry that will happen spends quota. */
-		int cost = hl_quota_acquire(&c->quota, kind == HL_RETRY_TIMEOUT);
-		if (!cost) {
-			size_t l = strlen(e.message);
-			snprintf(e.message + l, sizeof(e.message) - l, " (retry quota exhausted)");
-			goto out;
-		}
-		last_cost = cost;
-		hl_sleep_until_ms(hl_now_ms() + delay);
-	}
+	struct cp_call cp = {.c = c, .op = op, .body = body, .invocation_id = invocation_id};
+	/* Every control-plane operation is safe to replay: reads are, and the
+	 * job and store starts carry a ClientToken. */
+	struct hl_call call = {
+	    .pacer = &c->pacer,
+	    .quota = &c->quota,
+	    .max_attempts = c->max_attempts,
+	    .deadline_ms = deadline_ms,
+	    .replay_safe = true,
+	    .attempt = cp_attempt,
+	    .decode = cp_decode,
+	    .arg = &cp,
+	};
+	rc = hl_call_run(&call, &resp, &st, &e);
+	if (rc == HL_ERR_OK)
+		rc = hl_json_parse_object(resp.body.data, resp.body.len, &root, &e);
 out:
 	hl_http_response_free(&resp);
+	info.attempts = st.attempts;
+	info.throttled = st.throttled;
+	info.bytes_in = st.bytes_in;
+	info.bytes_out = st.bytes_out;
 	info.code = rc;
 	info.aws_code = e.aws_code;
 	info.http_status = e.http_status;

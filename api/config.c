@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -356,9 +357,9 @@ static enum hl_err resolve_region(const struct hl_config_options *opt, struct hl
 	return cfg->region ? HL_ERR_OK : hl_error_set(err, HL_ERR_NOMEM, "out of memory");
 }
 
-/* Profile `services = NAME` -> [services NAME] -> healthlake -> endpoint_url. */
+/* Profile `services = NAME` -> [services NAME] -> <service> -> endpoint_url. */
 static enum hl_err services_endpoint(const struct hl_config *cfg, const struct hl_ini *config_ini,
-				     const char **ret, struct hl_error *err)
+				     const char *service, const char **ret, struct hl_error *err)
 {
 	*ret = NULL;
 	const char *name = hl_config_profile_get(cfg, "services");
@@ -372,29 +373,40 @@ static enum hl_err services_endpoint(const struct hl_config *cfg, const struct h
 		return hl_error_set(err, HL_ERR_CONFIG,
 				    "profile '%s' names services '%s' but %s has no [services %s]",
 				    cfg->profile, name, cfg->config_file, name);
-	*ret = hl_ini_sub_get(hl_ini_entry(s, "healthlake"), "endpoint_url");
+	*ret = hl_ini_sub_get(hl_ini_entry(s, service), "endpoint_url");
 	return HL_ERR_OK;
 }
 
-static enum hl_err resolve_endpoint(const struct hl_config_options *opt, struct hl_config *cfg,
-				    const struct hl_ini *config_ini, struct hl_error *err)
+enum hl_err hl_config_service_endpoint(const struct hl_config *cfg, const char *service,
+				       const char *explicit_url, char **ret_url, bool *ret_custom,
+				       struct hl_error *err)
 {
+	const struct hl_ini *config_ini = cfg->profile_data ? cfg->profile_data->config_ini : NULL;
 	const char *url = NULL, *from = NULL;
+	char env_name[64];
 	enum hl_err rc;
-	if (opt->endpoint && *opt->endpoint) {
-		url = opt->endpoint;
+	int k = snprintf(env_name, sizeof(env_name), "AWS_ENDPOINT_URL_%s", service);
+	if (k < 0 || (size_t)k >= sizeof(env_name))
+		return hl_error_set(err, HL_ERR_INVALID, "service name too long");
+	for (char *p = env_name; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+		else if (*p == '-' || *p == ' ')
+			*p = '_';
+	if (explicit_url && *explicit_url) {
+		url = explicit_url;
 		from = "the endpoint option";
 	}
 	const char *ign_from;
 	bool ignore = hl_config_true(setting(cfg, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
 					     "ignore_configured_endpoint_urls", &ign_from));
 	if (!url && !ignore) {
-		if ((url = env_set(cfg, "AWS_ENDPOINT_URL_HEALTHLAKE"))) {
-			from = "AWS_ENDPOINT_URL_HEALTHLAKE";
+		if ((url = env_set(cfg, env_name))) {
+			from = env_name;
 		} else if ((url = env_set(cfg, "AWS_ENDPOINT_URL"))) {
 			from = "AWS_ENDPOINT_URL";
 		} else {
-			rc = services_endpoint(cfg, config_ini, &url, err);
+			rc = services_endpoint(cfg, config_ini, service, &url, err);
 			if (rc)
 				return rc;
 			if (url && *url) {
@@ -410,18 +422,26 @@ static enum hl_err resolve_endpoint(const struct hl_config_options *opt, struct 
 		rc = hl_endpoint_check(url, from, err);
 		if (rc)
 			return rc;
-		cfg->endpoint = strdup(url);
-		cfg->endpoint_custom = true;
-		return cfg->endpoint ? HL_ERR_OK : hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+		if (!(*ret_url = strdup(url)))
+			return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+		*ret_custom = true;
+		return HL_ERR_OK;
 	}
 	const char *f;
 	bool fips = hl_config_true(setting(cfg, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint", &f));
 	bool dual = hl_config_true(
 	    setting(cfg, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint", &f));
-	if ((rc = hl_endpoint_default(cfg->region, fips, dual, &cfg->endpoint)))
+	if ((rc = hl_endpoint_default(service, cfg->region, fips, dual, ret_url)))
 		return hl_error_set(err, rc, "out of memory");
-	cfg->endpoint_custom = false;
+	*ret_custom = false;
 	return HL_ERR_OK;
+}
+
+static enum hl_err resolve_endpoint(const struct hl_config_options *opt, struct hl_config *cfg,
+				    struct hl_error *err)
+{
+	return hl_config_service_endpoint(cfg, "healthlake", opt->endpoint, &cfg->endpoint,
+					  &cfg->endpoint_custom, err);
 }
 
 static enum hl_err resolve_max_attempts(const struct hl_config_options *opt, struct hl_config *cfg,
@@ -510,7 +530,7 @@ enum hl_err hl_config_load(const struct hl_config_options *opt, struct hl_config
 
 	rc = resolve_region(opt, cfg, err);
 	if (!rc)
-		rc = resolve_endpoint(opt, cfg, cfg->profile_data->config_ini, err);
+		rc = resolve_endpoint(opt, cfg, err);
 	if (!rc)
 		rc = resolve_max_attempts(opt, cfg, err);
 	if (rc)

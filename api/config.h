@@ -45,6 +45,16 @@ enum hl_err hl_config_load(const struct hl_config_options *opt, struct hl_config
 			   struct hl_error *err);
 void hl_config_free(struct hl_config *cfg);
 
+/* The endpoint of service ("healthlake", "s3") as the AWS CLI resolves it:
+ * explicit_url (may be NULL), AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL,
+ * the profile's [services] section (<service> = / endpoint_url =), the
+ * profile's endpoint_url (all skipped when ignore_configured_endpoint_urls),
+ * else the regional default (https://s3.<region>.amazonaws.com for S3).
+ * *ret_custom says it was configured. Caller frees *ret_url. */
+enum hl_err hl_config_service_endpoint(const struct hl_config *cfg, const char *service,
+				       const char *explicit_url, char **ret_url, bool *ret_custom,
+				       struct hl_error *err);
+
 /* The environment as this config sees it (options' getenv_fn or getenv). */
 const char *hl_config_getenv(const struct hl_config *cfg, const char *name);
 /* A key of the effective profile (lowercase name), or NULL. */

@@ -108,13 +108,21 @@ enum hl_err hl_endpoint_check(const char *url, const char *from, struct hl_error
 			    url, from);
 }
 
-enum hl_err hl_endpoint_default(const char *region, bool fips, bool dualstack, char **ret)
+enum hl_err hl_endpoint_default(const char *service, const char *region, bool fips, bool dualstack,
+				char **ret)
 {
 	const struct partition *pt = partition_of(region);
 	struct hl_buf b;
+	enum hl_err rc;
 	hl_buf_init(&b, 1024);
-	if (hl_buf_appendf(&b, "https://healthlake%s.%s.%s", fips ? "-fips" : "", region,
-			   dualstack ? pt->dualstack : pt->dns)) {
+	/* S3 keeps its own dual-stack form: s3.dualstack.<region>.<dns>. */
+	if (strcmp(service, "s3") == 0)
+		rc = hl_buf_appendf(&b, "https://s3%s%s.%s.%s", fips ? "-fips" : "",
+				    dualstack ? ".dualstack" : "", region, pt->dns);
+	else
+		rc = hl_buf_appendf(&b, "https://%s%s.%s.%s", service, fips ? "-fips" : "", region,
+				    dualstack ? pt->dualstack : pt->dns);
+	if (rc) {
 		hl_buf_free(&b);
 		return HL_ERR_NOMEM;
 	}

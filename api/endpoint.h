@@ -11,9 +11,12 @@
 /* A host label that is not all digits: us-east-1, eusc-de-east-1, ... */
 bool hl_endpoint_region_ok(const char *region);
 
-/* https://healthlake[-fips].REGION.DNS-SUFFIX of region's partition (the
- * dual-stack suffix when asked). Caller frees *ret. HL_ERR_NOMEM only. */
-enum hl_err hl_endpoint_default(const char *region, bool fips, bool dualstack, char **ret);
+/* https://SERVICE[-fips].REGION.DNS-SUFFIX of region's partition (the
+ * dual-stack suffix when asked); S3's own form for "s3":
+ * https://s3[-fips][.dualstack].REGION.DNS. Caller frees *ret. HL_ERR_NOMEM
+ * only. */
+enum hl_err hl_endpoint_default(const char *service, const char *region, bool fips, bool dualstack,
+				char **ret);
 
 /* A configured endpoint URL: HL_ERR_CONFIG with a message naming it and
  * from (where it came from) unless it is https://host[:port][/path] or

@@ -16,6 +16,10 @@
 	X(VALIDATION, "request rejected by the service as invalid")           \
 	X(NOT_FOUND, "resource not found")                                    \
 	X(CONFLICT, "resource is not in a state that allows this")            \
+	X(PRECONDITION, "precondition failed: the resource changed")          \
+	X(RANGE, "requested range not satisfiable")                           \
+	X(UNSUPPORTED, "operation not supported by the service")              \
+	X(REQUEST_TOO_LARGE, "request body too large for the service")        \
 	X(ACCESS_DENIED, "access denied")                                     \
 	X(AUTH, "credentials rejected by the service")                        \
 	X(THROTTLED, "request throttled")                                     \

@@ -39,6 +39,9 @@ struct transfer {
 	const char *body;
 	size_t body_len;
 	size_t body_off; /* bytes handed to libcurl so far */
+	long status;	 /* of the last status line seen */
+	hl_http_sink sink;
+	void *sink_arg;
 };
 
 static void share_lock(CURL *handle, curl_lock_data data, curl_lock_access access, void *arg)
@@ -125,6 +128,15 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct transfer *t = arg;
 	size_t n = size * nmemb;
+	if (t->sink && t->status >= 200 && t->status < 300) {
+		if (t->sink(t->sink_arg, p, n)) {
+			t->resp->sink_aborted = true;
+			return 0;
+		}
+		t->resp->sunk += n;
+		t->resp->bytes_in += n;
+		return n;
+	}
 	if (t->resp->body.len + n > t->max) {
 		t->too_large = true;
 		return 0; /* fails the transfer: the cap is the point */
@@ -199,16 +211,40 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 		 * one's headers. "HTTP/1.1 503 Service Unavailable" */
 		const char *sp = memchr(p, ' ', n);
 		const char *sp2 = sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - p)) : NULL;
-		t->resp->reason[0] = '\0';
-		t->resp->request_id[0] = '\0';
-		t->resp->error_type[0] = '\0';
+		struct hl_http_response *r = t->resp;
+		r->reason[0] = r->request_id[0] = r->error_type[0] = r->etag[0] = '\0';
+		r->last_modified[0] = r->location[0] = r->content_range[0] = '\0';
+		r->amz_error_code[0] = '\0';
+		r->content_length = -1;
+		t->status = 0;
+		for (const char *d = sp ? sp + 1 : p + n; d < p + n && *d >= '0' && *d <= '9'; d++)
+			t->status = t->status * 10 + (*d - '0');
 		if (sp2)
 			header_value(sp2 + 1, n - (size_t)(sp2 + 1 - p), t->resp->reason,
 				     sizeof(t->resp->reason));
 	} else if (header_is(p, n, "x-amzn-RequestId", &v, &vlen)) {
 		header_value(v, vlen, t->resp->request_id, sizeof(t->resp->request_id));
+	} else if (header_is(p, n, "x-amz-request-id", &v, &vlen)) {
+		header_value(v, vlen, t->resp->request_id, sizeof(t->resp->request_id));
 	} else if (header_is(p, n, "X-Amzn-ErrorType", &v, &vlen)) {
 		header_value(v, vlen, t->resp->error_type, sizeof(t->resp->error_type));
+	} else if (header_is(p, n, "x-amz-error-code", &v, &vlen)) {
+		header_value(v, vlen, t->resp->amz_error_code, sizeof(t->resp->amz_error_code));
+	} else if (header_is(p, n, "ETag", &v, &vlen)) {
+		header_value(v, vlen, t->resp->etag, sizeof(t->resp->etag));
+	} else if (header_is(p, n, "Last-Modified", &v, &vlen)) {
+		header_value(v, vlen, t->resp->last_modified, sizeof(t->resp->last_modified));
+	} else if (header_is(p, n, "Location", &v, &vlen) ||
+		   (!t->resp->location[0] && header_is(p, n, "Content-Location", &v, &vlen))) {
+		header_value(v, vlen, t->resp->location, sizeof(t->resp->location));
+	} else if (header_is(p, n, "Content-Range", &v, &vlen)) {
+		header_value(v, vlen, t->resp->content_range, sizeof(t->resp->content_range));
+	} else if (header_is(p, n, "Content-Length", &v, &vlen)) {
+		char num[32];
+		header_value(v, vlen, num, sizeof(num));
+		char *end = NULL;
+		long long cl = strtoll(num, &end, 10);
+		t->resp->content_length = end && end != num && !*end && cl >= 0 ? cl : -1;
 	}
 	return n;
 }
@@ -220,6 +256,9 @@ static CURL *handle_new(struct hl_http *h)
 	if (hl_http_easy_new(&o, &e))
 		return NULL;
 	if (curl_easy_setopt(e, CURLOPT_SHARE, h->share) ||
+	    /* The signature covers the path as sent: libcurl must not remove
+	     * dot segments from it. */
+	    curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L) ||
 	    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) ||
 	    /* The shared cache closes idle connections beyond this; libcurl's
 	     * default (5) would thrash as soon as 6 threads call at once. */
@@ -258,6 +297,7 @@ static void handle_put(struct hl_http *h, CURL *e)
 void hl_http_response_init(struct hl_http_response *r)
 {
 	memset(r, 0, sizeof(*r));
+	r->content_length = -1;
 	hl_buf_init(&r->body, 0);
 }
 
@@ -300,6 +340,8 @@ static enum hl_err map_curl(CURLcode cc, const struct transfer *t, struct hl_htt
 	case CURLE_FILESIZE_EXCEEDED:
 		return HL_ERR_TOO_LARGE;
 	case CURLE_WRITE_ERROR:
+		if (resp->sink_aborted)
+			return HL_ERR_INVALID;
 		if (t->too_large)
 			return HL_ERR_TOO_LARGE;
 		return t->nomem ? HL_ERR_NOMEM : HL_ERR_NETWORK;
@@ -314,23 +356,61 @@ static enum hl_err map_curl(CURLcode cc, const struct transfer *t, struct hl_htt
 	}
 }
 
+/* Sets the method on a pooled handle, undoing what the previous use set. */
+static bool set_method(CURL *e, const char *method, struct transfer *t)
+{
+	bool head = strcmp(method, "HEAD") == 0;
+	bool get = strcmp(method, "GET") == 0;
+	bool bodyless = head || get || (strcmp(method, "DELETE") == 0 && !t->body_len);
+	if (curl_easy_setopt(e, CURLOPT_HTTPGET, 1L) || curl_easy_setopt(e, CURLOPT_NOBODY, 0L) ||
+	    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL))
+		return false;
+	if (head)
+		return curl_easy_setopt(e, CURLOPT_NOBODY, 1L) == CURLE_OK;
+	if (!bodyless && (curl_easy_setopt(e, CURLOPT_POST, 1L) ||
+			  curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read) ||
+			  curl_easy_setopt(e, CURLOPT_READDATA, t) ||
+			  curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek) ||
+			  curl_easy_setopt(e, CURLOPT_SEEKDATA, t) ||
+			  curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body_len)))
+		return false;
+	if (!get && strcmp(method, "POST") != 0 &&
+	    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method))
+		return false;
+	return true;
+}
+
 enum hl_err hl_http_post(struct hl_http *h, const struct hl_http_request *req,
+			 struct hl_http_response *resp, struct hl_error *err)
+{
+	struct hl_http_request r = *req;
+	r.method = "POST";
+	return hl_http_send(h, &r, resp, err);
+}
+
+enum hl_err hl_http_send(struct hl_http *h, const struct hl_http_request *req,
 			 struct hl_http_response *resp, struct hl_error *err)
 {
 	struct curl_slist *hdrs = NULL;
 	struct hl_buf line;
 	char errbuf[CURL_ERROR_SIZE] = "";
+	size_t max = req->max_response_bytes && !req->sink ? req->max_response_bytes
+							     : h->max_response_bytes;
 	struct transfer t = {.resp = resp,
-			     .max = h->max_response_bytes,
+			     .max = max,
 			     .body = req->body ? req->body : "",
-			     .body_len = req->body ? req->body_len : 0};
+			     .body_len = req->body ? req->body_len : 0,
+			     .sink = req->sink,
+			     .sink_arg = req->sink_arg};
+	const char *method = req->method ? req->method : "POST";
 	enum hl_err rc;
 	CURL *e = NULL;
 
 	hl_buf_init(&line, 16384);
 	hl_buf_free(&resp->body);
 	memset(resp, 0, sizeof(*resp));
-	hl_buf_init(&resp->body, h->max_response_bytes + 1);
+	resp->content_length = -1;
+	hl_buf_init(&resp->body, max + 1);
 
 	for (size_t i = 0; i < req->n_headers; i++) {
 		hl_buf_reset(&line);
@@ -359,13 +439,9 @@ enum hl_err hl_http_post(struct hl_http *h, const struct hl_http_request *req,
 		goto out;
 	}
 	if (curl_easy_setopt(e, CURLOPT_URL, req->url) ||
-	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs) ||
-	    curl_easy_setopt(e, CURLOPT_POST, 1L) ||
-	    curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read) ||
-	    curl_easy_setopt(e, CURLOPT_READDATA, &t) ||
-	    curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek) ||
-	    curl_easy_setopt(e, CURLOPT_SEEKDATA, &t) ||
-	    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len) ||
+	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs) || !set_method(e, method, &t) ||
+	    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+			     (curl_off_t)(req->sink ? 0 : max)) ||
 	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 1L) ||
 	    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t) ||
 	    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t) ||
@@ -380,8 +456,9 @@ enum hl_err hl_http_post(struct hl_http *h, const struct hl_http_request *req,
 	if (cc != CURLE_OK) {
 		rc = map_curl(cc, &t, resp);
 		if (rc == HL_ERR_TOO_LARGE)
-			hl_error_set(err, rc, "response larger than %zu bytes",
-				     h->max_response_bytes);
+			hl_error_set(err, rc, "response larger than %zu bytes", max);
+		else if (resp->sink_aborted)
+			hl_error_set(err, rc, "transfer stopped by its receiver");
 		else
 			hl_error_set(err, rc, "%s%s%s", curl_easy_strerror(cc),
 				     errbuf[0] ? ": " : "", errbuf);

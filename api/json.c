@@ -131,9 +131,7 @@ static bool looks_html(const char *s, size_t len)
 	return i < len && s[i] == '<';
 }
 
-/* Copies at most outsz-1 bytes, replacing control characters so an error
- * text stays one printable line. */
-static void copy_printable(char *out, size_t outsz, const char *s, size_t len)
+void hl_copy_printable(char *out, size_t outsz, const char *s, size_t len)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < len && n + 1 < outsz; i++) {
@@ -188,9 +186,9 @@ enum hl_err hl_json_error_decode(long status, const char *reason, const char *er
 			if (!m)
 				m = str_member(root, "Message");
 			if (m)
-				copy_printable(err->message, sizeof(err->message), m, strlen(m));
+				hl_copy_printable(err->message, sizeof(err->message), m, strlen(m));
 		} else {
-			copy_printable(err->message, sizeof(err->message), body, len);
+			hl_copy_printable(err->message, sizeof(err->message), body, len);
 		}
 	} else if (reason) {
 		snprintf(err->message, sizeof(err->message), "%s", reason);

@@ -22,6 +22,10 @@ void hl_aws_code_sanitize(const char *code, char *out, size_t outsz);
 bool hl_aws_code_is_throttling(const char *code);
 /* True for RequestTimeout, RequestTimeoutException, PriorRequestNotComplete. */
 bool hl_aws_code_is_transient(const char *code);
+/* Copies at most outsz-1 bytes of s into out, control characters made
+ * blanks, never ending in half a UTF-8 sequence: an error text stays one
+ * printable line. */
+void hl_copy_printable(char *out, size_t outsz, const char *s, size_t len);
 /* Maps a sanitised code (may be "" or a status number) and the HTTP status
  * to the library's enum: ValidationException -> VALIDATION, ... */
 enum hl_err hl_err_from_aws(const char *code, long status);

@@ -409,8 +409,8 @@ static enum hl_err format_amz_date(time_t now, char out[17])
  * minus any Authorization / X-Amz-Date / (when we have a token)
  * X-Amz-Security-Token, plus ours. Caller frees *ret_hdrs. */
 static enum hl_err collect_headers(const struct hl_sigv4_request *req, const char *amz_date,
-				   const char *token, struct sig_header **ret_hdrs, size_t *ret_n,
-				   struct hl_error *err)
+				   const char *token, const char *content_sha256,
+				   struct sig_header **ret_hdrs, size_t *ret_n, struct hl_error *err)
 {
 	struct sig_header *h = NULL;
 	size_t n = 0;
@@ -421,7 +421,7 @@ static enum hl_err collect_headers(const struct hl_sigv4_request *req, const cha
 		rc = hl_error_set(err, HL_ERR_INVALID, "sigv4: headers is NULL");
 		goto out;
 	}
-	h = calloc(req->n_headers + 2, sizeof(*h));
+	h = calloc(req->n_headers + 3, sizeof(*h));
 	if (!h) {
 		rc = hl_error_set(err, HL_ERR_NOMEM, "sigv4: out of memory");
 		goto out;
@@ -446,7 +446,8 @@ static enum hl_err collect_headers(const struct hl_sigv4_request *req, const cha
 			goto out;
 		}
 		if (name_is(in->name, "authorization") || name_is(in->name, "x-amz-date") ||
-		    (token && name_is(in->name, "x-amz-security-token")))
+		    (token && name_is(in->name, "x-amz-security-token")) ||
+		    (content_sha256 && name_is(in->name, "x-amz-content-sha256")))
 			continue;
 		if (name_is(in->name, "host"))
 			have_host = true;
@@ -466,6 +467,12 @@ static enum hl_err collect_headers(const struct hl_sigv4_request *req, const cha
 	if (token) {
 		h[n].name = "x-amz-security-token";
 		h[n].value = token;
+		h[n].pos = n;
+		n++;
+	}
+	if (content_sha256) {
+		h[n].name = "x-amz-content-sha256";
+		h[n].value = content_sha256;
 		h[n].pos = n;
 		n++;
 	}
@@ -527,7 +534,15 @@ enum hl_err hl_sigv4_sign(const struct hl_sigv4_request *req, const struct hl_cr
 		rc = hl_error_set(err, HL_ERR_INVALID, "sigv4: time out of range");
 		goto out;
 	}
-	rc = collect_headers(req, amz_date, token, &hdrs, &n_hdrs, err);
+	/* The payload hash comes first: S3 signs it as a header too. */
+	if (sha256(req->body, req->body_len, md)) {
+		rc = hl_error_set(err, HL_ERR_NOMEM, "sigv4: hashing the body failed");
+		goto out;
+	}
+	char payload_hash[2 * SHA256_LEN + 1];
+	to_hex(md, SHA256_LEN, payload_hash);
+	rc = collect_headers(req, amz_date, token, req->s3 ? payload_hash : NULL, &hdrs, &n_hdrs,
+			     err);
 	if (rc)
 		goto out;
 
@@ -536,7 +551,9 @@ enum hl_err hl_sigv4_sign(const struct hl_sigv4_request *req, const struct hl_cr
 		rc = hl_buf_appendc(&cr, (*m >= 'a' && *m <= 'z') ? (char)(*m - 'a' + 'A') : *m);
 	if (!rc)
 		rc = hl_buf_appendc(&cr, '\n');
-	if (!rc)
+	if (!rc && req->s3)
+		rc = req->path[0] ? hl_buf_appends(&cr, req->path) : hl_buf_appendc(&cr, '/');
+	else if (!rc)
 		rc = append_canonical_uri(&cr, req->path);
 	if (!rc)
 		rc = hl_buf_appendc(&cr, '\n');
@@ -549,11 +566,7 @@ enum hl_err hl_sigv4_sign(const struct hl_sigv4_request *req, const struct hl_cr
 	if (!rc)
 		rc = hl_buf_appendf(&cr, "\n%s\n", names.data);
 	if (!rc)
-		rc = sha256(req->body, req->body_len, md);
-	if (!rc) {
-		to_hex(md, SHA256_LEN, hexbuf);
-		rc = hl_buf_appends(&cr, hexbuf);
-	}
+		rc = hl_buf_appends(&cr, payload_hash);
 
 	/* string to sign */
 	if (!rc)
@@ -591,6 +604,7 @@ enum hl_err hl_sigv4_sign(const struct hl_sigv4_request *req, const struct hl_cr
 	r.authorization = hl_buf_steal(&auth);
 	r.signed_headers = hl_buf_steal(&names);
 	memcpy(r.amz_date, amz_date, sizeof(r.amz_date));
+	memcpy(r.payload_hash, payload_hash, sizeof(r.payload_hash));
 	if (!r.canonical_request || !r.string_to_sign || !r.authorization || !r.signed_headers) {
 		hl_sigv4_result_free(&r);
 		rc = hl_error_set(err, HL_ERR_NOMEM, "sigv4: out of memory");

@@ -3,6 +3,7 @@
 #ifndef HL_SIGV4_H
 #define HL_SIGV4_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -23,6 +24,11 @@ struct hl_sigv4_request {
 	size_t n_headers;
 	const void *body;
 	size_t body_len;
+	/* S3's rules (botocore S3SigV4Auth): the canonical URI is the path
+	 * exactly as sent (no dot-segment removal, no second encoding), and the
+	 * signer adds and signs x-amz-content-sha256 (replacing the caller's),
+	 * which the caller then sends with the value in payload_hash. */
+	bool s3;
 };
 
 /* Everything the signer produced. All strings owned; free with hl_sigv4_result_free(). */
@@ -32,6 +38,7 @@ struct hl_sigv4_result {
 	char *authorization;   /* value of the Authorization header */
 	char *signed_headers;  /* "content-type;host;x-amz-date;..." */
 	char amz_date[17];     /* value to send as X-Amz-Date: YYYYMMDDTHHMMSSZ */
+	char payload_hash[65]; /* hex SHA-256 of the body; S3: send as x-amz-content-sha256 */
 };
 
 /* Signs req for (region, service) at time now. The caller sends X-Amz-Date:

@@ -1,5 +1,7 @@
 #include "cache.h"
 
+#include "result.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -32,7 +34,7 @@ struct flight {
 	struct entry *entry; /* valid while !detached */
 	int rc;
 	struct hlfs_cval *val;
-	char why[256];
+	char why[HLFS_WHY_MAX]; /* whole: a reason is never cut here */
 };
 
 struct hlfs_cache {

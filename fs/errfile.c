@@ -1,39 +1,61 @@
 /* The per-directory .error records: the last failure in each directory,
  * newest first, bounded. */
+#include "errfile.h"
+
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tree_i.h"
+#include "log.h"
+#include "mount.h"
 
 #define MAX_NOTES 4096
 
-struct hlfs_errnote {
+struct record {
 	char *key; /* "/", "<id>", "<id>/tags", "<id>/imports", "<id>/exports" */
 	char *msg; /* one line ending in '\n' */
-	struct hlfs_errnote *next;
+	struct record *next;
 };
 
-/* Records why an operation on an entry of directory key failed, and logs it. */
-void hlfs_note(struct hlfs_fs *fs, const char *key, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
-	for (char *p = line; *p; p++) /* one line, whatever the service said */
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	hlfs_logf(fs->log, LOG_WARNING, "%s", line);
-	size_t n = strlen(line);
-	line[n] = '\n';
-	line[n + 1] = '\0';
+struct hlfs_errfile {
+	pthread_mutex_t lock;
+	struct record *head; /* newest first; protected by lock */
+};
 
-	pthread_mutex_lock(&fs->lock);
-	struct hlfs_errnote **pp = &fs->errors, *found = NULL;
+struct hlfs_errfile *hlfs_errfile_new(void)
+{
+	struct hlfs_errfile *ef = calloc(1, sizeof(*ef));
+	if (ef)
+		pthread_mutex_init(&ef->lock, NULL);
+	return ef;
+}
+
+static void record_free(struct record *r)
+{
+	free(r->key);
+	free(r->msg);
+	free(r);
+}
+
+void hlfs_errfile_free(struct hlfs_errfile *ef)
+{
+	if (!ef)
+		return;
+	while (ef->head) {
+		struct record *r = ef->head;
+		ef->head = r->next;
+		record_free(r);
+	}
+	pthread_mutex_destroy(&ef->lock);
+	free(ef);
+}
+
+/* Makes line (ending in '\n') the newest record of key. */
+static void put(struct hlfs_errfile *ef, const char *key, const char *line)
+{
+	pthread_mutex_lock(&ef->lock);
+	struct record **pp = &ef->head, *found = NULL;
 	size_t count = 0;
 	for (; *pp; pp = &(*pp)->next, count++) {
 		if (!strcmp((*pp)->key, key)) {
@@ -55,65 +77,62 @@ void hlfs_note(struct hlfs_fs *fs, const char *key, const char *fmt, ...)
 	if (found && msg) {
 		free(found->msg);
 		found->msg = msg;
-		found->next = fs->errors;
-		fs->errors = found;
 		msg = NULL;
-	} else if (found) { /* out of memory: keep the old message */
-		found->next = fs->errors;
-		fs->errors = found;
+	}
+	if (found) { /* out of memory: it keeps its old message */
+		found->next = ef->head;
+		ef->head = found;
 	}
 	free(msg);
-	/* Bound the list: drop the oldest notes. */
+	/* Bound the list: drop the oldest records. */
 	if (count + 1 > MAX_NOTES) {
-		struct hlfs_errnote *n = fs->errors;
+		struct record *n = ef->head;
 		for (size_t i = 1; n && i < MAX_NOTES; i++)
 			n = n->next;
 		while (n && n->next) {
-			struct hlfs_errnote *d = n->next;
+			struct record *d = n->next;
 			n->next = d->next;
-			free(d->key);
-			free(d->msg);
-			free(d);
+			record_free(d);
 		}
 	}
-	pthread_mutex_unlock(&fs->lock);
+	pthread_mutex_unlock(&ef->lock);
 }
 
-enum hl_err hlfs_note_text(struct hlfs_fs *fs, const char *key, struct hl_buf *out)
+int hlfs_record(struct hlfs_fs *fs, const struct hlfs_res *r)
+{
+	if (r->err && r->dir[0] && r->why[0]) {
+		char line[HLFS_WHY_MAX + 1];
+		hlfs_logf(fs->log, LOG_WARNING, "%s", r->why);
+		snprintf(line, sizeof(line), "%s\n", r->why);
+		put(fs->errors, r->dir, line);
+	}
+	return hlfs_res_rc(r);
+}
+
+enum hl_err hlfs_errfile_text(struct hlfs_errfile *ef, const char *key, struct hl_buf *out)
 {
 	enum hl_err e = HL_ERR_OK;
-	pthread_mutex_lock(&fs->lock);
-	for (struct hlfs_errnote *n = fs->errors; n; n = n->next) {
+	pthread_mutex_lock(&ef->lock);
+	for (struct record *n = ef->head; n; n = n->next) {
 		if (!strcmp(n->key, key)) {
 			e = hl_buf_appends(out, n->msg);
 			break;
 		}
 	}
-	pthread_mutex_unlock(&fs->lock);
+	pthread_mutex_unlock(&ef->lock);
 	return e;
 }
 
-void hlfs_dir_key(enum hlfs_dir d, const char *ds_id, char *out, size_t n)
+void hlfs_dir_key(enum hlfs_dir d, const char *ds_id, char *out)
 {
 	static const char *const suffix[] = {"", "", "/tags", "/imports", "/exports"};
 	if (d == HLFS_D_ROOT || !ds_id)
-		snprintf(out, n, "/");
+		snprintf(out, HLFS_DIRKEY_MAX, "/");
 	else
-		snprintf(out, n, "%s%s", ds_id, suffix[d]);
+		snprintf(out, HLFS_DIRKEY_MAX, "%s%s", ds_id, suffix[d]);
 }
 
-void hlfs_notes_free(struct hlfs_fs *fs)
+void hlfs_node_dir_key(const struct hlfs_treenode *n, char *out)
 {
-	while (fs->errors) {
-		struct hlfs_errnote *n = fs->errors;
-		fs->errors = n->next;
-		free(n->key);
-		free(n->msg);
-		free(n);
-	}
-}
-
-void hlfs_node_dir_key(const struct hlfs_treenode *n, char *out, size_t len)
-{
-	hlfs_dir_key(n->p.dir, n->ds ? n->ds->id : NULL, out, len);
+	hlfs_dir_key(n->p.dir, n->ds ? n->ds->id : NULL, out);
 }

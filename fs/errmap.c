@@ -16,6 +16,14 @@ int hlfs_errno(enum hl_err code)
 		return ENOENT;
 	case HL_ERR_CONFLICT:
 		return EBUSY;
+	case HL_ERR_PRECONDITION: /* 412: If-Match on a version or ETag failed */
+		return ESTALE;
+	case HL_ERR_RANGE: /* 416: a read the object cannot satisfy */
+		return EINVAL;
+	case HL_ERR_UNSUPPORTED: /* 405, 501 */
+		return EOPNOTSUPP;
+	case HL_ERR_REQUEST_TOO_LARGE: /* 413 */
+		return EFBIG;
 	case HL_ERR_ACCESS_DENIED:
 	case HL_ERR_AUTH:
 	case HL_ERR_CREDENTIALS:

@@ -1,5 +1,5 @@
-/* Listings, descriptions, jobs and tags through the cache and the api (the
- * file contents made of them are snapshot.c's). Every value is charged
+/* Listings, descriptions, jobs and tags through the cache and the service
+ * (the file contents made of them are node.c's). Every value is charged
  * what it holds (footprint.h), plus the libfuse nodes that the kernel can
  * hold for its entries. */
 #include <errno.h>
@@ -7,8 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fetch.h"
+
+#include "errfile.h"
 #include "footprint.h"
-#include "tree_i.h"
+#include "keys.h"
+#include "mount.h"
+#include "remote.h"
 
 /* Kernel inodes below a store besides its jobs and tags: the eight files,
  * .error, and tags/, imports/ and exports/ with their .error, new, latest. */
@@ -132,58 +137,49 @@ static struct hlfs_cval *jobdoc_value(const struct hlfs_jobdoc *src)
 	return hlfs_jobdoc_dup(src, &copy) == HL_ERR_OK ? jobdoc_wrap(&copy) : NULL;
 }
 
-/* ---- cache keys (DESIGN-NOTES.md) ---- */
+/* ---- cache keys (keys.h) ---- */
 
-static void datastore_key(const char *ds_id, char *out, size_t n)
+/* A fetch time older than any ttl: the value is stale for every use. */
+#define ANCIENT_MS (INT64_MIN / 4)
+
+static void key_of(enum hlfs_key_kind kind, const char *ds_id, bool exports, const char *job_id,
+		   char *out)
 {
-	snprintf(out, n, "D/%s", ds_id);
+	struct hlfs_key k = {.kind = kind, .ds_id = ds_id, .exports = exports, .job_id = job_id};
+	(void)hlfs_key_format(&k, out, HLFS_KEY_MAX); /* ids are bounded: it fits */
 }
 
-static void tags_key(const char *ds_id, char *out, size_t n)
+static void drop(struct hlfs_fs *fs, enum hlfs_key_kind kind, const char *ds_id, bool exports)
 {
-	snprintf(out, n, "T/%s", ds_id);
-}
-
-static void joblist_key(const char *ds_id, bool exports, char *out, size_t n)
-{
-	snprintf(out, n, "J/%c/%s", exports ? 'e' : 'i', ds_id);
-}
-
-static void job_key(const struct hlfs_treenode *n, char *out, size_t len)
-{
-	snprintf(out, len, "j/%c/%s/%s", n->p.exports ? 'e' : 'i', n->ds->id, n->p.leaf);
-}
-
-void hlfs_forget_listing(struct hlfs_fs *fs)
-{
-	hlfs_cache_invalidate(fs->cache, "L");
-}
-
-void hlfs_forget_datastore(struct hlfs_fs *fs, const char *ds_id)
-{
-	char key[96];
-	datastore_key(ds_id, key, sizeof(key));
+	char key[HLFS_KEY_MAX];
+	key_of(kind, ds_id, exports, NULL, key);
 	hlfs_cache_invalidate(fs->cache, key);
 }
 
-void hlfs_forget_jobs(struct hlfs_fs *fs, const char *ds_id, bool exports)
+void hlfs_drop_listing(struct hlfs_fs *fs)
 {
-	char key[96];
-	joblist_key(ds_id, exports, key, sizeof(key));
-	hlfs_cache_invalidate(fs->cache, key);
+	hlfs_cache_invalidate(fs->cache, HLFS_LISTING_KEY);
 }
 
-void hlfs_forget_tags(struct hlfs_fs *fs, const char *ds_id)
+void hlfs_drop_datastore(struct hlfs_fs *fs, const char *ds_id)
 {
-	char key[96];
-	tags_key(ds_id, key, sizeof(key));
-	hlfs_cache_invalidate(fs->cache, key);
+	drop(fs, HLFS_K_DATASTORE, ds_id, false);
+}
+
+void hlfs_drop_jobs(struct hlfs_fs *fs, const char *ds_id, bool exports)
+{
+	drop(fs, HLFS_K_JOBLIST, ds_id, exports);
+}
+
+void hlfs_drop_tags(struct hlfs_fs *fs, const char *ds_id)
+{
+	drop(fs, HLFS_K_TAGS, ds_id, false);
 }
 
 void hlfs_store_touch(struct hlfs_fs *fs, const char *ds_id)
 {
-	char key[96];
-	snprintf(key, sizeof(key), "K/%s", ds_id);
+	char key[HLFS_KEY_MAX];
+	key_of(HLFS_K_KERNEL, ds_id, false, NULL, key);
 	(void)hlfs_cache_touch(fs->cache, key, STORE_CHILD_NODES * HLFS_NODE_BYTES);
 }
 
@@ -200,16 +196,11 @@ struct fetch_ctx {
 
 static int fetch_dslist(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
 {
+	(void)wl; /* HLFS_WHY_MAX, the cache's too */
 	struct fetch_ctx *f = arg;
-	struct hl_list_datastores_input in = {.max_results = 500};
 	struct hl_datastore_list *list = NULL;
-	struct hl_error err;
-	int64_t started = hl_now_ms();
-
-	hlfs_call_begin(f->fs, &err);
-	enum hl_err e = hl_list_datastores_all(f->fs->client, &in, HLFS_MAX_LIST_ITEMS, f->deadline,
-					       &list, &err);
-	int rc = hlfs_call_end(f->fs, e, &err, why, wl);
+	int64_t started = hlfs_now(f->fs);
+	int rc = hlfs_remote_list_datastores(f->fs, NULL, f->deadline, &list, why);
 	if (rc)
 		return rc;
 	return dslist_wrap(f->fs, list, started, ret);
@@ -219,18 +210,16 @@ void hlfs_listing_seed(struct hlfs_fs *fs, struct hl_datastore_list *list, int64
 {
 	struct hlfs_cval *v = NULL;
 	if (dslist_wrap(fs, list, fetched_ms, &v) == 0)
-		(void)hlfs_cache_put(fs->cache, "L", v, HLFS_ANCIENT_MS);
+		(void)hlfs_cache_put(fs->cache, HLFS_LISTING_KEY, v, ANCIENT_MS);
 	hlfs_cval_unref(v);
 }
 
 static int fetch_datastore(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
 {
+	(void)wl;
 	struct fetch_ctx *f = arg;
 	struct hl_datastore *d = NULL;
-	struct hl_error err;
-	hlfs_call_begin(f->fs, &err);
-	enum hl_err e = hl_describe_datastore(f->fs->client, f->ds_id, f->deadline, &d, &err);
-	int rc = hlfs_call_end(f->fs, e, &err, why, wl);
+	int rc = hlfs_remote_describe_datastore(f->fs, f->ds_id, f->deadline, &d, why);
 	if (rc)
 		return rc;
 	return wrap(ret, d, hlfs_alloc_cost(sizeof(*d)) + hlfs_datastore_cost(d), datastore_free_v);
@@ -238,19 +227,15 @@ static int fetch_datastore(void *arg, struct hlfs_cval **ret, char *why, size_t 
 
 static int fetch_joblist(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
 {
+	(void)wl;
 	struct fetch_ctx *f = arg;
-	struct hl_list_jobs_input in = {.datastore_id = f->ds_id, .max_results = 500};
 	struct hl_job_list *list = NULL;
 	struct hlfs_joblist *j = NULL;
-	struct hl_error err;
-	int64_t started = hl_now_ms();
-	hlfs_call_begin(f->fs, &err);
-	enum hl_err e = hl_list_jobs_all(f->fs->client, f->exports ? HL_JOB_EXPORT : HL_JOB_IMPORT,
-					 &in, HLFS_MAX_LIST_ITEMS, f->deadline, &list, &err);
-	int rc = hlfs_call_end(f->fs, e, &err, why, wl);
+	int64_t started = hlfs_now(f->fs);
+	int rc = hlfs_remote_list_jobs(f->fs, f->exports, f->ds_id, f->deadline, &list, why);
 	if (rc)
 		return rc;
-	e = hlfs_joblist_make(list, started, &j);
+	enum hl_err e = hlfs_joblist_make(list, started, &j);
 	hl_job_list_free(list);
 	if (e != HL_ERR_OK)
 		return -ENOMEM;
@@ -262,14 +247,11 @@ static int fetch_job(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
 	struct fetch_ctx *f = arg;
 	struct hl_job *job = NULL;
 	struct hlfs_jobdoc doc;
-	struct hl_error err;
-	hlfs_call_begin(f->fs, &err);
-	enum hl_err e = hl_describe_job(f->fs->client, f->exports ? HL_JOB_EXPORT : HL_JOB_IMPORT,
-					f->ds_id, f->job_id, f->deadline, &job, &err);
-	int rc = hlfs_call_end(f->fs, e, &err, why, wl);
+	int rc = hlfs_remote_describe_job(f->fs, f->exports, f->ds_id, f->job_id, f->deadline, &job,
+					  why);
 	if (rc)
 		return rc;
-	e = hlfs_jobdoc_make(job, &doc);
+	enum hl_err e = hlfs_jobdoc_make(job, &doc);
 	hl_job_free(job);
 	if (e != HL_ERR_OK) {
 		snprintf(why, wl, "the description of job %s has no id or status", f->job_id);
@@ -281,23 +263,25 @@ static int fetch_job(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
 
 static int fetch_tags(void *arg, struct hlfs_cval **ret, char *why, size_t wl)
 {
+	(void)wl;
 	struct fetch_ctx *f = arg;
 	struct hl_tag_list *t = NULL;
-	struct hl_error err;
-	hlfs_call_begin(f->fs, &err);
-	enum hl_err e = hl_list_tags(f->fs->client, f->arn, f->deadline, &t, &err);
-	int rc = hlfs_call_end(f->fs, e, &err, why, wl);
+	int rc = hlfs_remote_list_tags(f->fs, f->arn, f->deadline, &t, why);
 	if (rc)
 		return rc;
 	return wrap(ret, t, hlfs_tag_list_cost(t) + t->n * HLFS_NODE_BYTES, tags_free_v);
 }
 
-int hlfs_get_dslist(struct hlfs_fs *fs, int64_t deadline, struct hlfs_cval **ret, char *why,
-		    size_t wl)
+int hlfs_get_dslist(struct hlfs_fs *fs, int64_t deadline, const char *what, struct hlfs_cval **ret,
+		    struct hlfs_res *res)
 {
+	char why[HLFS_WHY_MAX];
 	struct fetch_ctx f = {.fs = fs, .deadline = deadline};
-	return hlfs_cache_get(fs->cache, "L", fs->list_ttl_ms, deadline, fetch_dslist, &f, ret, why,
-			      wl);
+	int rc = hlfs_cache_get(fs->cache, HLFS_LISTING_KEY, fs->list_ttl_ms, deadline,
+				fetch_dslist, &f, ret, why, sizeof(why));
+	if (rc)
+		return hlfs_res_fail(res, rc, "/", "%s: %s", what, why);
+	return 0;
 }
 
 /* The newest properties of n's store: its description when that is newer
@@ -305,11 +289,11 @@ int hlfs_get_dslist(struct hlfs_fs *fs, int64_t deadline, struct hlfs_cval **ret
 const struct hl_datastore *hlfs_props(struct hlfs_fs *fs, const struct hlfs_treenode *n,
 				      struct hlfs_cval **hold)
 {
-	char key[96];
+	char key[HLFS_KEY_MAX];
 	struct hlfs_cval *dv = NULL;
 	int64_t at = 0;
 	*hold = NULL;
-	datastore_key(n->ds->id, key, sizeof(key));
+	key_of(HLFS_K_DATASTORE, n->ds->id, false, NULL, key);
 	if (hlfs_cache_peek(fs->cache, key, &dv, &at) == 0) {
 		const struct hlfs_dslist *d = n->lv->data;
 		if (at >= d->fetched_ms) {
@@ -322,25 +306,27 @@ const struct hl_datastore *hlfs_props(struct hlfs_fs *fs, const struct hlfs_tree
 }
 
 int hlfs_get_joblist(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
-		     struct hlfs_cval **ret)
+		     struct hlfs_cval **ret, struct hlfs_res *res)
 {
-	char key[96], why[600], dk[96];
+	char key[HLFS_KEY_MAX], why[HLFS_WHY_MAX], dk[HLFS_DIRKEY_MAX];
 	struct fetch_ctx f = {
 	    .fs = fs, .deadline = deadline, .ds_id = n->ds->id, .exports = n->p.exports};
-	joblist_key(n->ds->id, n->p.exports, key, sizeof(key));
+	key_of(HLFS_K_JOBLIST, n->ds->id, n->p.exports, NULL, key);
 	int rc = hlfs_cache_get(fs->cache, key, fs->list_ttl_ms, deadline, fetch_joblist, &f, ret,
 				why, sizeof(why));
 	if (rc) {
-		hlfs_dir_key(HLFS_D_STORE, n->ds->id, dk, sizeof(dk));
-		hlfs_note(fs, dk, "list %s of %s: %s", n->p.exports ? "exports" : "imports",
-			  n->p.store, why);
+		/* Listing imports/ is an operation in the store's directory; a
+		 * lookup or read of a job, or of latest, one in imports/. */
+		hlfs_node_dir_key(n, dk);
+		return hlfs_res_fail(res, rc, dk, "list %s of %s: %s",
+				     n->p.exports ? "exports" : "imports", n->p.store, why);
 	}
-	return rc;
+	return 0;
 }
 
-/* n's job through the cache under key (its job_key), described when stale. */
+/* n's job through the cache under key (its job key), described when stale. */
 static int get_job(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
-		   const char *key, struct hlfs_cval **ret, char *why, size_t wl)
+		   const char *key, struct hlfs_cval **ret, char *why)
 {
 	struct fetch_ctx f = {.fs = fs,
 			      .deadline = deadline,
@@ -348,24 +334,24 @@ static int get_job(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t de
 			      .job_id = n->p.leaf,
 			      .exports = n->p.exports};
 	return hlfs_cache_get(fs->cache, key, fs->attr_ttl_ms, deadline, fetch_job, &f, ret, why,
-			      wl);
+			      HLFS_WHY_MAX);
 }
 
 /* A job's newest properties for stat: its description when newer than the
  * listing, else the listing's item, else a description fetched now.
  * *hold keeps the result alive. */
 int hlfs_job_props(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
-		   const struct hlfs_jobdoc **ret, struct hlfs_cval **hold)
+		   const struct hlfs_jobdoc **ret, struct hlfs_cval **hold, struct hlfs_res *res)
 {
-	char jk[400], why[600], dk[96];
+	char jk[HLFS_KEY_MAX], why[HLFS_WHY_MAX], dk[HLFS_DIRKEY_MAX];
 	struct hlfs_cval *lv = NULL, *jv = NULL;
 	int64_t at = 0;
-	int rc = hlfs_get_joblist(fs, n, deadline, &lv);
+	int rc = hlfs_get_joblist(fs, n, deadline, &lv, res);
 	if (rc)
 		return rc;
 	const struct hlfs_joblist *jl = lv->data;
 	const struct hlfs_jobdoc *item = hlfs_joblist_find(jl, n->p.leaf);
-	job_key(n, jk, sizeof(jk));
+	key_of(HLFS_K_JOB, n->ds->id, n->p.exports, n->p.leaf, jk);
 	if (hlfs_cache_peek(fs->cache, jk, &jv, &at) == 0) {
 		if (!item || jv->immutable || at >= jl->fetched_ms) {
 			hlfs_cval_unref(lv);
@@ -382,13 +368,12 @@ int hlfs_job_props(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t de
 	}
 	hlfs_cval_unref(lv);
 	/* Not in the listing (it may be older than the job): ask. */
-	rc = get_job(fs, n, deadline, jk, &jv, why, sizeof(why));
+	rc = get_job(fs, n, deadline, jk, &jv, why);
+	if (rc == -ENOENT)
+		return hlfs_res_errno(res, rc);
 	if (rc) {
-		if (rc != -ENOENT) {
-			hlfs_node_dir_key(n, dk, sizeof(dk));
-			hlfs_note(fs, dk, "lookup %s: %s", n->p.leaf, why);
-		}
-		return rc;
+		hlfs_node_dir_key(n, dk);
+		return hlfs_res_fail(res, rc, dk, "lookup %s: %s", n->p.leaf, why);
 	}
 	*hold = jv;
 	*ret = jv->data;
@@ -396,18 +381,18 @@ int hlfs_job_props(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t de
 }
 
 int hlfs_get_tags(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
-		  struct hlfs_cval **ret)
+		  struct hlfs_cval **ret, struct hlfs_res *res)
 {
-	char key[96], why[600], dk[96];
+	char key[HLFS_KEY_MAX], why[HLFS_WHY_MAX], dk[HLFS_DIRKEY_MAX];
 	struct fetch_ctx f = {.fs = fs, .deadline = deadline, .arn = n->ds->arn};
-	tags_key(n->ds->id, key, sizeof(key));
+	key_of(HLFS_K_TAGS, n->ds->id, false, NULL, key);
 	int rc = hlfs_cache_get(fs->cache, key, fs->attr_ttl_ms, deadline, fetch_tags, &f, ret, why,
 				sizeof(why));
 	if (rc) {
-		hlfs_dir_key(HLFS_D_TAGS, n->ds->id, dk, sizeof(dk));
-		hlfs_note(fs, dk, "list tags of %s: %s", n->p.store, why);
+		hlfs_dir_key(HLFS_D_TAGS, n->ds->id, dk);
+		return hlfs_res_fail(res, rc, dk, "list tags of %s: %s", n->p.store, why);
 	}
-	return rc;
+	return 0;
 }
 
 const struct hl_tag *hlfs_tags_find(const struct hl_tag_list *t, const char *key)
@@ -419,44 +404,47 @@ const struct hl_tag *hlfs_tags_find(const struct hl_tag_list *t, const char *key
 }
 
 int hlfs_get_datastore(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
-		       struct hlfs_cval **ret, char *why, size_t wl)
+		       struct hlfs_cval **ret, char *why)
 {
-	char key[96];
+	char key[HLFS_KEY_MAX];
 	struct fetch_ctx f = {.fs = fs, .deadline = deadline, .ds_id = n->ds->id};
-	datastore_key(n->ds->id, key, sizeof(key));
+	key_of(HLFS_K_DATASTORE, n->ds->id, false, NULL, key);
 	return hlfs_cache_get(fs->cache, key, fs->attr_ttl_ms, deadline, fetch_datastore, &f, ret,
-			      why, wl);
+			      why, HLFS_WHY_MAX);
 }
 
-int hlfs_job_for_open(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
-		      struct hlfs_cval **ret)
+int hlfs_job_for_read(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		      struct hlfs_cval **ret, struct hlfs_res *res)
 {
-	char key[400], why[600], dk[96];
+	char key[HLFS_KEY_MAX], why[HLFS_WHY_MAX], dk[HLFS_DIRKEY_MAX];
 	struct hlfs_cval *v = NULL, *lv = NULL;
 	int64_t at = 0;
-	job_key(n, key, sizeof(key));
+	key_of(HLFS_K_JOB, n->ds->id, n->p.exports, n->p.leaf, key);
 	if (hlfs_cache_peek(fs->cache, key, &v, &at) == 0 && v->immutable) {
 		*ret = v;
 		return 0;
 	}
 	hlfs_cval_unref(v);
 	v = NULL;
-	if (hlfs_get_joblist(fs, n, deadline, &lv) == 0) {
+	/* A listing that fails here costs nothing but the Describe below: its
+	 * reason is not the read's, which is the Describe's. */
+	struct hlfs_res lres;
+	if (hlfs_get_joblist(fs, n, deadline, &lv, &lres) == 0) {
 		const struct hlfs_jobdoc *item = hlfs_joblist_find(lv->data, n->p.leaf);
 		if (item && item->terminal && (v = jobdoc_value(item)))
-			(void)hlfs_cache_put(fs->cache, key, v, hl_now_ms());
+			(void)hlfs_cache_put(fs->cache, key, v, hlfs_now(fs));
 		hlfs_cval_unref(lv);
 	}
 	if (v) {
 		*ret = v;
 		return 0;
 	}
-	int rc = get_job(fs, n, deadline, key, ret, why, sizeof(why));
+	int rc = get_job(fs, n, deadline, key, ret, why);
 	if (rc) {
-		hlfs_node_dir_key(n, dk, sizeof(dk));
-		hlfs_note(fs, dk, "read %s: %s", n->p.leaf, why);
+		hlfs_node_dir_key(n, dk);
+		return hlfs_res_fail(res, rc, dk, "read %s: %s", n->p.leaf, why);
 	}
-	return rc;
+	return 0;
 }
 
 /* Replaces the cached listing by one where item (owned, moved in) is added,
@@ -466,7 +454,7 @@ void hlfs_listing_patch(struct hlfs_fs *fs, struct hl_datastore *item)
 	struct hlfs_cval *old = NULL, *nv = NULL;
 	int64_t at = 0;
 	struct hlfs_dslist *d = NULL;
-	if (hlfs_cache_peek(fs->cache, "L", &old, &at) != 0)
+	if (hlfs_cache_peek(fs->cache, HLFS_LISTING_KEY, &old, &at) != 0)
 		goto out;
 	const struct hlfs_dslist *o = old->data;
 	d = calloc(1, sizeof(*d));
@@ -499,7 +487,7 @@ void hlfs_listing_patch(struct hlfs_fs *fs, struct hl_datastore *item)
 	d = NULL;
 	if (nv) {
 		nv->pinned = true;
-		hlfs_cache_put(fs->cache, "L", nv, at);
+		hlfs_cache_put(fs->cache, HLFS_LISTING_KEY, nv, at);
 	}
 out:
 	dslist_free(d);

@@ -19,7 +19,10 @@
 
 #include <fuse_lowlevel.h>
 
-#include "tree_i.h"
+#include "fetch.h"
+#include "forget.h"
+#include "keys.h"
+#include "mount.h"
 
 #define QUEUE_MAX 1024 /* stores waiting; more are left to the kernel's own reclaim */
 #define ID_MAX 64      /* store ids are at most 32 characters */
@@ -36,24 +39,29 @@ struct hlfs_forgetq {
 	char ids[QUEUE_MAX][ID_MAX]; /* a ring */
 };
 
-/* The store id in an evicted key, or NULL for keys that charge no nodes. */
-static const char *store_of(const char *key)
+/* The store id of an evicted key that charges the kernel's nodes (K/, J/,
+ * T/) into out (ID_MAX bytes); false for the others. */
+static bool store_of(const char *key, char *out)
 {
-	if ((key[0] == 'K' || key[0] == 'T') && key[1] == '/')
-		return key + 2;
-	if (key[0] == 'J' && key[1] == '/' && key[2] && key[3] == '/')
-		return key + 4;
-	return NULL;
+	struct hlfs_key k;
+	size_t len = 0;
+	if (hlfs_key_parse(key, &k, &len) != 0 || len >= ID_MAX)
+		return false;
+	if (k.kind != HLFS_K_KERNEL && k.kind != HLFS_K_TAGS && k.kind != HLFS_K_JOBLIST)
+		return false;
+	memcpy(out, k.ds_id, len);
+	out[len] = '\0';
+	return true;
 }
 
 void hlfs_forget_evicted(void *arg, const char *key)
 {
 	struct hlfs_fs *fs = arg;
 	struct hlfs_forgetq *q = fs->forget;
-	const char *id = store_of(key);
-	size_t len = id ? strlen(id) : 0;
-	if (!q || !id || len >= ID_MAX)
+	char id[ID_MAX];
+	if (!q || !store_of(key, id))
 		return;
+	size_t len = strlen(id);
 	pthread_mutex_lock(&q->lock);
 	for (size_t k = 0; k < RECENT && k < q->count; k++)
 		if (!strcmp(q->ids[(q->head + q->count - 1 - k) % QUEUE_MAX], id))
@@ -77,14 +85,15 @@ static void forget_name(struct hlfs_forgetq *q, const char *name)
  * id (both can be looked up) -- unless it is in use again already. */
 static void forget_store(struct hlfs_forgetq *q, const char *id)
 {
-	char key[ID_MAX + 8], dir[HLFS_NAME_MAX + 1] = "";
+	char key[HLFS_KEY_MAX], dir[HLFS_NAME_MAX + 1] = "";
 	struct hlfs_cval *v = NULL;
-	snprintf(key, sizeof(key), "K/%s", id);
+	struct hlfs_key k = {.kind = HLFS_K_KERNEL, .ds_id = id};
+	(void)hlfs_key_format(&k, key, sizeof(key));
 	if (hlfs_cache_peek(q->fs->cache, key, &v, NULL) == 0) {
 		hlfs_cval_unref(v);
 		return;
 	}
-	if (hlfs_cache_peek(q->fs->cache, "L", &v, NULL) == 0) {
+	if (hlfs_cache_peek(q->fs->cache, HLFS_LISTING_KEY, &v, NULL) == 0) {
 		const struct hlfs_dslist *d = v->data;
 		long i = hlfs_names_find(&d->names, d->refs, id);
 		if (i >= 0 && d->names.dir[i])

@@ -10,36 +10,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fetch.h"
+#include "forget.h"
+#include "mount.h"
+#include "node.h"
 #include "ops.h"
 #include "opts.h"
+#include "remote.h"
 #include "stats.h"
-#include "tree.h"
-#include "wait.h"
-
-static void usage(const char *prog)
-{
-	printf("usage: %s [-f] [-d] [-o option[,option...]] [source] mountpoint\n"
-	       "       %s wait [--deleted] [--timeout S] PATH\n\n"
-	       "healthlakefs options:\n"
-	       "    -o region=R, profile=P      AWS region and profile (default: the AWS chain)\n"
-	       "    -o endpoint=URL             service endpoint (plain http:// only to loopback)\n"
-	       "    -o ca_file=PATH             CA bundle for TLS\n"
-	       "    -o role_arn=ARN             DataAccessRoleArn for job writes\n"
-	       "    -o import_output=S3URI      JobOutputDataConfig for imports\n"
-	       "    -o kms_key=KEY              KMS key for job output and new stores\n"
-	       "    -o preload=synthea          mkdir creates preloaded stores\n"
-	       "    -o allow_delete             allow rmdir of stores and rm of tags\n"
-	       "    -o show_deleted             list DELETED stores\n"
-	       "    -o ro                       no changes at all (EROFS)\n"
-	       "    -o attr_ttl=S, list_ttl=S   cache lifetimes (default 2 and 5 seconds)\n"
-	       "    -o timeout=S                bound on one operation (default 20)\n"
-	       "    -o max_attempts=N           attempts per API call (default 3)\n"
-	       "    -o max_tps=N                API calls per second at most (default 10)\n"
-	       "    -o cache_mb=N               memory bound of the cache (default 64)\n"
-	       "    -f                          foreground, log to stderr\n"
-	       "    -d                          foreground, one log line per API call\n\n",
-	       prog, prog);
-}
 
 /* Copies argv into args without -d/--debug (ours: API call lines, not
  * libfuse's protocol dump) and without a mount(8)-style source argument
@@ -130,10 +108,8 @@ static int check_setup(struct hlfs_fs *fs)
 {
 	struct hl_error err;
 	struct hl_datastore_list *l = NULL;
-	struct hl_list_datastores_input in = {.max_results = 1};
-	hl_error_clear(&err);
-	int64_t started = hl_now_ms();
-	enum hl_err e = hl_list_datastores(fs->client, &in, hlfs_deadline(fs), &l, &err);
+	int64_t started = hlfs_now(fs);
+	enum hl_err e = hlfs_remote_probe(fs, hlfs_deadline(fs), &l, &err);
 	if (e == HL_ERR_OK) {
 		if (!l->next_token) /* the whole account: the first lookups need no List */
 			hlfs_listing_seed(fs, l, started);
@@ -202,8 +178,6 @@ int main(int argc, char **argv)
 	int early = hlfs_cli_early(argc, argv); /* wait, --help, --version */
 	if (early >= 0)
 		return early;
-	if (argc > 1 && !strcmp(argv[1], "wait"))
-		return hlfs_wait_main(argc - 1, argv + 1);
 
 	memset(&co, 0, sizeof(co));
 	memset(&o, 0, sizeof(o));
@@ -217,14 +191,8 @@ int main(int argc, char **argv)
 	}
 	if (fuse_parse_cmdline(&args, &co) != 0)
 		goto out;
-	if (co.show_help) {
-		usage(argv[0]);
-		fuse_lib_help(&args);
-		rc = 0;
-		goto out;
-	}
-	if (co.show_version) {
-		printf("healthlakefs %s (libfuse %s)\n", HLFS_VERSION, fuse_pkgversion());
+	if (co.show_help || co.show_version) { /* cli.c answered them already: not reached */
+		co.show_help ? hlfs_cli_help(stdout, argv[0]) : hlfs_cli_version(stdout);
 		rc = 0;
 		goto out;
 	}

@@ -5,7 +5,11 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "errfile.h"
+#include "mount.h"
+#include "open.h"
 #include "tree.h"
+#include "writes.h"
 #include "xattrops.h"
 
 static struct hlfs_fs *fs_of(void)
@@ -16,6 +20,14 @@ static struct hlfs_fs *fs_of(void)
 static struct hlfs_fh *fh_of(const struct fuse_file_info *fi)
 {
 	return fi ? (struct hlfs_fh *)(uintptr_t)fi->fh : NULL;
+}
+
+/* Every operation ends here: its result is recorded (.error, log) in this
+ * one place, and its return value goes to the kernel. */
+static int done(struct hlfs_fs *fs, int rc, const struct hlfs_res *r)
+{
+	hlfs_record(fs, r);
+	return rc;
 }
 
 static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
@@ -38,7 +50,8 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
 	struct hlfs_fs *fs = fs_of();
-	int rc = hlfs_do_getattr(fs, path, st, fh_of(fi));
+	struct hlfs_res r;
+	int rc = done(fs, hlfs_do_getattr(fs, path, st, fh_of(fi), &r), &r);
 	if (rc == 0)
 		hlfs_kernel_saw(fs, path, st);
 	return rc;
@@ -67,14 +80,16 @@ static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t
 	(void)fi;
 	(void)flags;
 	struct fill_ctx c = {buf, filler};
-	return hlfs_do_readdir(fs_of(), path, &c, fill);
+	struct hlfs_res r;
+	return done(fs_of(), hlfs_do_readdir(fs_of(), path, &c, fill, &r), &r);
 }
 
 static int open_common(const char *path, struct fuse_file_info *fi, bool create)
 {
 	struct hlfs_fs *fs = fs_of();
 	struct hlfs_fh *fh = NULL;
-	int rc = hlfs_do_open(fs, path, fi->flags, create, &fh);
+	struct hlfs_res r;
+	int rc = done(fs, hlfs_do_open(fs, path, fi->flags, create, &fh, &r), &r);
 	if (rc)
 		return rc;
 	fi->fh = (uint64_t)(uintptr_t)fh;
@@ -82,7 +97,7 @@ static int open_common(const char *path, struct fuse_file_info *fi, bool create)
 	/* A terminal job's bytes never change, so the kernel may keep them --
 	 * from the second kernel open on: the first must make the kernel drop
 	 * what it cached while the job was running. */
-	fi->keep_cache = fh->served && atomic_exchange(fh->served, true);
+	fi->keep_cache = fh->snap.served && atomic_exchange(fh->snap.served, true);
 	fi->nonseekable = fh->kind == HLFS_FH_CONTROL;
 	/* A snapshot is read-only and complete at open: close has nothing to
 	 * flush, so spare the kernel a FLUSH round trip per read. */
@@ -90,7 +105,7 @@ static int open_common(const char *path, struct fuse_file_info *fi, bool create)
 	/* The kernel may hold a size from before this snapshot and would stop
 	 * reading there: make it ask again, unless it cannot hold another. */
 	if (fh->kind == HLFS_FH_SNAPSHOT && !fi->keep_cache &&
-	    !hlfs_kernel_size_is(fs, path, fh->st.st_size))
+	    !hlfs_kernel_size_is(fs, path, fh->snap.st.st_size))
 		fuse_invalidate_path(fuse_get_context()->fuse, path);
 	return 0;
 }
@@ -117,19 +132,23 @@ static int op_write(const char *path, const char *buf, size_t size, off_t off,
 {
 	(void)path;
 	(void)off; /* control and tag files take their input in order */
-	return hlfs_do_write(fs_of(), fh_of(fi), buf, size);
+	struct hlfs_res r;
+	return done(fs_of(), hlfs_do_write(fs_of(), fh_of(fi), buf, size, &r), &r);
 }
 
 static int op_flush(const char *path, struct fuse_file_info *fi)
 {
 	(void)path;
-	return hlfs_do_flush(fs_of(), fh_of(fi));
+	struct hlfs_res r;
+	return done(fs_of(), hlfs_do_flush(fs_of(), fh_of(fi), &r), &r);
 }
 
 static int op_release(const char *path, struct fuse_file_info *fi)
 {
 	(void)path;
-	hlfs_do_release(fs_of(), fh_of(fi));
+	struct hlfs_res r;
+	hlfs_do_release(fs_of(), fh_of(fi), &r);
+	hlfs_record(fs_of(), &r); /* the kernel does not wait for it: only .error says */
 	fi->fh = 0;
 	return 0;
 }
@@ -138,61 +157,71 @@ static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
 	if (size != 0)
 		return fs_of()->opts->ro ? -EROFS : -EACCES;
-	return hlfs_do_truncate(fs_of(), path, fh_of(fi));
+	struct hlfs_res r;
+	return done(fs_of(), hlfs_do_truncate(fs_of(), path, fh_of(fi), &r), &r);
 }
 
 static int op_readlink(const char *path, char *buf, size_t size)
 {
-	return hlfs_do_readlink(fs_of(), path, buf, size);
+	struct hlfs_res r;
+	return done(fs_of(), hlfs_do_readlink(fs_of(), path, buf, size, &r), &r);
 }
 
 static int op_mkdir(const char *path, mode_t mode)
 {
 	(void)mode;
-	return hlfs_do_mkdir(fs_of(), path);
+	struct hlfs_res r;
+	return done(fs_of(), hlfs_do_mkdir(fs_of(), path, &r), &r);
 }
 
 static int op_rmdir(const char *path)
 {
-	return hlfs_do_rmdir(fs_of(), path);
+	struct hlfs_res r;
+	return done(fs_of(), hlfs_do_rmdir(fs_of(), path, &r), &r);
 }
 
 static int op_unlink(const char *path)
 {
-	return hlfs_do_unlink(fs_of(), path);
+	struct hlfs_res r;
+	return done(fs_of(), hlfs_do_unlink(fs_of(), path, &r), &r);
 }
 
 static int op_rename(const char *from, const char *to, unsigned int flags)
 {
 	(void)to;
 	(void)flags;
-	return hlfs_do_refuse(fs_of(), from, "rename");
+	struct hlfs_res r;
+	return done(fs_of(), hlfs_do_refuse(fs_of(), from, "rename", &r), &r);
 }
 
 static int op_link(const char *from, const char *to)
 {
 	(void)from;
-	return hlfs_do_refuse(fs_of(), to, "link");
+	struct hlfs_res r;
+	return done(fs_of(), hlfs_do_refuse(fs_of(), to, "link", &r), &r);
 }
 
 static int op_symlink(const char *target, const char *path)
 {
 	(void)target;
-	return hlfs_do_refuse(fs_of(), path, "symlink");
+	struct hlfs_res r;
+	return done(fs_of(), hlfs_do_refuse(fs_of(), path, "symlink", &r), &r);
 }
 
 static int op_mknod(const char *path, mode_t mode, dev_t dev)
 {
 	(void)mode;
 	(void)dev;
-	return hlfs_do_refuse(fs_of(), path, "mknod");
+	struct hlfs_res r;
+	return done(fs_of(), hlfs_do_refuse(fs_of(), path, "mknod", &r), &r);
 }
 
 static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	(void)mode;
 	(void)fi;
-	return hlfs_do_refuse(fs_of(), path, "chmod");
+	struct hlfs_res r;
+	return done(fs_of(), hlfs_do_refuse(fs_of(), path, "chmod", &r), &r);
 }
 
 static int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
@@ -200,14 +229,16 @@ static int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_inf
 	(void)uid;
 	(void)gid;
 	(void)fi;
-	return hlfs_do_refuse(fs_of(), path, "chown");
+	struct hlfs_res r;
+	return done(fs_of(), hlfs_do_refuse(fs_of(), path, "chown", &r), &r);
 }
 
 static int op_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
 {
 	(void)tv;
 	(void)fi;
-	return hlfs_do_refuse(fs_of(), path, "utimens");
+	struct hlfs_res r;
+	return done(fs_of(), hlfs_do_refuse(fs_of(), path, "utimens", &r), &r);
 }
 
 static int op_setxattr(const char *path, const char *name, const char *value, size_t size,
@@ -217,13 +248,15 @@ static int op_setxattr(const char *path, const char *name, const char *value, si
 	(void)value;
 	(void)size;
 	(void)flags;
-	return hlfs_do_refuse(fs_of(), path, "setxattr");
+	struct hlfs_res r;
+	return done(fs_of(), hlfs_do_refuse(fs_of(), path, "setxattr", &r), &r);
 }
 
 static int op_removexattr(const char *path, const char *name)
 {
 	(void)name;
-	return hlfs_do_refuse(fs_of(), path, "removexattr");
+	struct hlfs_res r;
+	return done(fs_of(), hlfs_do_refuse(fs_of(), path, "removexattr", &r), &r);
 }
 
 static int op_statfs(const char *path, struct statvfs *sv)

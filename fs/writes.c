@@ -1,82 +1,66 @@
 /* The writes: control-file inputs that start jobs, tag values, mkdir,
  * rmdir, unlink, and refusals. */
+#include "writes.h"
+
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "errfile.h"
+#include "fetch.h"
 #include "input.h"
-#include "tree_i.h"
+#include "mount.h"
+#include "pending.h"
+#include "refuse.h"
+#include "remote.h"
+#include "resolve.h"
+
+/* "<operation> <path>": FUSE paths are at most PATH_MAX. */
+#define PATH_WHAT_MAX (PATH_MAX + 32)
 
 /* ---- control and tag files ---- */
 
 /* The record key of the directory fh's file is in. */
-static void fh_dir_key(const struct hlfs_fh *fh, char *out, size_t n)
+static void fh_dir_key(const struct hlfs_fh *fh, char *out)
 {
 	hlfs_dir_key(fh->kind == HLFS_FH_TAG ? HLFS_D_TAGS
 		     : fh->exports	     ? HLFS_D_EXPORTS
 					     : HLFS_D_IMPORTS,
-		     fh->ds_id, out, n);
+		     fh->ds_id, out);
 }
 
-static int start_job(struct hlfs_fs *fs, struct hlfs_fh *fh)
+static int start_job(struct hlfs_fs *fs, struct hlfs_fh *fh, struct hlfs_res *res)
 {
-	char why[600], dk[96];
+	char why[HLFS_WHY_MAX], dk[HLFS_DIRKEY_MAX];
 	struct hlfs_job_request r;
 	struct hl_job *job = NULL;
-	struct hl_error err;
 	const char *kind = fh->exports ? "export" : "import";
-	int64_t deadline = hlfs_deadline(fs);
 	const struct hlfs_input_defaults def = {fs->opts->role_arn, fs->opts->import_output,
 						fs->opts->kms_key};
-	fh_dir_key(fh, dk, sizeof(dk));
+	fh_dir_key(fh, dk);
 	int rc = hlfs_input_parse(fh->exports, fh->data.data ? fh->data.data : "", fh->data.len,
 				  &def, fh->ds_id, &r, why, sizeof(why));
 	hl_buf_reset(&fh->data);
-	if (rc) {
-		hlfs_note(fs, dk, "start %s job: %s", kind, why);
-		return rc;
-	}
-	enum hl_err e;
-	hlfs_call_begin(fs, &err);
-	if (fh->exports) {
-		struct hl_start_export_input in = {.datastore_id = fh->ds_id,
-						   .job_name = r.job_name,
-						   .output_s3_uri = r.output_uri,
-						   .kms_key_id = r.kms_key,
-						   .role_arn = r.role_arn,
-						   .client_token = r.client_token};
-		e = hl_start_export_job(fs->client, &in, deadline, &job, &err);
-	} else {
-		struct hl_start_import_input in = {.datastore_id = fh->ds_id,
-						   .job_name = r.job_name,
-						   .input_s3_uri = r.input_uri,
-						   .output_s3_uri = r.output_uri,
-						   .kms_key_id = r.kms_key,
-						   .role_arn = r.role_arn,
-						   .client_token = r.client_token,
-						   .validation_level = r.validation_level};
-		e = hl_start_import_job(fs->client, &in, deadline, &job, &err);
-	}
-	rc = hlfs_call_end(fs, e, &err, why, sizeof(why));
+	if (rc)
+		return hlfs_res_fail(res, rc, dk, "start %s job: %s", kind, why);
+	rc = hlfs_remote_start_job(fs, fh->exports, fh->ds_id, &r, hlfs_deadline(fs), &job, why);
 	hlfs_job_request_free(&r);
 	/* Whatever happened, a job may exist now: list again. */
-	hlfs_forget_jobs(fs, fh->ds_id, fh->exports);
-	if (rc) {
-		hlfs_note(fs, dk, "start %s job: %s", kind, why);
-		return rc;
-	}
+	hlfs_drop_jobs(fs, fh->ds_id, fh->exports);
+	if (rc)
+		return hlfs_res_fail(res, rc, dk, "start %s job: %s", kind, why);
 	hlfs_logf(fs->log, LOG_INFO, "started %s job %s in %s", kind, job->id ? job->id : "?",
 		  fh->ds_id);
 	hl_job_free(job);
 	return 0;
 }
 
-static int put_tag(struct hlfs_fs *fs, struct hlfs_fh *fh)
+static int put_tag(struct hlfs_fs *fs, struct hlfs_fh *fh, struct hlfs_res *res)
 {
-	char why[600], dk[96];
-	struct hl_error err;
+	char why[HLFS_WHY_MAX], dk[HLFS_DIRKEY_MAX];
 	size_t len = fh->data.len;
 	if (len && fh->data.data[len - 1] == '\n')
 		len--; /* one trailing newline is stripped */
@@ -84,45 +68,43 @@ static int put_tag(struct hlfs_fs *fs, struct hlfs_fh *fh)
 	hl_buf_reset(&fh->data);
 	fh->sent = true;
 	if (!value)
-		return -ENOMEM;
-	struct hl_tag t = {fh->key, value};
-	fh_dir_key(fh, dk, sizeof(dk));
-	hlfs_call_begin(fs, &err);
-	enum hl_err e = hl_tag_resource(fs->client, fh->ds_arn, &t, 1, hlfs_deadline(fs), &err);
-	int rc = hlfs_call_end(fs, e, &err, why, sizeof(why));
+		return hlfs_res_errno(res, -ENOMEM);
+	int rc = hlfs_remote_tag(fs, fh->ds_arn, fh->key, value, hlfs_deadline(fs), why);
 	free(value);
-	hlfs_forget_tags(fs, fh->ds_id);
-	if (rc)
-		hlfs_note(fs, dk, "write tag %s: %s", fh->key, why);
-	else
-		hlfs_pending_done(fs, fh->ds_id, fh->key);
-	return rc;
+	hlfs_drop_tags(fs, fh->ds_id);
+	if (rc) {
+		fh_dir_key(fh, dk);
+		return hlfs_res_fail(res, rc, dk, "write tag %s: %s", fh->key, why);
+	}
+	hlfs_pending_done(fs->pending, fh->ds_id, fh->key);
+	return 0;
 }
 
-int hlfs_fh_act(struct hlfs_fs *fs, struct hlfs_fh *fh)
+int hlfs_fh_act(struct hlfs_fs *fs, struct hlfs_fh *fh, struct hlfs_res *res)
 {
-	return fh->kind == HLFS_FH_TAG ? put_tag(fs, fh) : start_job(fs, fh);
+	return fh->kind == HLFS_FH_TAG ? put_tag(fs, fh, res) : start_job(fs, fh, res);
 }
 
-int hlfs_do_write(struct hlfs_fs *fs, struct hlfs_fh *fh, const char *buf, size_t size)
+int hlfs_do_write(struct hlfs_fs *fs, struct hlfs_fh *fh, const char *buf, size_t size,
+		  struct hlfs_res *res)
 {
-	char dk[96];
+	char dk[HLFS_DIRKEY_MAX];
 	int rc = 0;
+	hlfs_res_init(res);
 	if (fh->kind == HLFS_FH_SNAPSHOT)
-		return -EBADF;
+		return hlfs_res_errno(res, -EBADF);
 	pthread_mutex_lock(&fh->lock);
 	size_t before = fh->data.len;
 	if (before + size > HLFS_INPUT_MAX || hl_buf_append(&fh->data, buf, size) != HL_ERR_OK) {
 		hl_buf_reset(&fh->data);
-		fh_dir_key(fh, dk, sizeof(dk));
-		hlfs_note(fs, dk, "write %s: input is larger than 64 KiB",
-			  fh->kind == HLFS_FH_TAG ? fh->key : "new");
-		rc = -EINVAL;
+		fh_dir_key(fh, dk);
+		rc = hlfs_res_fail(res, EINVAL, dk, "write %s: input is larger than 64 KiB",
+				   fh->kind == HLFS_FH_TAG ? fh->key : "new");
 		goto out;
 	}
 	if (fh->kind == HLFS_FH_TAG) {
 		if (fh->data.len && fh->data.data[fh->data.len - 1] == '\n')
-			rc = put_tag(fs, fh);
+			rc = put_tag(fs, fh, res);
 		goto out;
 	}
 	const char *why = NULL;
@@ -130,13 +112,13 @@ int hlfs_do_write(struct hlfs_fs *fs, struct hlfs_fh *fh, const char *buf, size_
 	case HLFS_IN_INCOMPLETE:
 		break;
 	case HLFS_IN_COMPLETE:
-		rc = start_job(fs, fh);
+		rc = start_job(fs, fh, res);
 		break;
 	case HLFS_IN_INVALID:
 		hl_buf_reset(&fh->data);
-		fh_dir_key(fh, dk, sizeof(dk));
-		hlfs_note(fs, dk, "start %s job: %s", fh->exports ? "export" : "import", why);
-		rc = -EINVAL;
+		fh_dir_key(fh, dk);
+		rc = hlfs_res_fail(res, EINVAL, dk, "start %s job: %s",
+				   fh->exports ? "export" : "import", why);
 		break;
 	}
 out:
@@ -144,25 +126,34 @@ out:
 	return rc ? rc : (int)size;
 }
 
-int hlfs_do_flush(struct hlfs_fs *fs, struct hlfs_fh *fh)
+int hlfs_do_flush(struct hlfs_fs *fs, struct hlfs_fh *fh, struct hlfs_res *res)
 {
 	int rc = 0;
+	hlfs_res_init(res);
 	if (fh->kind == HLFS_FH_SNAPSHOT)
 		return 0;
 	pthread_mutex_lock(&fh->lock);
 	if (fh->data.len > 0) /* an empty flush does nothing */
-		rc = hlfs_fh_act(fs, fh);
+		rc = hlfs_fh_act(fs, fh, res);
 	else if (fh->kind == HLFS_FH_TAG && fh->touched && !fh->sent)
 		/* `: > tags/k` or a shell's dup-and-close: nothing to set yet; if no
 		 * write follows, the release will set "" -- a reader may wait for it. */
-		hlfs_pending_closing(fs, fh->ds_id, fh->key);
+		hlfs_pending_closing(fs->pending, fh->ds_id, fh->key, hl_now_ms());
 	pthread_mutex_unlock(&fh->lock);
 	return rc;
 }
 
-int hlfs_do_truncate(struct hlfs_fs *fs, const char *path, struct hlfs_fh *fh)
+/* The refusal of op on node by this mount's options, if any, in res. */
+static int refused(struct hlfs_fs *fs, enum hlfs_op op, enum hlfs_node node, const char *dir,
+		   const char *what, struct hlfs_res *res)
+{
+	return hlfs_refused(op, node, fs->opts->ro, fs->opts->allow_delete, dir, what, res);
+}
+
+int hlfs_do_truncate(struct hlfs_fs *fs, const char *path, struct hlfs_fh *fh, struct hlfs_res *res)
 {
 	struct hlfs_treenode n;
+	hlfs_res_init(res);
 	if (fh && fh->kind != HLFS_FH_SNAPSHOT) {
 		pthread_mutex_lock(&fh->lock);
 		fh->touched = true;
@@ -170,18 +161,9 @@ int hlfs_do_truncate(struct hlfs_fs *fs, const char *path, struct hlfs_fh *fh)
 		pthread_mutex_unlock(&fh->lock);
 		return 0;
 	}
-	int rc = hlfs_resolve(fs, path, hlfs_deadline(fs), &n);
-	if (rc)
-		return rc;
-	if (fs->opts->ro)
-		rc = -EROFS;
-	else if (n.p.node == HLFS_N_NEW || n.p.node == HLFS_N_TAG)
-		rc = 0; /* `>` truncates before writing; the write is what counts */
-	else if (n.p.node == HLFS_N_ROOT || n.p.node == HLFS_N_STORE || n.p.node == HLFS_N_TAGS ||
-		 n.p.node == HLFS_N_JOBS)
-		rc = -EISDIR;
-	else
-		rc = -EACCES;
+	int rc = hlfs_resolve(fs, path, hlfs_deadline(fs), &n, res);
+	if (rc == 0)
+		rc = refused(fs, HLFS_OP_TRUNCATE, n.p.node, "/", path, res);
 	hlfs_node_fini(&n);
 	return rc;
 }
@@ -218,50 +200,40 @@ static double wall_now(void)
 	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
 }
 
-int hlfs_do_mkdir(struct hlfs_fs *fs, const char *path)
+int hlfs_do_mkdir(struct hlfs_fs *fs, const char *path, struct hlfs_res *res)
 {
 	struct hlfs_path p;
 	struct hl_error err;
 	struct hl_datastore *d = NULL;
-	char why[600];
+	struct hl_datastore_list *same = NULL;
+	char why[HLFS_WHY_MAX], what[HLFS_NAME_MAX + 8];
 	int64_t deadline = hlfs_deadline(fs);
+	hlfs_res_init(res);
 	int rc = hlfs_path_parse(path, &p);
 	if (rc)
-		return rc == -ENOENT ? -EPERM : rc;
-	if (p.node != HLFS_N_STORE) {
-		if (p.node == HLFS_N_ROOT || p.node == HLFS_N_STATS || p.node == HLFS_N_ERROR)
-			return -EEXIST;
-		return fs->opts->ro ? -EROFS : -EPERM;
-	}
-	if (fs->opts->ro) {
-		hlfs_note(fs, "/", "mkdir %s: read-only mount", p.store);
-		return -EROFS;
-	}
+		return hlfs_res_errno(res, rc == -ENOENT ? -EPERM : rc);
+	snprintf(what, sizeof(what), "mkdir %s", p.store);
+	rc = refused(fs, HLFS_OP_MKDIR, p.node, "/", what, res);
+	if (rc)
+		return rc;
 	hl_error_clear(&err);
-	if (hl_validate_datastore_name(p.store, &err) != HL_ERR_OK) {
-		hlfs_note(fs, "/", "mkdir %s: invalid data store name: %s", p.store, err.message);
-		return -EINVAL;
-	}
+	if (hl_validate_datastore_name(p.store, &err) != HL_ERR_OK)
+		return hlfs_res_fail(res, EINVAL, "/", "%s: invalid data store name: %s", what,
+				     err.message);
 	/* Asked afresh, filtered by the name: the cached listing may predate a
 	 * store made elsewhere, and the service itself allows duplicates. */
-	struct hl_list_datastores_input lin = {.name = p.store, .max_results = 500};
-	struct hl_datastore_list *same = NULL;
-	hlfs_call_begin(fs, &err);
-	enum hl_err le =
-	    hl_list_datastores_all(fs->client, &lin, HLFS_MAX_LIST_ITEMS, deadline, &same, &err);
-	rc = hlfs_call_end(fs, le, &err, why, sizeof(why));
-	if (rc) {
-		hlfs_note(fs, "/", "mkdir %s: %s", p.store, why);
-		return rc;
-	}
+	rc = hlfs_remote_list_datastores(fs, p.store, deadline, &same, why);
+	if (rc)
+		return hlfs_res_fail(res, rc, "/", "%s: %s", what, why);
 	for (size_t i = 0; i < same->n; i++) {
 		const struct hl_datastore *x = &same->items[i];
 		if (x->name && !strcmp(x->name, p.store) &&
 		    (!x->status || strcmp(x->status, "DELETED"))) {
-			hlfs_note(fs, "/", "mkdir %s: a data store with that name exists (%s)",
-				  p.store, x->id ? x->id : "?");
+			rc = hlfs_res_fail(res, EEXIST, "/",
+					   "%s: a data store with that name exists (%s)", what,
+					   x->id ? x->id : "?");
 			hl_datastore_list_free(same);
-			return -EEXIST;
+			return rc;
 		}
 	}
 	hl_datastore_list_free(same);
@@ -270,13 +242,10 @@ int hlfs_do_mkdir(struct hlfs_fs *fs, const char *path)
 	    .kms_key_id = fs->opts->kms_key,
 	    .preload_synthea = fs->opts->preload != NULL,
 	};
-	hlfs_call_begin(fs, &err);
-	enum hl_err e = hl_create_datastore(fs->client, &in, deadline, &d, &err);
-	rc = hlfs_call_end(fs, e, &err, why, sizeof(why));
+	rc = hlfs_remote_create_datastore(fs, &in, deadline, &d, why);
 	if (rc) {
-		hlfs_note(fs, "/", "mkdir %s: %s", p.store, why);
-		hlfs_forget_listing(fs); /* it may exist after all */
-		return rc;
+		hlfs_drop_listing(fs); /* it may exist after all */
+		return hlfs_res_fail(res, rc, "/", "%s: %s", what, why);
 	}
 	hlfs_logf(fs->log, LOG_INFO, "created data store %s (%s)", p.store, d->id ? d->id : "?");
 	/* Visible at once as CREATING: the answer carries id, arn, status and
@@ -298,52 +267,16 @@ int hlfs_do_mkdir(struct hlfs_fs *fs, const char *path)
 	hlfs_listing_patch(fs, d);
 	return 0;
 relist: /* too little to show it now: the next listing will */
-	hlfs_forget_listing(fs);
+	hlfs_drop_listing(fs);
 	hl_datastore_free(d);
 	return 0;
 }
 
-int hlfs_do_rmdir(struct hlfs_fs *fs, const char *path)
+/* The listing shows the store DELETING (or what the service said) at once. */
+static void show_deleting(struct hlfs_fs *fs, const struct hl_datastore *ds,
+			  const struct hl_datastore *d)
 {
-	struct hlfs_treenode n;
-	struct hl_error err;
-	struct hl_datastore *d = NULL;
-	char why[600];
-	int64_t deadline = hlfs_deadline(fs);
-	int rc = hlfs_resolve(fs, path, deadline, &n);
-	if (rc)
-		return rc;
-	if (n.p.node != HLFS_N_STORE) {
-		bool dir =
-		    n.p.node == HLFS_N_ROOT || n.p.node == HLFS_N_TAGS || n.p.node == HLFS_N_JOBS;
-		rc = !dir		       ? -ENOTDIR
-		     : fs->opts->ro	       ? -EROFS
-		     : n.p.node == HLFS_N_ROOT ? -EBUSY
-					       : -EPERM;
-		goto out;
-	}
-	if (fs->opts->ro) {
-		hlfs_note(fs, "/", "rmdir %s: read-only mount", n.p.store);
-		rc = -EROFS;
-		goto out;
-	}
-	if (!fs->opts->allow_delete) {
-		hlfs_note(fs, "/", "rmdir %s: deleting a data store needs the allow_delete option",
-			  n.p.store);
-		rc = -EPERM;
-		goto out;
-	}
-	hlfs_call_begin(fs, &err);
-	enum hl_err e = hl_delete_datastore(fs->client, n.ds->id, deadline, &d, &err);
-	rc = hlfs_call_end(fs, e, &err, why, sizeof(why));
-	hlfs_forget_datastore(fs, n.ds->id);
-	if (rc) {
-		hlfs_note(fs, "/", "rmdir %s: %s", n.p.store, why);
-		goto out;
-	}
-	hlfs_logf(fs->log, LOG_INFO, "deleting data store %s (%s)", n.p.store, n.ds->id);
-	/* It stays listed, DELETING, until the service says DELETED. */
-	struct hl_datastore *c = datastore_dup(n.ds);
+	struct hl_datastore *c = datastore_dup(ds);
 	const char *st = d && d->status ? d->status : "DELETING";
 	char *s = c ? strdup(st) : NULL;
 	if (s) {
@@ -355,65 +288,77 @@ int hlfs_do_rmdir(struct hlfs_fs *fs, const char *path)
 		hlfs_listing_patch(fs, c);
 	} else {
 		hl_datastore_free(c);
-		hlfs_forget_listing(fs);
+		hlfs_drop_listing(fs);
 	}
+}
+
+int hlfs_do_rmdir(struct hlfs_fs *fs, const char *path, struct hlfs_res *res)
+{
+	struct hlfs_treenode n;
+	struct hl_datastore *d = NULL;
+	char why[HLFS_WHY_MAX], what[HLFS_NAME_MAX + 8];
+	int64_t deadline = hlfs_deadline(fs);
+	int rc = hlfs_resolve(fs, path, deadline, &n, res);
+	if (rc)
+		goto out;
+	snprintf(what, sizeof(what), "rmdir %s", n.p.store);
+	rc = refused(fs, HLFS_OP_RMDIR, n.p.node, "/", what, res);
+	if (rc)
+		goto out;
+	rc = hlfs_remote_delete_datastore(fs, n.ds->id, deadline, &d, why);
+	hlfs_drop_datastore(fs, n.ds->id);
+	if (rc) {
+		hlfs_res_fail(res, rc, "/", "%s: %s", what, why);
+		goto out;
+	}
+	hlfs_logf(fs->log, LOG_INFO, "deleting data store %s (%s)", n.p.store, n.ds->id);
+	/* It stays listed, DELETING, until the service says DELETED. */
+	show_deleting(fs, n.ds, d);
 	hl_datastore_free(d);
 out:
 	hlfs_node_fini(&n);
 	return rc;
 }
 
-int hlfs_do_unlink(struct hlfs_fs *fs, const char *path)
+int hlfs_do_unlink(struct hlfs_fs *fs, const char *path, struct hlfs_res *res)
 {
 	struct hlfs_treenode n;
-	struct hl_error err;
-	char why[600], dk[96];
-	int rc = hlfs_resolve(fs, path, hlfs_deadline(fs), &n);
+	char why[HLFS_WHY_MAX], dk[HLFS_DIRKEY_MAX], what[PATH_WHAT_MAX];
+	int rc = hlfs_resolve(fs, path, hlfs_deadline(fs), &n, res);
 	if (rc)
-		return rc;
-	hlfs_node_dir_key(&n, dk, sizeof(dk));
-	if (n.p.node != HLFS_N_TAG) {
-		bool dir = n.p.node == HLFS_N_ROOT || n.p.node == HLFS_N_STORE ||
-			   n.p.node == HLFS_N_TAGS || n.p.node == HLFS_N_JOBS;
-		rc = dir ? -EISDIR : fs->opts->ro ? -EROFS : -EPERM;
-		if (!dir)
-			hlfs_note(fs, dk, "unlink %s: %s", path,
-				  fs->opts->ro ? "read-only mount" : "only tags can be removed");
 		goto out;
-	}
-	if (fs->opts->ro || !fs->opts->allow_delete) {
-		rc = fs->opts->ro ? -EROFS : -EPERM;
-		hlfs_note(fs, dk, "unlink tag %s: %s", n.p.leaf,
-			  fs->opts->ro ? "read-only mount"
-				       : "removing a tag needs the allow_delete option");
-		goto out;
-	}
-	const char *keys[1] = {n.p.leaf};
-	hlfs_call_begin(fs, &err);
-	enum hl_err e = hl_untag_resource(fs->client, n.ds->arn, keys, 1, hlfs_deadline(fs), &err);
-	rc = hlfs_call_end(fs, e, &err, why, sizeof(why));
-	hlfs_forget_tags(fs, n.ds->id);
+	hlfs_node_dir_key(&n, dk);
+	if (n.p.node == HLFS_N_TAG)
+		snprintf(what, sizeof(what), "unlink tag %s", n.p.leaf);
+	else
+		snprintf(what, sizeof(what), "unlink %s", path);
+	rc = refused(fs, HLFS_OP_UNLINK, n.p.node, dk, what, res);
 	if (rc)
-		hlfs_note(fs, dk, "unlink tag %s: %s", n.p.leaf, why);
+		goto out;
+	rc = hlfs_remote_untag(fs, n.ds->arn, n.p.leaf, hlfs_deadline(fs), why);
+	hlfs_drop_tags(fs, n.ds->id);
+	if (rc)
+		hlfs_res_fail(res, rc, dk, "%s: %s", what, why);
 out:
 	hlfs_node_fini(&n);
 	return rc;
 }
 
-int hlfs_do_refuse(struct hlfs_fs *fs, const char *path, const char *op)
+int hlfs_do_refuse(struct hlfs_fs *fs, const char *path, const char *op, struct hlfs_res *res)
 {
 	struct hlfs_treenode n;
-	char dk[96];
-	int rc = hlfs_resolve(fs, path, hlfs_deadline(fs), &n);
-	if (rc && rc != -ENOENT)
-		return rc;
-	if (rc == 0) {
-		hlfs_node_dir_key(&n, dk, sizeof(dk));
+	char dk[HLFS_DIRKEY_MAX], what[PATH_WHAT_MAX];
+	int rc = hlfs_resolve(fs, path, hlfs_deadline(fs), &n, res);
+	if (rc && rc != -ENOENT) {
 		hlfs_node_fini(&n);
-	} else {
-		snprintf(dk, sizeof(dk), "/");
+		return rc;
 	}
-	hlfs_note(fs, dk, "%s %s: %s", op, path,
-		  fs->opts->ro ? "read-only mount" : "not an operation this filesystem offers");
-	return fs->opts->ro ? -EROFS : -EPERM;
+	if (rc == 0)
+		hlfs_node_dir_key(&n, dk);
+	else
+		snprintf(dk, sizeof(dk), "/");
+	hlfs_node_fini(&n);
+	snprintf(what, sizeof(what), "%s %s", op, path);
+	hlfs_res_init(res);
+	return refused(fs, HLFS_OP_OTHER, HLFS_N_ROOT, dk, what, res);
 }

@@ -107,7 +107,11 @@ def test_import_then_export_round_trip(srv):
     exported = {r["id"]: r for r in s3_read(srv, base + "Patient.ndjson")}
     assert sorted(exported) == ["p0", "p1", "p2"]
     assert exported["p1"]["gender"] == "male"
-    assert s3_read(srv, base + "Observation.ndjson") == obs
+    # The store adds meta (versionId, lastUpdated) as the service does; the rest is as imported.
+    got = s3_read(srv, base + "Observation.ndjson")
+    assert [r["meta"]["versionId"] for r in got] == ["1"]
+    assert [{k: v for k, v in r.items() if k != "meta"} for r in got] == obs
+    assert exported["p1"]["meta"]["versionId"] == "2" and exported["p0"]["meta"]["versionId"] == "1"
 
 
 def test_prefix_without_trailing_slash_is_an_s3_prefix(srv):

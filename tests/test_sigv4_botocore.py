@@ -222,12 +222,15 @@ def _url(case):
     return url
 
 
-def _botocore_sign(case):
-    req = AWSRequest(method=case["method"], url=_url(case), data=case["body"])
+def botocore_sign(signer_cls, case, url):
+    """Signs case (method, headers, body, credentials, region, service, time)
+    for url with signer_cls at the case's pinned time; returns the recorded
+    canonical request and string to sign and the signed headers."""
+    req = AWSRequest(method=case["method"], url=url, data=case["body"])
     for name, value in case["headers"]:
         req.headers[name] = value  # HTTPHeaders appends: repeats are kept
     creds = Credentials(case["access_key"], case["secret_key"], case["token"])
-    signer = _RecordingSigV4Auth(creds, case["service"], case["region"])
+    signer = signer_cls(creds, case["service"], case["region"])
     pinned = _PinnedDatetime.fromtimestamp(case["time"], tz=datetime.timezone.utc)
     _PinnedDatetime.pinned = pinned.replace(tzinfo=None)
     with mock.patch.object(botocore.auth, "datetime",
@@ -238,7 +241,25 @@ def _botocore_sign(case):
         "string_to_sign": signer.recorded_sts,
         "authorization": req.headers["Authorization"],
         "amz_date": req.headers["X-Amz-Date"],
+        "content_sha256": req.headers.get("X-Amz-Content-SHA256"),
     }
+
+
+def _botocore_sign(case):
+    return botocore_sign(_RecordingSigV4Auth, case, _url(case))
+
+
+def run_tool(inputs):
+    """Runs sigv4_tool on a list of descriptions; returns its list of results."""
+    assert os.path.exists(TOOL), f"{TOOL} not built (set HLFS_BUILD_DIR)"
+    payload = json.dumps(inputs, ensure_ascii=False).encode("utf-8")
+    proc = subprocess.run([TOOL], input=payload, capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    assert b"runtime error" not in proc.stderr and b"AddressSanitizer" not in proc.stderr, \
+        proc.stderr.decode(errors="replace")
+    results = json.loads(proc.stdout.decode("utf-8"))
+    assert len(results) == len(inputs)
+    return results
 
 
 def _tool_input(case):
@@ -259,14 +280,7 @@ def _tool_input(case):
 
 @pytest.fixture(scope="module")
 def c_results():
-    assert os.path.exists(TOOL), f"{TOOL} not built (set HLFS_BUILD_DIR)"
-    payload = json.dumps([_tool_input(c) for c in CASES], ensure_ascii=False).encode("utf-8")
-    proc = subprocess.run([TOOL], input=payload, capture_output=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
-    assert b"runtime error" not in proc.stderr and b"AddressSanitizer" not in proc.stderr, \
-        proc.stderr.decode(errors="replace")
-    results = json.loads(proc.stdout.decode("utf-8"))
-    assert len(results) == len(CASES)
+    results = run_tool([_tool_input(c) for c in CASES])
     return {c["id"]: r for c, r in zip(CASES, results)}
 
 

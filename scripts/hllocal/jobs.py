@@ -1,16 +1,20 @@
 """Import/export job work and the SYNTHEA-like preload, against S3 kept as files.
 
-s3://bucket/key is DIR/s3/bucket/key.  A data store's FHIR resources live in
-DIR/resources/<store-id>.ndjson (append-only; the last version of a
-resourceType/id wins).  Job messages only use characters the model's Message
+s3://bucket/key is DIR/s3/bucket/key, through s3store's key mapping (shared
+with the S3 API, so what a job writes is what ListObjectsV2 lists).  A data
+store's FHIR resources live in its fhirstore.Store (DIR/resources/<store-id>.fhir):
+imports add versions to it, exports write its current resources.  Job messages only use characters the model's Message
 pattern allows (letters, spaces, digits and _.:/=+-%@).
 """
 import json
 import os
 import random
+import re
 import time
 import unicodedata
 import uuid
+
+from . import fhirstore, s3store
 
 
 _MSG_EXTRA = frozenset("_.:/=+-%@")
@@ -35,35 +39,12 @@ def s3_path(directory, uri):
 
 def list_objects(root, prefix):
     """Keys under bucket dir `root` starting with `prefix` (S3 prefix semantics), sorted."""
-    start = os.path.join(root, os.path.dirname(prefix)) if "/" in prefix else root
-    out = []
-    if not os.path.isdir(start):
-        return out
-    for dirpath, dirnames, filenames in os.walk(start):
-        dirnames.sort()
-        for fn in filenames:
-            full = os.path.join(dirpath, fn)
-            key = os.path.relpath(full, root).replace(os.sep, "/")
-            if key.startswith(prefix):
-                out.append(key)
-    out.sort()
-    return out
-
-
-def resources_path(directory, store_id):
-    return os.path.join(directory, "resources", store_id + ".ndjson")
-
-
-def _append_durable(path, data):
-    with open(path, "ab") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    return [k for k, _ in s3store.list_keys(root, prefix)]
 
 
 def _write_file(path, data):
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
+    tmp = s3store.tmp_name(path)  # never listed, so a reader does not see a half-written object
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()
@@ -71,7 +52,7 @@ def _write_file(path, data):
     os.replace(tmp, path)
 
 
-def run_import(directory, job):
+def run_import(directory, job, registry):
     """Returns (status, JobProgressReport, message)."""
     t0 = time.monotonic()
     uri = job["input"]["S3Uri"]
@@ -89,31 +70,30 @@ def run_import(directory, job):
     if out_mapped is None:
         return "FAILED", None, "Output S3 location %s is not accessible" % out_uri
     report_dir = os.path.join(out_mapped[2], "%s-FHIR_IMPORT-%s" % (job["store"], job["id"]))
-    scanned = imported = bad = files_bad = files_ok = 0
+    store = registry.get(job["store"])
+    scanned = imported = bad = files_bad = files_ok = imported_bytes = 0
     size = 0
-    good_lines = []
     success, failure = [], []
     for key in keys:
-        path = os.path.join(root, key)
+        path = s3store.key_path(root, key)
         with open(path, "rb") as f:
             data = f.read()
         size += len(data)
         file_bad = file_good = 0
+        batch = []
         for lineno, raw in enumerate(data.split(b"\n"), 1):
             if not raw.strip():
                 continue
             scanned += 1
             err = None
             try:
-                obj = json.loads(raw)
-                if not isinstance(obj, dict):
-                    err = "line is not a JSON object"
-                elif not isinstance(obj.get("resourceType"), str) or not obj["resourceType"]:
-                    err = "missing resourceType"
-                elif not isinstance(obj.get("id"), str) or not obj["id"]:
+                _, _, obj = fhirstore.parse_resource(raw)
+                if not isinstance(obj.get("id"), str) or not obj["id"]:
                     err = "missing id"
-            except ValueError as e:
-                err = "invalid JSON: %s" % e
+                elif not fhirstore.ID_RE.match(obj["id"]):
+                    err = "invalid id"
+            except fhirstore.FhirError as e:
+                err = e.diagnostics
             if err:
                 bad += 1
                 file_bad += 1
@@ -122,16 +102,16 @@ def run_import(directory, job):
             else:
                 imported += 1
                 file_good += 1
-                good_lines.append(json.dumps(obj, separators=(",", ":")))
+                batch.append(raw)
                 success.append({"file": "s3://%s/%s" % (os.path.basename(root), key),
                                 "line": lineno, "resourceType": obj["resourceType"], "id": obj["id"]})
+        if batch:
+            store.load(batch)  # each line stored as sent, a new version when it exists
+            imported_bytes += sum(len(l) + 1 for l in batch)
         if file_bad:
             files_bad += 1
         if file_good:
             files_ok += 1
-    if good_lines:
-        _append_durable(resources_path(directory, job["store"]),
-                        ("\n".join(good_lines) + "\n").encode())
     _write_file(os.path.join(report_dir, "SUCCESS", "SUCCESS.ndjson"),
                 "".join(json.dumps(r) + "\n" for r in success).encode())
     _write_file(os.path.join(report_dir, "FAILURE", "FAILURE.ndjson"),
@@ -146,7 +126,7 @@ def run_import(directory, job):
         "numberOfScannedFiles": len(keys),
         "numberOfFilesImported": files_ok,
         "sizeOfScannedFilesInMB": round(size / 1048576.0, 6),
-        "sizeOfDataImportedSuccessfullyInMB": round(sum(len(l) + 1 for l in good_lines) / 1048576.0, 6),
+        "sizeOfDataImportedSuccessfullyInMB": round(imported_bytes / 1048576.0, 6),
         "numberOfResourcesScanned": scanned,
         "numberOfResourcesImportedSuccessfully": imported,
         "numberOfResourcesWithCustomerError": bad,
@@ -171,39 +151,26 @@ def run_import(directory, job):
     return "COMPLETED", progress, None
 
 
-def store_resources(directory, store_id):
-    """The store's current resources: {(type, id): json text}, last version wins, in first-seen order."""
-    res = {}
-    path = resources_path(directory, store_id)
-    if not os.path.exists(path):
-        return res
-    with open(path, "rb") as f:
-        for raw in f:
-            raw = raw.strip()
-            if not raw:
-                continue
-            try:
-                obj = json.loads(raw)
-            except ValueError:
-                continue  # a torn tail after a crash
-            res[(obj["resourceType"], obj["id"])] = raw.decode()
-    return res
-
-
-def run_export(directory, job):
+def run_export(directory, job, registry, max_lines=100000):
+    """Writes the store's current resources, one <Type>.ndjson per type; a type
+    with more than max_lines resources is split into <Type>.ndjson,
+    <Type>-2.ndjson, ... of at most max_lines lines each."""
     uri = job["output"]["S3Configuration"]["S3Uri"]
     mapped = s3_path(directory, uri)
     if mapped is None:
         return "FAILED", None, "Output S3 location %s is not accessible" % uri
     out_dir = os.path.join(mapped[2], "%s-FHIR_EXPORT-%s" % (job["store"], job["id"]))
-    by_type = {}
-    for (rtype, _), text in store_resources(directory, job["store"]).items():
-        by_type.setdefault(rtype, []).append(text)
     os.makedirs(out_dir, exist_ok=True)
-    for rtype, lines in sorted(by_type.items()):
-        _write_file(os.path.join(out_dir, rtype + ".ndjson"), ("\n".join(lines) + "\n").encode())
+    for rtype, bodies in registry.get(job["store"]).export().items():
+        for part, start in enumerate(range(0, len(bodies), max_lines), 1):
+            name = rtype + (".ndjson" if part == 1 else "-%d.ndjson" % part)
+            _write_file(os.path.join(out_dir, name), b"\n".join(bodies[start:start + max_lines]) + b"\n")
     return "COMPLETED", None, None
 
+
+SYNTHEA_TS = 1704067200.0  # 2024-01-01T00:00:00Z
+_DEC = "\x00DEC"  # marks a number that json.dumps would write as a string
+_DEC_RE = re.compile(r'"\\u0000DEC([0-9.]+)"')
 
 _GIVEN = ["Ana", "Ben", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas",
           "Kemi", "Luca", "Mara", "Nils", "Olga", "Pavel", "Quinn", "Rosa", "Sami", "Tove"]
@@ -276,14 +243,22 @@ def synthea_resources(n_patients, seed):
                     "subject": {"reference": "Patient/" + pid},
                     "encounter": {"reference": "Encounter/" + eid},
                     "effectiveDateTime": start,
-                    "valueQuantity": {"value": round(rng.uniform(lo, hi), 1), "unit": unit,
+                    "valueQuantity": {"value": _DEC + "%.2f" % round(rng.uniform(lo, hi), 1), "unit": unit,
                                       "system": "http://unitsofmeasure.org", "code": unit},
                 })
     return out
 
 
-def write_synthea(directory, store_id, n_patients, seed):
-    res = synthea_resources(n_patients, seed)
-    if res:
-        _append_durable(resources_path(directory, store_id),
-                        "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in res).encode())
+def synthea_lines(n_patients, seed):
+    """The cohort as NDJSON lines (bytes), decimals with their two places."""
+    return [_DEC_RE.sub(r"\1", json.dumps(r, separators=(",", ":"))).encode()
+            for r in synthea_resources(n_patients, seed)]
+
+
+def write_synthea(registry, store_id, n_patients, seed):
+    """Loads the cohort into the store. Decimals are written with two places
+    (172.30), as FHIR data keeps them, and every resource gets the same
+    lastUpdated so that two preloads are alike byte for byte."""
+    lines = synthea_lines(n_patients, seed)
+    if lines:
+        registry.get(store_id).load(lines, fixed_ts=SYNTHEA_TS)

@@ -19,7 +19,8 @@ import threading
 import time
 import uuid
 
-from . import sigv4
+from . import fhir, s3, sigv4
+from .fhirstore import FhirError
 from .state import ApiError, State
 from .validate import Model
 
@@ -40,8 +41,10 @@ OPERATIONS = {
 }
 # Quota classes (the service's documented limits, per account).
 SLOW_OPS = ("CreateFHIRDatastore", "DeleteFHIRDatastore", "StartFHIRImportJob", "StartFHIRExportJob")
-REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-           413: "Payload Too Large", 429: "Too Many Requests", 500: "Internal Server Error",
+REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 403: "Forbidden",
+           404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 410: "Gone",
+           412: "Precondition Failed", 413: "Payload Too Large", 415: "Unsupported Media Type",
+           422: "Unprocessable Entity", 429: "Too Many Requests", 500: "Internal Server Error",
            502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 MAX_BODY = 16 * 1024 * 1024
 HUGE_SIZE = 100 * 1024 * 1024
@@ -62,6 +65,17 @@ class Bucket:
             self.tokens -= 1
             return True
         return False
+
+
+FHIR_RATE = 100.0  # FHIR requests per second per data plane (the documented search/update quota)
+
+
+def op_selected(op, ops):
+    """Is op in the list? An entry ending in ".*" selects a plane (fhir.*)."""
+    for o in ops:
+        if o == op or o == "*" or (o.endswith(".*") and op.startswith(o[:-1])):
+            return True
+    return False
 
 
 class Faults:
@@ -98,6 +112,10 @@ class Faults:
             self.rng = random.Random(self.cfg["seed"])
             self.read_bucket = Bucket(10.0, 10.0)
             self.slow_bucket = Bucket(1.0 / 60.0, 1.0)
+            self.fhir_bucket = Bucket(FHIR_RATE, FHIR_RATE)
+            # S3's documented request rates per prefix: 5,500 reads/s, 3,500 writes/s.
+            self.s3_read_bucket = Bucket(5500.0, 5500.0)
+            self.s3_write_bucket = Bucket(3500.0, 3500.0)
 
     def get(self):
         with self.lock:
@@ -109,7 +127,7 @@ class Faults:
             c = self.cfg
             hit = {}
             ops = c["operations"]
-            if ops is not None and op not in ops:
+            if ops is not None and not op_selected(op, ops):
                 return hit
             lat = c["latency_ms"]
             if c["jitter_ms"]:
@@ -135,11 +153,27 @@ class Faults:
                 hit["latency"] = lat / 1000.0
             return hit
 
+    def action(self, op):
+        """The fault that hits this request after its latency (slept here), or None:
+        stall, reset, access_denied, throttle, error5xx or drop_after_commit."""
+        hit = self.decide(op)
+        if "latency" in hit:
+            time.sleep(hit["latency"])
+        for mode in ("stall", "reset", "access_denied", "throttle", "error5xx", "drop_after_commit"):
+            if hit.get(mode):
+                return mode
+        return None
+
     def quota_ok(self, op):
         with self.lock:
             if not self.cfg["quota"]:
                 return True
-            b = self.slow_bucket if op in SLOW_OPS else self.read_bucket
+            if op.startswith("fhir."):
+                b = self.fhir_bucket
+            elif op.startswith("s3."):
+                b = self.s3_read_bucket if op[3:] in s3.READ_OPS else self.s3_write_bucket
+            else:
+                b = self.slow_bucket if op in SLOW_OPS else self.read_bucket
             return b.take()
 
 
@@ -168,7 +202,7 @@ class Stats:
             if self.inflight > self.peak:
                 self.peak = self.inflight
 
-    def end(self, op, status, code, t0, ms):
+    def end(self, op, status, code, t0, ms, extra=None):
         with self.lock:
             self.inflight -= 1
             per = self.calls.get(op)
@@ -176,7 +210,10 @@ class Stats:
                 per = self.calls[op] = {}
             k = str(status)
             per[k] = per.get(k, 0) + 1
-            self.log.append({"op": op, "status": status, "code": code, "t": round(t0, 3), "ms": ms})
+            entry = {"op": op, "status": status, "code": code, "t": round(t0, 3), "ms": ms}
+            if extra:
+                entry.update(extra)
+            self.log.append(entry)
 
     def snapshot(self):
         with self.lock:
@@ -240,7 +277,8 @@ class App:
         self.args = args
         self.model = Model()
         self.state = State(args.state, args.region, args.account, args.create_delay, args.delete_delay,
-                           args.job_delay, args.synthea_patients, args.seed)
+                           args.job_delay, args.synthea_patients, args.seed, args.export_max_lines)
+        self.fhir = fhir.Fhir(self.state)
         keys = [{"access_key": args.access_key, "secret_key": args.secret_key,
                  "session_token": args.session_token}]
         self.verifier = sigv4.Verifier(keys, args.region)
@@ -270,6 +308,7 @@ class App:
         self.quiet = args.quiet
         self.strict = args.strict
         self.log_lock = threading.Lock()
+        self.s3 = s3.S3(self)
 
     def log(self, line):
         if not self.quiet:
@@ -367,20 +406,11 @@ class Handler(socketserver.StreamRequestHandler):
         if "chunked" in te:
             chunks = []
             total = 0
-            while True:
-                size_line = self.rfile.readline(1024)
-                if not size_line:
-                    raise ConnectionError("eof in chunked body")
-                size = int(size_line.split(b";")[0].strip(), 16)
-                if size == 0:
-                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                total += size
+            for b in s3.http_chunks(self.rfile):
+                total += len(b)
                 if total > MAX_BODY:
                     return None
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline(3)
+                chunks.append(b)
             return b"".join(chunks)
         n = int(hmap.get("content-length", "0") or 0)
         if n > MAX_BODY:
@@ -433,6 +463,8 @@ class Handler(socketserver.StreamRequestHandler):
             keep = False
         elif "keep-alive" in conn:
             keep = True
+        if s3.is_s3(method, target, hmap):
+            return self.server.app.s3.handle(self, method, target, version, headers, hmap, keep)
         if hmap.get("expect", "").lower() == "100-continue" and version == "HTTP/1.1":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         body = self._read_body(hmap)
@@ -442,7 +474,9 @@ class Handler(socketserver.StreamRequestHandler):
             return False
         raw_path, _, raw_query = target.partition("?")
         if raw_path.startswith("/__admin/"):
-            return self.admin(method, raw_path[len("/__admin/"):], body, keep)
+            return self.admin(method, raw_path[len("/__admin/"):], body, keep, raw_query)
+        if raw_path.startswith("/datastore/"):
+            return self.fhir_api(method, raw_path, raw_query, headers, hmap, body, keep)
         return self.api(method, raw_path, raw_query, headers, hmap, body, keep)
 
     # ----- API -----
@@ -472,30 +506,26 @@ class Handler(socketserver.StreamRequestHandler):
             if op is None or method != "POST":
                 raise ApiError("UnknownOperationException",
                                "Operation %s is not supported by this service" % (target or "(none)"))
-            hit = app.faults.decide(op)
-            if hit:
-                if "latency" in hit:
-                    time.sleep(hit["latency"])
-                if hit.get("stall"):
-                    action = "stall"
-                elif hit.get("reset"):
-                    action = "reset"
-                elif hit.get("access_denied"):
+            fault = app.faults.action(op)
+            if fault:
+                if fault in ("stall", "reset"):
+                    action = fault
+                elif fault == "access_denied":
                     # What IAM answers for a missing permission, whether or not the
                     # operation models the error.
                     raise ApiError("AccessDeniedException",
                                    "User: arn:aws:iam::%s:user/healthlake-local is not authorized to "
                                    "perform: healthlake:%s" % (app.args.account, op))
-                elif hit.get("throttle"):
+                elif fault == "throttle":
                     raise ApiError("ThrottlingException", "Rate exceeded")
-                elif hit.get("error5xx"):
+                elif fault == "error5xx":
                     fc = app.faults.get()
                     if fc["error_body"] == "json":
                         raise ApiError("InternalServerException", "Injected internal server error",
                                        fc["error_status"])
                     action = "error_" + fc["error_body"]
                     status = fc["error_status"]
-                elif hit.get("drop_after_commit"):
+                else:
                     action = "drop"
             if action in ("stall", "reset") or (action or "").startswith("error_"):
                 pass
@@ -623,12 +653,105 @@ class Handler(socketserver.StreamRequestHandler):
         self._send_raw(200, hdrs, body, close=not keep)
         return keep
 
+    # ----- FHIR data plane -----
+
+    def fhir_api(self, method, raw_path, raw_query, headers, hmap, body, keep):
+        app = self.server.app
+        t0 = time.time()
+        m0 = time.perf_counter()
+        rid = _REQUEST_IDS.next()
+        parts = raw_path.split("/", 4)  # "", "datastore", <id>, "r4", <rest>
+        if len(parts) >= 4 and parts[3] == "r4":
+            sid = parts[2]
+            interaction, rtype, res_id, vid = fhir.route(method, parts[4] if len(parts) > 4 else "")
+        else:
+            sid, interaction, rtype, res_id, vid = parts[2] if len(parts) > 2 else "", "no-route", None, None, None
+        if interaction == "bundle":
+            interaction = fhir.bundle_kind(body)
+        op_name = "fhir." + (interaction or "unsupported")
+        app.stats.begin(not self.counted)
+        self.counted = True
+        action = None
+        try:
+            try:
+                app.verifier.verify(method, raw_path, raw_query, headers, body)
+            except sigv4.AuthError as e:
+                raise FhirError(403, "%s: %s" % (e.code, e.message), "security")
+            if interaction is None:
+                raise FhirError(405, "Method %s is not allowed here" % method, "not-supported")
+            fault = app.faults.action(op_name)
+            if fault:
+                if fault in ("stall", "reset"):
+                    action = fault
+                elif fault == "access_denied":
+                    raise FhirError(403, "User: arn:aws:iam::%s:user/healthlake-local is not authorized "
+                                    "to perform: healthlake:%s" % (app.args.account, op_name), "forbidden")
+                elif fault == "throttle":
+                    raise FhirError(429, "Rate exceeded", "throttled")
+                elif fault == "error5xx":
+                    raise FhirError(app.faults.get()["error_status"], "Injected internal server error",
+                                    "exception")
+                else:
+                    action = "drop"
+            resp = None
+            if action not in ("stall", "reset"):
+                if not app.faults.quota_ok(op_name):
+                    raise FhirError(429, "Rate exceeded", "throttled")
+                resp = app.fhir.handle(interaction, sid, rtype, res_id, vid, method, raw_query, hmap, body)
+        except FhirError as e:
+            resp = fhir.Response(e.status, fhir.outcome(e.diagnostics, e.code),
+                                 [("Content-Type", fhir.CONTENT_TYPE)])
+        except Exception as e:  # never let a bug kill the connection silently
+            resp = fhir.Response(500, fhir.outcome("Internal error: %s" % type(e).__name__, "exception"),
+                                 [("Content-Type", fhir.CONTENT_TYPE)])
+            app.log("internal error: %r" % e)
+        status = resp.status if resp is not None else 0
+        ms = round((time.perf_counter() - m0) * 1000, 3)
+        if action == "stall":
+            app.stop_event.wait()  # in flight until shutdown: counted then
+            app.stats.end(op_name, 0, "stall", t0, ms, {"method": method, "path": raw_path, "query": raw_query})
+            self._abort(False)
+            return False
+        # Counted before the answer leaves (the control plane does the same); the
+        # path and query go to the in-memory admin log only, never to stderr.
+        app.stats.end(op_name, 0 if action else status, action or ("" if status < 400 else str(status)),
+                      t0, ms, {"method": method, "path": raw_path, "query": raw_query})
+        if not app.quiet:
+            app.log("%s %s %d %.1fms" % (time.strftime("%H:%M:%S", time.localtime(t0)), op_name,
+                                         0 if action else status, ms))
+        if action:
+            self._abort(action == "reset")
+            return False
+        self._send_raw(status, [("x-amzn-RequestId", rid), ("Date", _http_date())] + resp.headers,
+                       resp.body, close=not keep)
+        return keep
+
+    def admin_fhir_load(self, raw_query, body):
+        """POST /__admin/fhir/load?store=<id>: NDJSON resources (with ids) into a
+        store, unsigned, as new versions; for tests and benchmarks."""
+        app = self.server.app
+        q = dict(p.partition("=")[::2] for p in raw_query.split("&") if p)
+        sid = q.get("store", "")
+        with app.state.lock:
+            if sid not in app.state.stores:
+                raise ValueError("no such data store: %s" % sid)
+        lines = [l for l in body.split(b"\n") if l.strip()]
+        t = time.perf_counter()
+        n, errors = app.state.fhir.get(sid).load(lines)
+        return {"loaded": n, "errors": [{"line": i + 1, "error": e} for i, e in errors[:100]],
+                "failed": len(errors), "seconds": round(time.perf_counter() - t, 3)}
+
     # ----- admin -----
 
-    def admin(self, method, name, body, keep):
+    def admin(self, method, name, body, keep, raw_query=""):
         app = self.server.app
         status, out = 200, None
         try:
+            if method == "POST" and name == "fhir/load":
+                out = self.admin_fhir_load(raw_query, body)
+                self._send_raw(200, [("Content-Type", "application/json")], json.dumps(out).encode(),
+                               close=not keep)
+                return keep
             data = json.loads(body) if body.strip() else {}
             if method == "GET" and name == "counters":
                 out = app.stats.snapshot()
@@ -662,6 +785,8 @@ class Handler(socketserver.StreamRequestHandler):
                     if k in data:
                         setattr(st, k, float(data[k]))
                 out = {k: getattr(st, k) for k in ("create_delay", "delete_delay", "job_delay")}
+            elif name.startswith("s3/"):
+                out = app.s3.admin(method, name[3:], data)
             elif method == "POST" and name == "compact":
                 app.state.compact()
                 out = {}
@@ -734,6 +859,8 @@ def parse_args(argv):
     p.add_argument("--quota", action="store_true")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--synthea-patients", type=int, default=10)
+    p.add_argument("--export-max-lines", type=int, default=100000,
+                   help="split an export's <Type>.ndjson after this many resources")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--strict", action="store_true",
                    help="validate every response against the model's output shapes")
@@ -742,7 +869,9 @@ def parse_args(argv):
     if bool(a.tls_cert) != bool(a.tls_key):
         p.error("--tls-cert and --tls-key go together")
     if a.fault_ops:
-        bad = [o for o in a.fault_ops.split(",") if o and o not in OPERATIONS]
+        bad = [o for o in a.fault_ops.split(",")
+               if o and o not in OPERATIONS and not o.startswith("fhir.")
+               and not s3.known_operation(o) and o != "*"]
         if bad:
             p.error("unknown operation(s) in --fault-ops: " + ",".join(bad))
     return a
@@ -767,6 +896,7 @@ def main(argv=None):
     host, port = srv.server_address[:2]
     shown = "[%s]" % host if ":" in host else host
     url = "%s://%s:%d" % ("https" if ctx else "http", shown, port)
+    app.state.base_url = url
 
     stop = threading.Event()
 

@@ -129,6 +129,16 @@ class Verifier:
     def verify(self, method, raw_path, raw_query, headers, body, now=None):
         """headers: list of (name, value) as received (names any case).
         Returns the access key on success, raises AuthError otherwise."""
+        return self.check(method, raw_path, raw_query, headers, body, now)["access_key"]
+
+    def check(self, method, raw_path, raw_query, headers, body, now=None, s3=False, valid_for=None):
+        """verify() with the details a caller may need afterwards: a dict with
+        access_key, signing key, scope, amz_date and signature (the seed of an
+        aws-chunked upload).  With s3, the S3 rules: service `s3`, the path as
+        sent (no normalisation, no second encoding) and the payload hash taken
+        from x-amz-content-sha256 (`body` is not used; the caller checks it).
+        valid_for: a presigned URL's X-Amz-Expires (seconds valid after X-Amz-Date)
+        instead of the 5-minute window."""
         hdrs = {}
         for name, value in headers:
             ln = name.lower()
@@ -188,9 +198,10 @@ class Verifier:
             raise AuthError("InvalidSignatureException",
                             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version "
                             "of date from HTTP: '%s' != '%s', from '%s'." % (cdate, amzdate[:8], amzdate))
-        if cservice != self.service:
+        want_service = "s3" if s3 else self.service
+        if cservice != want_service:
             raise AuthError("InvalidSignatureException",
-                            "Credential should be scoped to correct service: '%s'. " % self.service)
+                            "Credential should be scoped to correct service: '%s'. " % want_service)
         if cregion != self.region:
             raise AuthError("InvalidSignatureException",
                             "Credential should be scoped to a valid region. ")
@@ -199,7 +210,9 @@ class Verifier:
             raise AuthError("InvalidSignatureException",
                             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
         now = time.time() if now is None else now
-        if req_time < now - MAX_SKEW:
+        if valid_for is not None and now > req_time + valid_for:
+            raise AuthError("AccessDenied", "Request has expired")
+        if valid_for is None and req_time < now - MAX_SKEW:
             fmt = "%Y%m%dT%H%M%SZ"
             raise AuthError("InvalidSignatureException",
                             "Signature expired: %s is now earlier than %s (%s - 5 min.)"
@@ -212,9 +225,17 @@ class Verifier:
                             % (amzdate, time.strftime(fmt, time.gmtime(now + MAX_SKEW)),
                                time.strftime(fmt, time.gmtime(now))))
         canon_headers = "".join(h + ":" + hdrs.get(h, "") + "\n" for h in signed)
-        creq = "\n".join((method, canonical_uri(raw_path), canonical_query(raw_query),
-                          canon_headers, fields["SignedHeaders"],
-                          hashlib.sha256(body).hexdigest()))
+        if s3:
+            payload = hdrs.get("x-amz-content-sha256")
+            if not payload:
+                raise AuthError("InvalidRequest",
+                                "Missing required header for this request: x-amz-content-sha256")
+            uri = raw_path or "/"
+        else:
+            payload = hashlib.sha256(body).hexdigest()
+            uri = canonical_uri(raw_path)
+        creq = "\n".join((method, uri, canonical_query(raw_query),
+                          canon_headers, fields["SignedHeaders"], payload))
         scope = "%s/%s/%s/aws4_request" % (cdate, cregion, cservice)
         sts = "\n".join((ALGORITHM, amzdate, scope, hashlib.sha256(creq.encode("utf-8", "surrogateescape")).hexdigest()))
         key = self._signing_key(secret, cdate, cregion, cservice)
@@ -224,7 +245,8 @@ class Verifier:
                             "The request signature we calculated does not match the signature you "
                             "provided. Check your AWS Secret Access Key and signing method. Consult "
                             "the service documentation for details.")
-        return akid
+        return {"access_key": akid, "key": key, "scope": scope, "amz_date": amzdate,
+                "signature": fields["Signature"]}
 
 
 def sign(method, url_host, path, query, headers, body, access_key, secret_key, region,

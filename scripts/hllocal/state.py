@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 
-from . import jobs
+from . import fhirstore, jobs
 from .journal import Journal
 
 TERMINAL = ("COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED", "CANCEL_COMPLETED", "CANCEL_FAILED")
@@ -65,8 +65,11 @@ def _filter_hash(obj):
 
 class State:
     def __init__(self, directory, region, account, create_delay=2.0, delete_delay=2.0,
-                 job_delay=2.0, synthea_patients=10, seed=0):
+                 job_delay=2.0, synthea_patients=10, seed=0, export_max_lines=100000):
         self.dir = directory
+        self.export_max_lines = export_max_lines
+        # The server's own URL once it listens: stores' FHIR endpoints live under it.
+        self.base_url = None
         self.region = region
         self.account = account
         self.create_delay = create_delay
@@ -86,7 +89,7 @@ class State:
         self._cv = threading.Condition(self.lock)
         self._stopping = False
         os.makedirs(os.path.join(directory, "s3"), exist_ok=True)
-        os.makedirs(os.path.join(directory, "resources"), exist_ok=True)
+        self.fhir = fhirstore.Registry(directory)
         self._load()
         self._worker = threading.Thread(target=self._run_worker, name="jobs", daemon=True)
         self._worker.start()
@@ -155,6 +158,7 @@ class State:
             if self.journal.records_in_journal and live <= 20000:
                 self.compact()  # bounded cost at shutdown; bigger states replay the journal
             self.journal.close()
+        self.fhir.close()
 
     # ---------- derived views ----------
 
@@ -162,6 +166,8 @@ class State:
         return "arn:aws:healthlake:%s:%s:datastore/fhir/%s" % (self.region, self.account, sid)
 
     def endpoint(self, sid):
+        if self.base_url:
+            return "%s/datastore/%s/r4/" % (self.base_url, sid)
         return "https://healthlake.%s.amazonaws.com/datastore/%s/r4/" % (self.region, sid)
 
     def store_status(self, s, now=None):
@@ -283,7 +289,7 @@ class State:
             resp = {"DatastoreId": sid, "DatastoreArn": self.arn(sid), "DatastoreStatus": "CREATING",
                     "DatastoreEndpoint": self.endpoint(sid)}
             if rec.get("preload"):
-                jobs.write_synthea(self.dir, sid, self.synthea_patients, self.synthea_seed)
+                jobs.write_synthea(self.fhir, sid, self.synthea_patients, self.synthea_seed)
             recs = [rec]
             if key:
                 recs.append({"t": "k", "key": key, "resp": resp})
@@ -507,9 +513,9 @@ class State:
         with self.lock:
             j = dict(self.jobs[jid])
         if j["kind"] == "import":
-            status, progress, message = jobs.run_import(self.dir, j)
+            status, progress, message = jobs.run_import(self.dir, j, self.fhir)
         else:
-            status, progress, message = jobs.run_export(self.dir, j)
+            status, progress, message = jobs.run_export(self.dir, j, self.fhir, self.export_max_lines)
         with self.lock:
             now = now_ms()
             rec = dict(self.jobs[jid], status=status, end=max(now, j["submit"]))

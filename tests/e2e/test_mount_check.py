@@ -7,6 +7,8 @@ existing EACCES tests (test_errors.py) use rejected keys; these use healthlake-l
 import errno
 import os
 
+import pytest
+
 from .hlutil import assert_errno, assert_one_line, error_file, listing, read
 
 
@@ -70,3 +72,37 @@ def test_access_denied_on_job_listing_eacces(server, store, mount_factory):
     assert "AccessDenied" in text and "healthlake:ListFHIRImportJobs" in text, text
     server.faults()
     assert listing(m.p("clinic-a", "imports")) == ["new"]
+
+
+def _start_job(server, sid, kind):
+    from .hlutil import IMPORT_OUTPUT, KMS_KEY, ROLE_ARN
+    c = server.boto3()
+    if kind == "imports":
+        return c.start_fhir_import_job(
+            DatastoreId=sid, DataAccessRoleArn=ROLE_ARN,
+            InputDataConfig={"S3Uri": "s3://hl-input/in/"},
+            JobOutputDataConfig={"S3Configuration": {"S3Uri": IMPORT_OUTPUT,
+                                                     "KmsKeyId": KMS_KEY}})["JobId"]
+    return c.start_fhir_export_job(
+        DatastoreId=sid, DataAccessRoleArn=ROLE_ARN,
+        OutputDataConfig={"S3Configuration": {"S3Uri": "s3://hl-export/out/",
+                                              "KmsKeyId": KMS_KEY}})["JobId"]
+
+
+@pytest.mark.parametrize("kind", ["imports", "exports"])
+def test_access_denied_on_job_read_lands_in_jobs_error(server, store, mount_factory, kind):
+    # A failed read of a job is an operation on an entry of imports/ (or exports/): its
+    # reason goes to that directory's .error, not to the store's (as tags/<key> does).
+    jid = _start_job(server, store["id"], kind)
+    m = mount_factory(server, "max_attempts=1")
+    assert listing(m.p("clinic-a")) != []
+    op = "Import" if kind == "imports" else "Export"
+    server.faults(access_denied=1.0,
+                  operations=[f"ListFHIR{op}Jobs", f"DescribeFHIR{op}Job"])
+    assert_errno(errno.EACCES, read, m.p("clinic-a", kind, jid))
+    text = error_file(m.p("clinic-a", kind))
+    assert_one_line(text)
+    assert "AccessDenied" in text, text
+    assert error_file(m.p("clinic-a")) == ""
+    server.faults()
+    assert read(m.p("clinic-a", kind, jid)).startswith("{")

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "query.h"
 #include "sigv4.h"
 
 #define MAX_INPUT (64u * 1024 * 1024)
@@ -99,6 +100,38 @@ static cJSON *error_object(enum hl_err code, const char *message)
 	return o;
 }
 
+/* The request as the data-plane clients build it, when the description asks
+ * for that instead of a ready path and query: "raw_query" (a user's query,
+ * re-encoded strictly), "next_link" with "request_url" (a Bundle link), or
+ * "s3_bucket"/"s3_key" (a path-style object path, the key encoded once). */
+static enum hl_err build_target(const cJSON *in, char **path, char **query, struct hl_error *err)
+{
+	const char *raw = str_member(in, "raw_query"), *link = str_member(in, "next_link");
+	const char *bucket = str_member(in, "s3_bucket"), *key = str_member(in, "s3_key");
+	struct hl_buf b;
+	enum hl_err rc = HL_ERR_OK;
+	if (link)
+		return hl_query_next_link(str_member(in, "request_url"), link, path, query, err);
+	hl_buf_init(&b, 0);
+	if (raw) {
+		if ((rc = hl_query_encode(raw, strlen(raw), &b)) || !(*query = hl_buf_steal(&b)))
+			rc = rc ? rc : HL_ERR_NOMEM;
+	}
+	if (!rc && bucket && key) {
+		hl_buf_reset(&b);
+		/* An empty bucket: virtual-hosted style, the bucket is in the host. */
+		if ((bucket[0] && ((rc = hl_buf_appendc(&b, '/')) ||
+				   (rc = hl_buf_appends(&b, bucket)))) ||
+		    (rc = hl_buf_appendc(&b, '/')) ||
+		    (rc = hl_buf_append_uri(&b, key, strlen(key), true)))
+			;
+		else if (!(*path = hl_buf_steal(&b)))
+			rc = HL_ERR_NOMEM;
+	}
+	hl_buf_free(&b);
+	return rc;
+}
+
 /* Signs one description; returns a new JSON object (result or error), NULL on OOM. */
 static cJSON *sign_one(const cJSON *in)
 {
@@ -107,6 +140,7 @@ static cJSON *sign_one(const cJSON *in)
 	struct hl_sigv4_result r = {0};
 	struct hl_error err;
 	cJSON *out = NULL;
+	char *built_path = NULL, *built_query = NULL;
 
 	hl_buf_init(&body, 0);
 	hl_error_clear(&err);
@@ -133,13 +167,18 @@ static cJSON *sign_one(const cJSON *in)
 		goto out;
 	}
 	const cJSON *jt = cJSON_GetObjectItemCaseSensitive(in, "time");
+	if ((rc = build_target(in, &built_path, &built_query, &err))) {
+		out = error_object(rc, err.message);
+		goto out;
+	}
 	struct hl_sigv4_request req = {.method = str_member(in, "method"),
-				       .path = str_member(in, "path"),
-				       .query = str_member(in, "query"),
+				       .path = built_path ? built_path : str_member(in, "path"),
+				       .query = built_query ? built_query : str_member(in, "query"),
 				       .headers = hdrs,
 				       .n_headers = nh,
 				       .body = body.data,
-				       .body_len = body.len};
+				       .body_len = body.len,
+				       .s3 = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "s3"))};
 	struct hl_credentials creds = {.access_key_id = (char *)str_member(in, "access_key"),
 				       .secret_access_key = (char *)str_member(in, "secret_key"),
 				       .session_token = (char *)str_member(in, "token")};
@@ -157,11 +196,16 @@ static cJSON *sign_one(const cJSON *in)
 	    !cJSON_AddStringToObject(out, "string_to_sign", r.string_to_sign) ||
 	    !cJSON_AddStringToObject(out, "authorization", r.authorization) ||
 	    !cJSON_AddStringToObject(out, "signed_headers", r.signed_headers) ||
-	    !cJSON_AddStringToObject(out, "amz_date", r.amz_date)) {
+	    !cJSON_AddStringToObject(out, "amz_date", r.amz_date) ||
+	    !cJSON_AddStringToObject(out, "payload_hash", r.payload_hash) ||
+	    !cJSON_AddStringToObject(out, "path", req.path) ||
+	    (req.query && !cJSON_AddStringToObject(out, "query", req.query))) {
 		cJSON_Delete(out);
 		out = NULL;
 	}
 out:
+	free(built_path);
+	free(built_query);
 	hl_sigv4_result_free(&r);
 	hl_buf_free(&body);
 	free(hdrs);

@@ -54,8 +54,20 @@ static void test_steal_empty(void)
 	free(s);
 }
 
+static void test_hex_value(void)
+{
+	is_int(hl_hex_value('0'), 0, "hex 0");
+	is_int(hl_hex_value('9'), 9, "hex 9");
+	is_int(hl_hex_value('a'), 10, "hex a");
+	is_int(hl_hex_value('F'), 15, "hex F");
+	is_int(hl_hex_value('g'), -1, "g is not hex");
+	is_int(hl_hex_value('\0'), -1, "NUL is not hex");
+	is_int(hl_hex_value((char)0xc3), -1, "a high byte is not hex");
+}
+
 int main(void)
 {
+	test_hex_value();
 	test_append_and_bound();
 	test_uri_encoding();
 	test_steal_empty();

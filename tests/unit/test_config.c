@@ -651,6 +651,69 @@ static void test_endpoint(void)
 	}
 }
 
+/* hl_config_service_endpoint for S3: the CLI's order, S3's own hosts. */
+static void test_s3_endpoint(void)
+{
+	static const struct ep_case cases[] = {
+	    {"regional", NULL, {NULL}, NULL, "eu-west-1", HL_ERR_OK,
+	     "https://s3.eu-west-1.amazonaws.com", false},
+	    {"china", NULL, {NULL}, NULL, "cn-north-1", HL_ERR_OK,
+	     "https://s3.cn-north-1.amazonaws.com.cn", false},
+	    {"dualstack", NULL, {"AWS_USE_DUALSTACK_ENDPOINT", "true"}, NULL, "us-east-1",
+	     HL_ERR_OK, "https://s3.dualstack.us-east-1.amazonaws.com", false},
+	    {"fips", NULL, {"AWS_USE_FIPS_ENDPOINT", "true"}, NULL, "us-east-1", HL_ERR_OK,
+	     "https://s3-fips.us-east-1.amazonaws.com", false},
+	    {"explicit first", "http://127.0.0.1:1", {"AWS_ENDPOINT_URL_S3", "http://127.0.0.1:2"},
+	     NULL, "us-east-1", HL_ERR_OK, "http://127.0.0.1:1", true},
+	    {"AWS_ENDPOINT_URL_S3 before AWS_ENDPOINT_URL", NULL,
+	     {"AWS_ENDPOINT_URL_S3", "http://127.0.0.1:2", "AWS_ENDPOINT_URL", "http://127.0.0.1:3"},
+	     NULL, "us-east-1", HL_ERR_OK, "http://127.0.0.1:2", true},
+	    {"AWS_ENDPOINT_URL_HEALTHLAKE is not S3's", NULL,
+	     {"AWS_ENDPOINT_URL_HEALTHLAKE", "http://127.0.0.1:4"}, NULL, "us-east-1", HL_ERR_OK,
+	     "https://s3.us-east-1.amazonaws.com", false},
+	    {"services section s3", NULL, {NULL},
+	     "services = local\nendpoint_url = https://prof.example\n"
+	     "[services local]\ns3 =\n  endpoint_url = http://127.0.0.1:9000\n",
+	     "us-east-1", HL_ERR_OK, "http://127.0.0.1:9000", true},
+	    {"services without s3 falls to endpoint_url", NULL, {NULL},
+	     "services = local\nendpoint_url = https://prof.example\n"
+	     "[services local]\nhealthlake =\n  endpoint_url = http://127.0.0.1:9000\n",
+	     "us-east-1", HL_ERR_OK, "https://prof.example", true},
+	    {"ignored configured endpoints", NULL,
+	     {"AWS_ENDPOINT_URL_S3", "http://127.0.0.1:2", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+	      "true"},
+	     NULL, "us-east-1", HL_ERR_OK, "https://s3.us-east-1.amazonaws.com", false},
+	    {"plain http elsewhere", NULL, {"AWS_ENDPOINT_URL_S3", "http://example.com"}, NULL,
+	     "us-east-1", HL_ERR_CONFIG, "AWS_ENDPOINT_URL_S3", false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct ep_case *c = &cases[i];
+		char conf[512];
+		snprintf(conf, sizeof(conf), "[default]\nregion = %s\n%s", c->region,
+			 c->config ? c->config : "");
+		set_files(NULL, conf);
+		struct env e;
+		base_env(&e);
+		for (int j = 0; j < 6 && c->env[j]; j += 2)
+			env_add(&e, c->env[j], c->env[j + 1]);
+		struct hl_config *cfg;
+		struct hl_error err;
+		char *url = NULL;
+		bool custom = false;
+		is_int(load(&e, NULL, &cfg, &err), HL_ERR_OK, "s3 %s: config", c->name);
+		enum hl_err rc = hl_config_service_endpoint(cfg, "s3", c->opt, &url, &custom, &err);
+		is_int(rc, c->rc, "s3 %s: result", c->name);
+		if (rc == HL_ERR_OK && c->rc == HL_ERR_OK) {
+			is_str(url, c->want, "s3 %s: url", c->name);
+			is_int(custom, c->custom, "s3 %s: custom flag", c->name);
+		} else if (rc && rc == c->rc) {
+			has(err.message, c->want, "s3 %s: message", c->name);
+		}
+		free(url);
+		hl_config_free(cfg);
+	}
+}
+
 static void test_ca_and_attempts(void)
 {
 	struct env e;
@@ -722,6 +785,7 @@ int main(void)
 	test_file_rules();
 	test_region();
 	test_endpoint();
+	test_s3_endpoint();
 	test_ca_and_attempts();
 	test_config_true();
 

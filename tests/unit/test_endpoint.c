@@ -13,11 +13,12 @@ static void test_regions(void)
 		bool ok;
 	} t[] = {
 	    {"us-east-1", true}, {"eusc-de-east-1", true}, {"local", true}, {"a", true},
-	    {"", false},	 {"123", false},	   {"-us", false},	{"us-", false},
+	    {"", false},	 {"123", false},	   {"-us", false},  {"us-", false},
 	    {"us_east", false},	 {"us.east", false},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		is_int(hl_endpoint_region_ok(t[i].r), t[i].ok, "region '%s' ok=%d", t[i].r, t[i].ok);
+		is_int(hl_endpoint_region_ok(t[i].r), t[i].ok, "region '%s' ok=%d", t[i].r,
+		       t[i].ok);
 	char r64[65];
 	memset(r64, 'a', 64);
 	r64[64] = '\0';
@@ -29,23 +30,33 @@ static void test_regions(void)
 static void test_defaults(void)
 {
 	static const struct {
-		const char *region;
+		const char *service, *region;
 		bool fips, dual;
 		const char *want;
 	} t[] = {
-	    {"us-east-1", false, false, "https://healthlake.us-east-1.amazonaws.com"},
-	    {"us-east-1", true, false, "https://healthlake-fips.us-east-1.amazonaws.com"},
-	    {"eu-west-2", false, true, "https://healthlake.eu-west-2.api.aws"},
-	    {"cn-north-1", false, false, "https://healthlake.cn-north-1.amazonaws.com.cn"},
-	    {"us-gov-west-1", false, false, "https://healthlake.us-gov-west-1.amazonaws.com"},
-	    {"us-iso-east-1", false, false, "https://healthlake.us-iso-east-1.c2s.ic.gov"},
-	    {"aws-iso-b-global", false, false, "https://healthlake.aws-iso-b-global.sc2s.sgov.gov"},
-	    {"local", false, false, "https://healthlake.local.amazonaws.com"},
+	    {"healthlake", "us-east-1", false, false, "https://healthlake.us-east-1.amazonaws.com"},
+	    {"healthlake", "us-east-1", true, false,
+	     "https://healthlake-fips.us-east-1.amazonaws.com"},
+	    {"healthlake", "eu-west-2", false, true, "https://healthlake.eu-west-2.api.aws"},
+	    {"healthlake", "cn-north-1", false, false,
+	     "https://healthlake.cn-north-1.amazonaws.com.cn"},
+	    {"healthlake", "us-gov-west-1", false, false,
+	     "https://healthlake.us-gov-west-1.amazonaws.com"},
+	    {"healthlake", "us-iso-east-1", false, false,
+	     "https://healthlake.us-iso-east-1.c2s.ic.gov"},
+	    {"healthlake", "aws-iso-b-global", false, false,
+	     "https://healthlake.aws-iso-b-global.sc2s.sgov.gov"},
+	    {"healthlake", "local", false, false, "https://healthlake.local.amazonaws.com"},
+	    /* S3 keeps its own dual-stack form on the plain DNS suffix */
+	    {"s3", "us-east-1", false, false, "https://s3.us-east-1.amazonaws.com"},
+	    {"s3", "us-east-1", true, true, "https://s3-fips.dualstack.us-east-1.amazonaws.com"},
+	    {"s3", "cn-north-1", false, true, "https://s3.dualstack.cn-north-1.amazonaws.com.cn"},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		char *url = NULL;
-		is_int(hl_endpoint_default(t[i].region, t[i].fips, t[i].dual, &url), HL_ERR_OK,
-		       "default for %s fips=%d dual=%d", t[i].region, t[i].fips, t[i].dual);
+		is_int(hl_endpoint_default(t[i].service, t[i].region, t[i].fips, t[i].dual, &url),
+		       HL_ERR_OK, "default for %s in %s fips=%d dual=%d", t[i].service, t[i].region,
+		       t[i].fips, t[i].dual);
 		is_str(url, t[i].want, "  URL");
 		free(url);
 	}

@@ -4,6 +4,7 @@
 #include "client_i.h"
 #include "fake_http.h"
 #include "healthlake.h"
+#include "process_env.h"
 #include "tap.h"
 
 struct calls {
@@ -592,16 +593,7 @@ static void test_auth_rotation(struct fake_srv *s)
 
 int main(void)
 {
-	/* Credentials and settings the way the SDKs read them; no files, no IMDS. */
-	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
-	setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
-	setenv("AWS_REGION", "us-east-1", 1);
-	setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
-	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
-	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-	unsetenv("AWS_PROFILE");
-	unsetenv("AWS_DEFAULT_PROFILE");
-	unsetenv("AWS_MAX_ATTEMPTS");
+	process_env_for_tests();
 
 	struct fake_srv s;
 	if (!ok(fake_start(&s), "fake server up"))

@@ -145,9 +145,118 @@ static void test_errors(void)
 	hl_http_free(h);
 }
 
+static bool starts_with(const char *s, const char *prefix)
+{
+	return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+struct sink_state {
+	struct hl_buf got;
+	int calls;
+	bool stop;
+};
+
+static int sink(void *arg, const char *p, size_t n)
+{
+	struct sink_state *s = arg;
+	s->calls++;
+	if (s->stop)
+		return 1;
+	return hl_buf_append(&s->got, p, n) ? 1 : 0;
+}
+
+/* hl_http_send: every method, response headers, the path sent as is, and a
+ * streaming sink that sees 2xx bodies only. */
+static void test_methods(void)
+{
+	struct fake_srv s;
+	ok(fake_start(&s), "fake server up");
+	struct hl_http *h = NULL;
+	struct hl_error e;
+	is_int(hl_http_new(NULL, &h, &e), HL_ERR_OK, "transport created");
+	struct hl_http_response r;
+	hl_http_response_init(&r);
+	static const struct fake_resp answers[] = {
+	    {FAKE_ANSWER, 200, "OK",
+	     "ETag: W/\"3\"\r\nLast-Modified: Sat, 05 Dec 2026 10:00:00 GMT\r\n", "{\"id\":\"a\"}", 0},
+	    {FAKE_ANSWER, 201, "Created", "Location: http://h/r4/Patient/a/_history/1\r\n", "{}", 0},
+	    {FAKE_ANSWER, 204, "No Content", NULL, NULL, 0},
+	    {FAKE_ANSWER, 200, "OK", "ETag: \"abc\"\r\nx-amz-request-id: s3req\r\n", NULL, 0},
+	    {FAKE_ANSWER, 206, "Partial Content", "Content-Range: bytes 0-4/10\r\n", "hello", 0},
+	    {FAKE_ANSWER, 404, "Not Found", NULL, "<Error><Code>NoSuchKey</Code></Error>", 0},
+	    {FAKE_ANSWER, 200, "OK", NULL, "abcdef", 0},
+	};
+	fake_script(&s, answers, sizeof(answers) / sizeof(answers[0]));
+	char url[256];
+	const struct hl_header hdrs[] = {{"Host", "h.test"}, {"Expect", ""}};
+	struct hl_http_request req = {.headers = hdrs, .n_headers = 2, .timeout_ms = 5000};
+	req.url = url;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/r4/a/../b//c/$x?q=a%%20b", s.port);
+	req.method = "GET";
+	is_int(hl_http_send(h, &req, &r, &e), HL_ERR_OK, "GET answered");
+	ok(starts_with(fake_request(&s, 0), "GET /r4/a/../b//c/$x?q=a%20b HTTP/1.1\r\n"),
+	   "GET with the path exactly as given");
+	is_str(r.etag, "W/\"3\"", "ETag read");
+	is_str(r.last_modified, "Sat, 05 Dec 2026 10:00:00 GMT", "Last-Modified read");
+	is_int(r.content_length, 10, "Content-Length read");
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/r4/Patient", s.port);
+	req.method = "PUT";
+	req.body = "{\"a\":120.50}";
+	req.body_len = strlen(req.body);
+	is_int(hl_http_send(h, &req, &r, &e), HL_ERR_OK, "PUT answered");
+	ok(starts_with(fake_request(&s, 1), "PUT /r4/Patient HTTP/1.1\r\n"), "PUT sent");
+	is_str(fake_body(&s, 1), "{\"a\":120.50}", "PUT body bytes");
+	is_str(r.location, "http://h/r4/Patient/a/_history/1", "Location read");
+	is_int(r.status, 201, "201");
+
+	req.method = "DELETE";
+	req.body = NULL;
+	req.body_len = 0;
+	is_int(hl_http_send(h, &req, &r, &e), HL_ERR_OK, "DELETE answered");
+	ok(starts_with(fake_request(&s, 2), "DELETE /r4/Patient HTTP/1.1\r\n"),
+	   "DELETE sent");
+	is_int(r.status, 204, "204");
+	is_str(r.etag, "", "headers of the previous answer forgotten");
+
+	req.method = "HEAD";
+	is_int(hl_http_send(h, &req, &r, &e), HL_ERR_OK, "HEAD answered");
+	ok(starts_with(fake_request(&s, 3), "HEAD /r4/Patient HTTP/1.1\r\n"), "HEAD sent");
+	is_str(r.etag, "\"abc\"", "S3 ETag read");
+	is_str(r.request_id, "s3req", "x-amz-request-id read");
+
+	struct sink_state st = {.calls = 0};
+	hl_buf_init(&st.got, 0);
+	req.method = "GET";
+	req.sink = sink;
+	req.sink_arg = &st;
+	is_int(hl_http_send(h, &req, &r, &e), HL_ERR_OK, "ranged GET answered");
+	is_str(st.got.data, "hello", "2xx body went to the sink");
+	is_int(r.body.len, 0, "and not to the buffer");
+	is_int(r.sunk, 5, "sunk bytes counted");
+	is_str(r.content_range, "bytes 0-4/10", "Content-Range read");
+	ok(starts_with(fake_request(&s, 4), "GET /r4/Patient HTTP/1.1\r\n"),
+	   "a pooled handle used for HEAD sends GET again");
+
+	hl_buf_reset(&st.got);
+	is_int(hl_http_send(h, &req, &r, &e), HL_ERR_OK, "404 answered");
+	is_int(st.got.len, 0, "error body not given to the sink");
+	is_str(r.body.data, "<Error><Code>NoSuchKey</Code></Error>", "error body buffered");
+
+	st.stop = true;
+	is_int(hl_http_send(h, &req, &r, &e), HL_ERR_INVALID, "a sink can stop the transfer");
+	ok(r.sink_aborted, "and the response says so");
+	hl_buf_free(&st.got);
+	hl_http_response_free(&r);
+	hl_http_free(h);
+	fake_stop(&s);
+}
+
 int main(void)
 {
 	test_wire();
+	test_methods();
 	test_errors();
 	return done_testing();
 }

@@ -545,9 +545,53 @@ static void test_binary_body(void)
 	hl_sigv4_result_free(&r);
 }
 
+/* S3's rules (AWS-CONVENTIONS.md §8.1): the path as sent, and
+ * x-amz-content-sha256 added, signed and replacing the caller's. */
+static void test_s3_mode(void)
+{
+	const struct hl_header hdrs[] = {{"Host", "127.0.0.1:8080"},
+					 {"X-Amz-Content-SHA256", "UNSIGNED-PAYLOAD"}};
+	struct hl_sigv4_request req = {
+	    .method = "GET",
+	    .path = "/demo-bucket/export/a%20b//x/../Patient%2B1.ndjson",
+	    .query = NULL,
+	    .headers = hdrs,
+	    .n_headers = 2,
+	    .s3 = true,
+	};
+	struct hl_credentials creds = {.access_key_id = "AKIDEXAMPLE",
+				       .secret_access_key = "secret"};
+	struct hl_sigv4_result r = {0};
+	struct hl_error e;
+	is_int(hl_sigv4_sign(&req, &creds, "us-east-1", "s3", 1705322096, &r, &e), HL_ERR_OK,
+	       "S3 request signed");
+	is_str(r.canonical_request,
+	       "GET\n/demo-bucket/export/a%20b//x/../Patient%2B1.ndjson\n\n"
+	       "host:127.0.0.1:8080\n"
+	       "x-amz-content-sha256:"
+	       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+	       "x-amz-date:20240115T123456Z\n\n"
+	       "host;x-amz-content-sha256;x-amz-date\n"
+	       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	       "path as sent, content hash signed");
+	is_str(r.payload_hash, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	       "payload hash to send");
+	hl_sigv4_result_free(&r);
+	req.s3 = false;
+	req.n_headers = 1;
+	is_int(hl_sigv4_sign(&req, &creds, "us-east-1", "healthlake", 1705322096, &r, &e),
+	       HL_ERR_OK, "same path, FHIR rules");
+	ok(strstr(r.canonical_request, "\n/demo-bucket/export/a%2520b/Patient%252B1.ndjson\n") !=
+	       NULL,
+	   "FHIR rules normalise and encode again");
+	ok(!strstr(r.canonical_request, "x-amz-content-sha256"), "no content hash header");
+	hl_sigv4_result_free(&r);
+}
+
 int main(void)
 {
 	test_examples();
+	test_s3_mode();
 	test_derived_keys();
 	test_canonical_uri();
 	test_canonical_query();

@@ -1,0 +1,83 @@
+/* A mount's state over a scripted loopback server, for the unit tests of
+ * the glue through its seam (the hlfs_glue library). Header-only. */
+#ifndef HLFS_TEST_SEAM_H
+#define HLFS_TEST_SEAM_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_http.h"
+#include "mount.h"
+#include "process_env.h"
+#include "tap.h"
+
+#define DS_ID "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
+#define JOB_ID "0123456789abcdef0123456789abcdef"
+#define ARN "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/" DS_ID
+#define PROPS                                                                                     \
+	"{\"DatastoreId\":\"" DS_ID "\",\"DatastoreArn\":\"" ARN "\","                            \
+	"\"DatastoreName\":\"clinic\",\"DatastoreStatus\":\"ACTIVE\",\"CreatedAt\":1705322096.5," \
+	"\"DatastoreTypeVersion\":\"R4\",\"DatastoreEndpoint\":\"https://x/datastore/" DS_ID      \
+	"/r4/\"}"
+#define DENIED "{\"__type\":\"AccessDeniedException\",\"message\":\"not allowed\"}"
+
+struct world {
+	struct fake_srv *srv;
+	struct hl_client *client;
+	struct hlfs_stats *stats;
+	struct hlfs_log log;
+	struct hlfs_opts opts;
+	struct hlfs_fs fs;
+};
+
+static __attribute__((unused)) bool world_up(struct world *w, struct fake_srv *srv, bool ro)
+{
+	w->srv = srv;
+	char url[64];
+	memset(&w->opts, 0, sizeof(w->opts));
+	w->opts.attr_ttl = 3600; /* nothing goes stale while a test runs */
+	w->opts.list_ttl = 3600;
+	w->opts.timeout = 10;
+	w->opts.cache_mb = 16;
+	w->opts.ro = ro;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", w->srv->port);
+	struct hl_client_options o = {.endpoint = url,
+				      .region = "us-east-1",
+				      .max_attempts = 1,
+				      .max_tps = 1000,
+				      .max_response_bytes = 1 << 20};
+	struct hl_error e;
+	if (hl_client_new(&o, &w->client, &e) != HL_ERR_OK) {
+		diag("hl_client_new: %s", e.message);
+		return false;
+	}
+	hlfs_log_init(&w->log, true, false);
+	w->stats = hlfs_stats_new();
+	return w->stats && hlfs_fs_init(&w->fs, &w->opts, w->client, w->stats, &w->log) == 0;
+}
+
+static __attribute__((unused)) void world_down(struct world *w)
+{
+	hlfs_fs_fini(&w->fs);
+	hlfs_stats_free(w->stats);
+	hl_client_free(w->client);
+}
+
+/* The operation of request i (its X-Amz-Target, without the service). */
+static __attribute__((unused)) const char *op_of(struct world *w, int i, char *out, size_t n)
+{
+	char t[64];
+	if (!fake_header(w->srv, i, "X-Amz-Target", t, sizeof(t)))
+		return "";
+	const char *dot = strrchr(t, '.');
+	snprintf(out, n, "%s", dot ? dot + 1 : t);
+	return out;
+}
+
+/* Credentials and settings the way the SDKs read them; no files, no IMDS. */
+static __attribute__((unused)) void seam_env(void)
+{
+	process_env_for_tests();
+}
+
+#endif
