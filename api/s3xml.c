@@ -460,6 +460,8 @@ enum hl_err hl_s3_error_decode(long status, const char *body, size_t len, struct
 				snprintf(err->request_id, sizeof err->request_id, "%s",
 					 ps->request_id);
 		}
+		/* A listing where an error was expected: read, then dropped. */
+		hl_s3_list_clear(&ps->list);
 	}
 	free(ps);
 	if (!raw[0])
