@@ -467,6 +467,8 @@ enum hl_err hl_s3_error_decode(long status, const char *body, size_t len, struct
 	if (!raw[0])
 		snprintf(raw, sizeof raw, "%ld", status);
 	hl_aws_code_sanitize(raw, err->aws_code, sizeof err->aws_code);
+	if (!err->aws_code[0]) /* "x#" or ":y" sanitise to nothing */
+		snprintf(err->aws_code, sizeof err->aws_code, "%ld", status);
 	err->code = s3_class(err->aws_code, status);
 	return err->code;
 }

@@ -288,6 +288,8 @@ static void test_errors(void)
 	    /* A listing in an error answer is not an error document (and not leaked:
 	     * fuzz_s3xml's first finding). */
 	    {500, page, HL_ERR_SERVER, "500", ""},
+	    /* A Code that sanitises to nothing gives the status (fuzz_s3xml's second). */
+	    {500, "<Error><Code>800>#</Code></Error>", HL_ERR_SERVER, "500", ""},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct hl_error err;
