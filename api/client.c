@@ -410,7 +410,7 @@ enum hl_err hl_call_run(const struct hl_call *call, struct hl_http_response *res
 			goto out;
 		/* A receiver that already got bytes cannot take them again, and an
 		 * unsafe request may already have done its work. */
-		if (resp->sunk || (unknown_outcome && !call->replay_safe))
+		if ((resp->sunk && !call->sink_restartable) || (unknown_outcome && !call->replay_safe))
 			goto out;
 		int64_t delay = hl_backoff_ms(n, hl_rand_unit());
 		if (deadline_ms && hl_now_ms() + delay >= deadline_ms) {

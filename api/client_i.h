@@ -88,6 +88,8 @@ struct hl_call {
 	bool replay_safe;      /* false (a POST without idempotency key): once a request may
 				* have reached the server it is never sent again */
 	bool throttle_429;     /* the data plane also treats a bare 429 as throttling */
+	bool sink_restartable; /* each attempt's sink starts over (a ranged read into a
+				* buffer), so a stream cut midway may be retried */
 	long accept_status[4]; /* statuses that end the call successfully besides 2xx; 0 ends */
 	hl_attempt_fn attempt;
 	hl_decode_fn decode;
@@ -112,7 +114,8 @@ struct hl_call_stats {
  *   backoff would end past it: HL_ERR_TIMEOUT, with the last attempt's
  *   aws_code/http_status/request_id kept and its message quoted;
  * - anything not retryable, or a streamed answer that failed after its
- *   first bytes reached the sink: that error, at once.
+ *   first bytes reached the sink (unless sink_restartable): that error, at
+ *   once.
  * *resp then holds the last answer, if any. */
 enum hl_err hl_call_run(const struct hl_call *call, struct hl_http_response *resp,
 			struct hl_call_stats *st, struct hl_error *err);

@@ -162,7 +162,6 @@ bool hl_fhir_etag_version(const char *etag, char *out, size_t outsz)
 
 struct fx {
 	struct hl_fhir *f;
-	const char *op; /* interaction name, for on_call */
 	const char *method;
 	const char *path;  /* as sent */
 	const char *query; /* strictly encoded, "" for none */
@@ -344,7 +343,6 @@ static enum hl_err interact(struct hl_fhir *f, const char *op, const char *metho
 		goto out;
 	}
 	struct fx x = {.f = f,
-		       .op = op,
 		       .method = method,
 		       .path = path.data,
 		       .query = query.data ? query.data : "",
@@ -472,7 +470,7 @@ enum hl_err hl_fhir_next(struct hl_fhir *f, const struct hl_fhir_result *prev,
 	/* Service-supplied: it must not make us sign for another origin. */
 	if ((rc = hl_query_next_link(prev->url, prev->bundle.next_url, &path, &query, &e)))
 		goto out;
-	struct fx x = {.f = f, .op = "search", .method = "GET", .path = path, .query = query};
+	struct fx x = {.f = f, .method = "GET", .path = path, .query = query};
 	rc = send_fx(&x, true, true, deadline_ms, res, &st, &e);
 out:
 	report(f, "search", rc, &e, &st, t0);

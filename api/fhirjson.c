@@ -924,6 +924,8 @@ enum hl_err hl_fhir_error_decode(long status, const char *error_type, const char
 	if (!raw[0])
 		snprintf(raw, sizeof raw, "%ld", status);
 	hl_aws_code_sanitize(raw, err->aws_code, sizeof err->aws_code);
+	if (!err->aws_code[0]) /* "x#" or ":y" sanitise to nothing */
+		snprintf(err->aws_code, sizeof err->aws_code, "%ld", status);
 	err->code = fhir_class(err->aws_code, status);
 	return err->code;
 }

@@ -136,6 +136,7 @@ struct sx {
 	size_t n_headers;
 	hl_http_sink sink;
 	void *sink_arg;
+	size_t *sink_fill; /* the sink's fill level, zeroed before each attempt */
 };
 
 /* Host, path and URL of bucket/key (key NULL: the bucket itself). The key is
@@ -167,6 +168,8 @@ static enum hl_err sx_attempt(void *arg, int n, int64_t timeout_ms,
 {
 	struct sx *x = arg;
 	(void)n;
+	if (x->sink_fill)
+		*x->sink_fill = 0; /* a retried range rewrites the same bytes */
 	const struct hl_signed_req r = {
 	    .service = "s3",
 	    .s3 = true,
@@ -231,6 +234,7 @@ static enum hl_err sx_run(struct sx *x, const char *op, int64_t deadline_ms,
 	    .deadline_ms = deadline_ms,
 	    .replay_safe = true, /* GET and HEAD only */
 	    .throttle_429 = true,
+	    .sink_restartable = x->sink_fill != NULL,
 	    .attempt = sx_attempt,
 	    .decode = sx_decode,
 	    .arg = x,
@@ -448,6 +452,7 @@ enum hl_err hl_s3_get_range(struct hl_s3 *s, const char *bucket, const char *key
 	x.n_headers = nh;
 	x.sink = range_take;
 	x.sink_arg = &rs;
+	x.sink_fill = &rs.got;
 	rc = sx_run(&x, "GetObject", deadline_ms, &resp, &e);
 	if (rc == HL_ERR_INVALID && resp.sink_aborted)
 		rc = hl_error_set(&e, HL_ERR_PROTOCOL, "GetObject answered more than the range");

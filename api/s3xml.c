@@ -461,11 +461,15 @@ enum hl_err hl_s3_error_decode(long status, const char *body, size_t len, struct
 				snprintf(err->request_id, sizeof err->request_id, "%s",
 					 ps->request_id);
 		}
+		/* A listing where an error was expected: read, then dropped. */
+		hl_s3_list_clear(&ps->list);
 	}
 	free(ps);
 	if (!raw[0])
 		snprintf(raw, sizeof raw, "%ld", status);
 	hl_aws_code_sanitize(raw, err->aws_code, sizeof err->aws_code);
+	if (!err->aws_code[0]) /* "x#" or ":y" sanitise to nothing */
+		snprintf(err->aws_code, sizeof err->aws_code, "%ld", status);
 	err->code = s3_class(err->aws_code, status);
 	return err->code;
 }

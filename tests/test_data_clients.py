@@ -297,3 +297,14 @@ def test_s3_retries_counted_on_the_server(srv):
     assert s3calls(srv)["s3.ListObjectsV2"] == {"500": 1, "200": 1}
     srv.faults(reset=True, operations=["s3.HeadObject"], first_n=1)
     assert s3cli(srv, "s3-head", "fault-bucket", "obj")["size"] == 6
+
+
+@needs_s3
+def test_s3_read_cut_midway_is_read_again(srv):
+    data = b"0123456789abcdef" * 20000  # 320,000 bytes: the cut falls inside the body
+    s3put(srv, "cut-bucket", {"obj": data})
+    srv.reset_counters()
+    srv.faults(drop_after_commit=1, operations=["s3.GetObject"], first_n=1)
+    g = s3cli(srv, "s3-get", "cut-bucket", "obj", "0", str(len(data)))
+    assert g["data"] == data.decode()
+    assert s3calls(srv)["s3.GetObject"] == {"0": 1, "206": 1}

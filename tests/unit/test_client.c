@@ -118,8 +118,8 @@ static void decode_status(void *arg, const struct hl_http_response *resp, struct
 	e->code = resp->status >= 500 ? HL_ERR_SERVER : HL_ERR_VALIDATION;
 }
 
-static enum hl_err run_script(const struct step *steps, int n, bool replay_safe, bool t429,
-			      long accept, struct hl_call_stats *st)
+static enum hl_err run_script_r(const struct step *steps, int n, bool replay_safe, bool t429,
+				long accept, bool restartable, struct hl_call_stats *st)
 {
 	struct hl_pacer p;
 	struct hl_retry_quota q;
@@ -134,6 +134,7 @@ static enum hl_err run_script(const struct step *steps, int n, bool replay_safe,
 			       .max_attempts = 3,
 			       .replay_safe = replay_safe,
 			       .throttle_429 = t429,
+			       .sink_restartable = restartable,
 			       .accept_status = {accept},
 			       .attempt = scripted,
 			       .decode = decode_status,
@@ -143,6 +144,12 @@ static enum hl_err run_script(const struct step *steps, int n, bool replay_safe,
 	hl_quota_destroy(&q);
 	hl_pacer_destroy(&p);
 	return rc;
+}
+
+static enum hl_err run_script(const struct step *steps, int n, bool replay_safe, bool t429,
+			      long accept, struct hl_call_stats *st)
+{
+	return run_script_r(steps, n, replay_safe, t429, accept, false, st);
 }
 
 static void test_call_run(void)
@@ -176,6 +183,9 @@ static void test_call_run(void)
 	static const struct step cut[] = {{HL_ERR_NETWORK, 0, false, 10}, {HL_ERR_OK, 200, false, 0}};
 	is_int(run_script(cut, 2, true, false, 0, &st), HL_ERR_NETWORK,
 	       "a stream cut after bytes reached the sink is not retried");
+	is_int(run_script_r(cut, 2, true, false, 0, true, &st), HL_ERR_OK,
+	       "unless the sink starts over on each attempt");
+	is_int(st.attempts, 2, "  two attempts");
 	static const struct step nm[] = {{HL_ERR_OK, 304, false, 0}};
 	is_int(run_script(nm, 1, true, false, 304, &st), HL_ERR_OK, "accept_status honoured");
 }

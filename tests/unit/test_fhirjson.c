@@ -463,6 +463,8 @@ static void test_error_decode(void)
 	    {500, NULL, "<html>oops</html>", HL_ERR_SERVER, "500", ""},
 	    {503, NULL, "{\"resourceType\":\"OperationOutcome\"", HL_ERR_SERVER, "503", ""},
 	    {418, NULL, "[\"x\"]", HL_ERR_SERVICE, "418", ""},
+	    {400, "x#", "{\"__type\":\"y\"}", HL_ERR_VALIDATION, "400", ""},
+	    {409, NULL, "{\"__type\":\":only\"}", HL_ERR_CONFLICT, "409", ""},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct hl_error err;

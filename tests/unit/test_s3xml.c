@@ -285,6 +285,11 @@ static void test_errors(void)
 	    {400, "<!DOCTYPE x [<!ENTITY a \"b\">]><Error><Code>&a;</Code></Error>",
 	     HL_ERR_VALIDATION, "400", ""},
 	    {404, "<Error><Code>NoSuchKey", HL_ERR_NOT_FOUND, "404", ""},
+	    /* A listing in an error answer is not an error document (and not leaked:
+	     * fuzz_s3xml's first finding). */
+	    {500, page, HL_ERR_SERVER, "500", ""},
+	    /* A Code that sanitises to nothing gives the status (fuzz_s3xml's second). */
+	    {500, "<Error><Code>800>#</Code></Error>", HL_ERR_SERVER, "500", ""},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct hl_error err;
