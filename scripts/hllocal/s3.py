@@ -189,6 +189,7 @@ class S3:
         self.app = app
         self.dir = app.args.state
         self.etags = s3store.Etags()
+        self.listings = s3store.ListCache()
         self.uploads = os.path.join(self.dir, "s3-uploads")
 
     def root(self, bucket):
@@ -501,7 +502,8 @@ class S3:
         # Without a delimiter (or with "/", whose directories come back as one entry)
         # each entry is at most one answer line: only the page and one more are needed.
         limit = max_keys + 1 if delim in ("", "/") else None
-        keys = s3store.list_keys(root, prefix, after, collapse=delim == "/", limit=limit)
+        keys = s3store.list_keys(root, prefix, after, collapse=delim == "/", limit=limit,
+                                 cache=self.listings)
         contents, cps = [], []
         truncated = False
         last = None
