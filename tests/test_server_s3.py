@@ -512,3 +512,22 @@ def test_presigned_urls(server):
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(short, timeout=30)
     assert e.value.code == 403 and b"<Message>Request has expired</Message>" in e.value.read()
+
+
+def test_client_gone_mid_upload(server):
+    import socket
+    s3 = s3client(server)
+    s3.create_bucket(Bucket="gone-bucket")
+    path, hdrs = signed(server, "PUT", "/gone-bucket/partial", payload_hash="UNSIGNED-PAYLOAD")
+    u = urllib.parse.urlsplit(server.url)
+    sock = socket.create_connection((u.hostname, u.port))
+    head = "PUT %s HTTP/1.1\r\n%sContent-Length: 1048576\r\n\r\n" % (
+        path, "".join("%s: %s\r\n" % kv for kv in hdrs.items()))
+    sock.sendall(head.encode() + b"x" * 1000)
+    sock.close()
+    conftest = sys.modules["conftest"]
+    conftest.wait_for(lambda: s3calls(server).get("s3.PutObject") == {"0": 1}, what="upload counted")
+    conftest.wait_for(lambda: server.counters()["inflight"] == 0, what="nothing in flight")
+    assert os.listdir(os.path.join(server.state, "s3", "gone-bucket")) == []  # no temp file left
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket="gone-bucket", Key="partial")

@@ -217,6 +217,7 @@ class S3:
         resp = req = None
         action = None
         body_left = _declared_length(hmap)
+        extra = {"path": target.partition("?")[0], "query": target.partition("?")[2], "method": method}
         app.stats.begin(not h.counted)
         h.counted = True
         try:
@@ -251,6 +252,9 @@ class S3:
         except KeyError_ as e:
             resp = self._error(S3Error(400, e.code, str(e)), None, rid, method)
         except (ConnectionError, TimeoutError):
+            # The client went away (mid-upload): counted, then the connection ends.
+            app.stats.end(op_name, 0, "client_closed", t0, round((time.perf_counter() - m0) * 1000, 3),
+                          extra)
             raise
         except Exception as e:  # never let a bug kill the connection silently
             app.log("s3 internal error: %r" % e)
@@ -264,8 +268,6 @@ class S3:
         status = 0 if action in ("stall", "reset", "drop", "drop_body") else resp.status
         code = action if action in ("reset", "drop", "drop_body") else (resp.code if resp else "")
         ms = round((time.perf_counter() - m0) * 1000, 3)
-        extra = {"path": target.partition("?")[0], "query": target.partition("?")[2],
-                 "method": method}
         if action != "stall":
             app.stats.end(op_name, status, code, t0, ms, extra)
             if not app.quiet:
