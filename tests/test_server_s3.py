@@ -555,3 +555,26 @@ def test_over_tls(server_factory, tmp_path):
     assert r["Body"].read() == data.read_bytes()[1000:2000]
     s3.put_object(Bucket="tls-bucket", Key="small", Body=b"over tls")
     assert s3.get_object(Bucket="tls-bucket", Key="small")["Body"].read() == b"over tls"
+
+
+def test_session_tokens_and_expired_keys(server):
+    server.admin("keys", {"keys": [
+        {"access_key": server.access_key, "secret_key": server.secret_key},
+        {"access_key": "AKIDSESSION0000001", "secret_key": "session-secret", "session_token": "tok-1"},
+        {"access_key": "AKIDEXPIRED0000001", "secret_key": "expired-secret", "expires": time.time() - 1}]})
+    s3client(server).create_bucket(Bucket="tok-bucket")
+
+    def client(ak, sk, token=None):
+        return boto3.client("s3", endpoint_url=server.url, region_name=server.region,
+                            aws_access_key_id=ak, aws_secret_access_key=sk, aws_session_token=token,
+                            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+    client("AKIDSESSION0000001", "session-secret", "tok-1").put_object(Bucket="tok-bucket", Key="k", Body=b"1")
+    with pytest.raises(ClientError) as e:
+        client("AKIDSESSION0000001", "session-secret", "tok-2").head_object(Bucket="tok-bucket", Key="k")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    with pytest.raises(ClientError) as e:
+        client("AKIDSESSION0000001", "session-secret", "tok-2").get_object(Bucket="tok-bucket", Key="k")
+    assert err_code(e) == "InvalidAccessKeyId"
+    with pytest.raises(ClientError) as e:
+        client("AKIDEXPIRED0000001", "expired-secret").get_object(Bucket="tok-bucket", Key="k")
+    assert err_code(e) == "ExpiredToken"
