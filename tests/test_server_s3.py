@@ -512,3 +512,69 @@ def test_presigned_urls(server):
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(short, timeout=30)
     assert e.value.code == 403 and b"<Message>Request has expired</Message>" in e.value.read()
+
+
+def test_client_gone_mid_upload(server):
+    import socket
+    s3 = s3client(server)
+    s3.create_bucket(Bucket="gone-bucket")
+    path, hdrs = signed(server, "PUT", "/gone-bucket/partial", payload_hash="UNSIGNED-PAYLOAD")
+    u = urllib.parse.urlsplit(server.url)
+    sock = socket.create_connection((u.hostname, u.port))
+    head = "PUT %s HTTP/1.1\r\n%sContent-Length: 1048576\r\n\r\n" % (
+        path, "".join("%s: %s\r\n" % kv for kv in hdrs.items()))
+    sock.sendall(head.encode() + b"x" * 1000)
+    sock.close()
+    conftest = sys.modules["conftest"]
+    conftest.wait_for(lambda: s3calls(server).get("s3.PutObject") == {"0": 1}, what="upload counted")
+    conftest.wait_for(lambda: server.counters()["inflight"] == 0, what="nothing in flight")
+    assert os.listdir(os.path.join(server.state, "s3", "gone-bucket")) == []  # no temp file left
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket="gone-bucket", Key="partial")
+
+
+def test_over_tls(server_factory, tmp_path):
+    """HTTPS: the CLI signs uploads over TLS differently (unsigned payloads with
+    Content-MD5), and downloads cannot use sendfile on a TLS socket."""
+    certs = str(tmp_path / "certs")
+    ca = subprocess.run([os.path.join(REPO, "scripts", "make-test-certs"), certs],
+                        capture_output=True, text=True, check=True).stdout.strip()
+    srv = server_factory("--tls-cert", os.path.join(certs, "server.pem"),
+                         "--tls-key", os.path.join(certs, "server.key"), cafile=ca)
+    assert srv.url.startswith("https://")
+    data = tmp_path / "data.bin"
+    data.write_bytes(os.urandom(9 * 1024 * 1024 + 3))
+    aws(srv, "s3", "mb", "s3://tls-bucket")
+    aws(srv, "s3", "cp", "--only-show-errors", str(data), "s3://tls-bucket/d/data.bin")
+    aws(srv, "s3", "cp", "--only-show-errors", "s3://tls-bucket/d/data.bin", str(tmp_path / "back.bin"))
+    assert filecmp.cmp(data, tmp_path / "back.bin", shallow=False)
+    s3 = boto3.client("s3", endpoint_url=srv.url, region_name=srv.region, verify=ca,
+                      aws_access_key_id=srv.access_key, aws_secret_access_key=srv.secret_key,
+                      config=Config(s3={"addressing_style": "path"}))
+    r = s3.get_object(Bucket="tls-bucket", Key="d/data.bin", Range="bytes=1000-1999")
+    assert r["Body"].read() == data.read_bytes()[1000:2000]
+    s3.put_object(Bucket="tls-bucket", Key="small", Body=b"over tls")
+    assert s3.get_object(Bucket="tls-bucket", Key="small")["Body"].read() == b"over tls"
+
+
+def test_session_tokens_and_expired_keys(server):
+    server.admin("keys", {"keys": [
+        {"access_key": server.access_key, "secret_key": server.secret_key},
+        {"access_key": "AKIDSESSION0000001", "secret_key": "session-secret", "session_token": "tok-1"},
+        {"access_key": "AKIDEXPIRED0000001", "secret_key": "expired-secret", "expires": time.time() - 1}]})
+    s3client(server).create_bucket(Bucket="tok-bucket")
+
+    def client(ak, sk, token=None):
+        return boto3.client("s3", endpoint_url=server.url, region_name=server.region,
+                            aws_access_key_id=ak, aws_secret_access_key=sk, aws_session_token=token,
+                            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+    client("AKIDSESSION0000001", "session-secret", "tok-1").put_object(Bucket="tok-bucket", Key="k", Body=b"1")
+    with pytest.raises(ClientError) as e:
+        client("AKIDSESSION0000001", "session-secret", "tok-2").head_object(Bucket="tok-bucket", Key="k")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    with pytest.raises(ClientError) as e:
+        client("AKIDSESSION0000001", "session-secret", "tok-2").get_object(Bucket="tok-bucket", Key="k")
+    assert err_code(e) == "InvalidAccessKeyId"
+    with pytest.raises(ClientError) as e:
+        client("AKIDEXPIRED0000001", "expired-secret").get_object(Bucket="tok-bucket", Key="k")
+    assert err_code(e) == "ExpiredToken"

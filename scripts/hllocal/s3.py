@@ -10,7 +10,6 @@ memory stays bounded whatever the object size.
 """
 import base64
 import hashlib
-import hmac
 import json
 import html
 import os
@@ -24,9 +23,9 @@ import xml.etree.ElementTree as ET
 
 from . import s3store, sigv4
 from .s3store import KeyError_
+from .s3wire import (XMLNS, NotModified, S3Error, auth_error, aws_chunks, check_presigned,
+                     conditions, doc, el, http_chunks, length_chunks, parse_range)
 
-XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
-EMPTY_SHA = hashlib.sha256(b"").hexdigest()
 MAX_XML_BODY = 2 * 1024 * 1024
 MAX_OBJECT = 5 * 1024 ** 3       # a single PUT, as S3
 _READ = 1024 * 1024
@@ -42,36 +41,6 @@ OPERATIONS = ("ListBuckets", "CreateBucket", "DeleteBucket", "HeadBucket", "GetB
               "CompleteMultipartUpload", "AbortMultipartUpload", "ListParts")
 READ_OPS = ("ListBuckets", "HeadBucket", "GetBucketLocation", "ListObjects", "ListObjectsV2",
              "HeadObject", "GetObject", "ListParts")
-
-
-class S3Error(Exception):
-    def __init__(self, status, code, message, **extra):
-        super().__init__(message)
-        self.status, self.code, self.message, self.extra = status, code, message, extra
-
-
-# Auth failures in S3's words (the control plane's codes come from sigv4).
-def _auth_error(e):
-    m = e.message
-    if e.code == "MissingAuthenticationTokenException":
-        return S3Error(403, "AccessDenied", "Access Denied")
-    if e.code in ("InvalidRequest", "AccessDenied"):
-        if e.code == "AccessDenied":
-            return S3Error(403, "AccessDenied", m)
-        return S3Error(400, "InvalidRequest", m)
-    if e.code == "UnrecognizedClientException":
-        return S3Error(403, "InvalidAccessKeyId",
-                       "The AWS Access Key Id you provided does not exist in our records.")
-    if e.code == "ExpiredTokenException":
-        return S3Error(400, "ExpiredToken", "The provided token has expired.")
-    if m.startswith("Signature expired") or m.startswith("Signature not yet"):
-        return S3Error(403, "RequestTimeTooSkewed",
-                       "The difference between the request time and the current time is too large.")
-    if "signature we calculated does not match" in m:
-        return S3Error(403, "SignatureDoesNotMatch",
-                       "The request signature we calculated does not match the signature you "
-                       "provided. Check your key and signing method.")
-    return S3Error(400, "AuthorizationHeaderMalformed", m)
 
 
 def is_s3(method, target, hmap):
@@ -96,34 +65,6 @@ def is_s3(method, target, hmap):
 def known_operation(name):
     """For --fault-ops: `s3.<Operation>` or `s3.*`."""
     return name == "s3.*" or (name.startswith("s3.") and name[3:] in OPERATIONS)
-
-
-def _xml_text(s):
-    out = []
-    for c in s:
-        o = ord(c)
-        if c == "&":
-            out.append("&amp;")
-        elif c == "<":
-            out.append("&lt;")
-        elif c == ">":
-            out.append("&gt;")
-        elif c == '"':
-            out.append("&quot;")
-        elif o < 0x20 and c not in "\t\n" or c == "\r":
-            out.append("&#x%X;" % o)  # what S3 does; clients ask for encoding-type=url
-        else:
-            out.append(c)
-    return "".join(out)
-
-
-def _doc(root, inner):
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<%s xmlns="%s">%s</%s>'
-            % (root, XMLNS, inner, root)).encode()
-
-
-def _el(name, value):
-    return "<%s>%s</%s>" % (name, _xml_text(str(value)), name)
 
 
 class Request:
@@ -192,6 +133,7 @@ class S3:
         self.app = app
         self.dir = app.args.state
         self.etags = s3store.Etags()
+        self.listings = s3store.ListCache()
         self.uploads = os.path.join(self.dir, "s3-uploads")
 
     def root(self, bucket):
@@ -219,6 +161,7 @@ class S3:
         resp = req = None
         action = None
         body_left = _declared_length(hmap)
+        extra = {"path": target.partition("?")[0], "query": target.partition("?")[2], "method": method}
         app.stats.begin(not h.counted)
         h.counted = True
         try:
@@ -226,11 +169,11 @@ class S3:
             op_name = "s3." + (req.op or "Unknown")
             try:
                 if "X-Amz-Signature" in req.query:
-                    auth = _check_presigned(app.verifier, req)
+                    auth = check_presigned(app.verifier, req)
                 else:
                     auth = app.verifier.check(method, req.raw_path, req.raw_query, headers, b"", s3=True)
             except sigv4.AuthError as e:
-                raise _auth_error(e)
+                raise auth_error(e)
             if req.op is None:
                 raise S3Error(501, "NotImplemented",
                               "A header or query you provided implies functionality that is not "
@@ -246,13 +189,16 @@ class S3:
                     h.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 resp = getattr(self, "op_" + req.op)(h, req, auth)
                 body_left = 0
-        except _NotModified as e:
+        except NotModified as e:
             resp = Response(304, e.headers)
         except S3Error as e:
             resp = self._error(e, req, rid, method)
         except KeyError_ as e:
             resp = self._error(S3Error(400, e.code, str(e)), None, rid, method)
         except (ConnectionError, TimeoutError):
+            # The client went away (mid-upload): counted, then the connection ends.
+            app.stats.end(op_name, 0, "client_closed", t0, round((time.perf_counter() - m0) * 1000, 3),
+                          extra)
             raise
         except Exception as e:  # never let a bug kill the connection silently
             app.log("s3 internal error: %r" % e)
@@ -266,8 +212,6 @@ class S3:
         status = 0 if action in ("stall", "reset", "drop", "drop_body") else resp.status
         code = action if action in ("reset", "drop", "drop_body") else (resp.code if resp else "")
         ms = round((time.perf_counter() - m0) * 1000, 3)
-        extra = {"path": target.partition("?")[0], "query": target.partition("?")[2],
-                 "method": method}
         if action != "stall":
             app.stats.end(op_name, status, code, t0, ms, extra)
             if not app.quiet:
@@ -320,10 +264,10 @@ class S3:
                 r.body = b"<html><body><h1>%d %s</h1></body></html>" % (
                     e.status, REASONS.get(e.status, "Error").encode())
             return r
-        inner = _el("Code", e.code) + _el("Message", e.message)
+        inner = el("Code", e.code) + el("Message", e.message)
         for k, v in e.extra.items():
-            inner += _el(k, v)
-        inner += _el("RequestId", rid) + _el("HostId", base64.b64encode(rid.encode()).decode())
+            inner += el(k, v)
+        inner += el("RequestId", rid) + el("HostId", base64.b64encode(rid.encode()).decode())
         r.headers.append(("Content-Type", "application/xml"))
         if method != "HEAD":
             r.body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error>%s</Error>' % inner).encode()
@@ -375,13 +319,13 @@ class S3:
         else:
             if "content-length" not in hm:
                 raise S3Error(411, "MissingContentLength", "You must provide the Content-Length HTTP header.")
-            raw = _length_chunks(h, int(hm["content-length"]))
+            raw = length_chunks(h, int(hm["content-length"]))
         if streaming:
             if sha_hdr not in ("STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
                                "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"):
                 raise S3Error(501, "NotImplemented", "x-amz-content-sha256 %s is not supported" % sha_hdr)
             signed = "HMAC" in sha_hdr
-            pieces = _aws_chunks(raw, auth if signed else None)
+            pieces = aws_chunks(raw, auth if signed else None)
         else:
             pieces = raw
         for b in pieces:
@@ -424,13 +368,13 @@ class S3:
         d = os.path.join(self.dir, "s3")
         names = sorted(n for n in os.listdir(d) if s3store.valid_bucket_name(n)
                        and os.path.isdir(os.path.join(d, n))) if os.path.isdir(d) else []
-        inner = "<Owner>%s%s</Owner><Buckets>" % (_el("ID", self._owner_id()),
-                                                  _el("DisplayName", "healthlake-local"))
+        inner = "<Owner>%s%s</Owner><Buckets>" % (el("ID", self._owner_id()),
+                                                  el("DisplayName", "healthlake-local"))
         for n in names:
             ct = os.stat(os.path.join(d, n)).st_ctime
-            inner += "<Bucket>%s%s</Bucket>" % (_el("Name", n), _el("CreationDate", s3store.iso_time(ct)))
+            inner += "<Bucket>%s%s</Bucket>" % (el("Name", n), el("CreationDate", s3store.iso_time(ct)))
         inner += "</Buckets>"
-        return _xml_resp(_doc("ListAllMyBucketsResult", inner))
+        return _xml_resp(doc("ListAllMyBucketsResult", inner))
 
     def _owner_id(self):
         return hashlib.sha256(self.app.args.account.encode()).hexdigest()
@@ -504,7 +448,8 @@ class S3:
         # Without a delimiter (or with "/", whose directories come back as one entry)
         # each entry is at most one answer line: only the page and one more are needed.
         limit = max_keys + 1 if delim in ("", "/") else None
-        keys = s3store.list_keys(root, prefix, after, collapse=delim == "/", limit=limit)
+        keys = s3store.list_keys(root, prefix, after, collapse=delim == "/", limit=limit,
+                                 cache=self.listings)
         contents, cps = [], []
         truncated = False
         last = None
@@ -534,29 +479,29 @@ class S3:
                 last = (k, False)
         def e(s):
             return urllib.parse.quote(s, safe="/") if enc else s
-        inner = _el("Name", req.bucket) + _el("Prefix", e(prefix))
+        inner = el("Name", req.bucket) + el("Prefix", e(prefix))
         if v2:
             if "continuation-token" in q:
-                inner += _el("ContinuationToken", q["continuation-token"])
+                inner += el("ContinuationToken", q["continuation-token"])
             if q.get("start-after"):
-                inner += _el("StartAfter", e(q["start-after"]))
-            inner += _el("KeyCount", len(contents) + len(cps))
+                inner += el("StartAfter", e(q["start-after"]))
+            inner += el("KeyCount", len(contents) + len(cps))
         else:
-            inner += _el("Marker", e(q.get("marker", "")))
-        inner += _el("MaxKeys", max_keys)
+            inner += el("Marker", e(q.get("marker", "")))
+        inner += el("MaxKeys", max_keys)
         if delim:
-            inner += _el("Delimiter", e(delim))
+            inner += el("Delimiter", e(delim))
         if enc:
-            inner += _el("EncodingType", "url")
-        inner += _el("IsTruncated", "true" if truncated else "false")
+            inner += el("EncodingType", "url")
+        inner += el("IsTruncated", "true" if truncated else "false")
         if truncated and last:
             if v2:
                 tok = base64.urlsafe_b64encode(json.dumps({"k": last[0], "cp": last[0] if last[1] else None})
                                                .encode()).decode()
-                inner += _el("NextContinuationToken", tok)
+                inner += el("NextContinuationToken", tok)
             elif delim:
-                inner += _el("NextMarker", e(last[0]))
-        owner = ("<Owner>%s%s</Owner>" % (_el("ID", self._owner_id()), _el("DisplayName", "healthlake-local"))
+                inner += el("NextMarker", e(last[0]))
+        owner = ("<Owner>%s%s</Owner>" % (el("ID", self._owner_id()), el("DisplayName", "healthlake-local"))
                  if (not v2 or q.get("fetch-owner") == "true") else "")
         for k, path, st in contents:
             try:
@@ -564,11 +509,11 @@ class S3:
             except OSError:
                 tag = '""'
             inner += "<Contents>%s%s%s%s%s<StorageClass>STANDARD</StorageClass></Contents>" % (
-                _el("Key", e(k)), _el("LastModified", s3store.iso_time(st.st_mtime)), _el("ETag", tag),
-                _el("Size", st.st_size), owner)
+                el("Key", e(k)), el("LastModified", s3store.iso_time(st.st_mtime)), el("ETag", tag),
+                el("Size", st.st_size), owner)
         for cp in cps:
-            inner += "<CommonPrefixes>%s</CommonPrefixes>" % _el("Prefix", e(cp))
-        return _xml_resp(_doc("ListBucketResult", inner))
+            inner += "<CommonPrefixes>%s</CommonPrefixes>" % el("Prefix", e(cp))
+        return _xml_resp(doc("ListBucketResult", inner))
 
     def op_ListObjectsV2(self, h, req, auth):
         return self._list(req, True)
@@ -598,11 +543,11 @@ class S3:
             mtime = int(st.st_mtime)
             hm = req.hmap
             base = [("Last-Modified", s3store.http_time(st.st_mtime)), ("ETag", tag)]
-            _conditions(hm, tag, mtime, base)
+            conditions(hm, tag, mtime, base)
             size = st.st_size
             r = Response(200, base + [("Accept-Ranges", "bytes"),
                                       ("Content-Type", "binary/octet-stream")])
-            rng = _parse_range(hm.get("range"), size)
+            rng = parse_range(hm.get("range"), size)
             if rng is None:
                 off, n = 0, size
             else:
@@ -643,7 +588,7 @@ class S3:
             tag = self.etags.of_fd(fd, st)
             cond = {k[len("x-amz-copy-source-"):]: v for k, v in req.hmap.items()
                     if k.startswith("x-amz-copy-source-if-")}
-            _conditions(cond, tag, int(st.st_mtime), [], copy=True)
+            conditions(cond, tag, int(st.st_mtime), [], copy=True)
             def copy(out):
                 with os.fdopen(os.dup(fd), "rb") as inp:
                     shutil.copyfileobj(inp, out, _READ)
@@ -653,8 +598,8 @@ class S3:
         nst = os.stat(path)
         if st.st_size <= s3store.MD5_LIMIT:
             self.etags.remember(nst, tag)
-        body = _doc("CopyObjectResult", _el("LastModified", s3store.iso_time(nst.st_mtime))
-                    + _el("ETag", self.etags.of_path(path)))
+        body = doc("CopyObjectResult", el("LastModified", s3store.iso_time(nst.st_mtime))
+                    + el("ETag", self.etags.of_path(path)))
         return _xml_resp(body)
 
     def op_DeleteObject(self, h, req, auth):
@@ -679,11 +624,11 @@ class S3:
             try:
                 s3store.delete(root, k)
                 if not quiet:
-                    inner += "<Deleted>%s</Deleted>" % _el("Key", k)
+                    inner += "<Deleted>%s</Deleted>" % el("Key", k)
             except (KeyError_, OSError) as e:
-                inner += "<Error>%s%s%s</Error>" % (_el("Key", k), _el("Code", "InternalError"),
-                                                    _el("Message", str(e)))
-        return _xml_resp(_doc("DeleteResult", inner))
+                inner += "<Error>%s%s%s</Error>" % (el("Key", k), el("Code", "InternalError"),
+                                                    el("Message", str(e)))
+        return _xml_resp(doc("DeleteResult", inner))
 
     # ----- multipart uploads (parts in DIR/s3-uploads/<id>/, outside every bucket) -----
 
@@ -711,8 +656,8 @@ class S3:
         os.makedirs(d)
         with open(os.path.join(d, "meta.json"), "w") as f:
             json.dump({"bucket": req.bucket, "key": req.key, "initiated": time.time()}, f)
-        inner = _el("Bucket", req.bucket) + _el("Key", req.key) + _el("UploadId", uid)
-        return _xml_resp(_doc("InitiateMultipartUploadResult", inner))
+        inner = el("Bucket", req.bucket) + el("Key", req.key) + el("UploadId", uid)
+        return _xml_resp(doc("InitiateMultipartUploadResult", inner))
 
     def op_UploadPart(self, h, req, auth):
         self._bucket(req)
@@ -741,13 +686,13 @@ class S3:
         d = self._upload_dir(req)
         body = self._small_body(h, req, auth)
         try:
-            doc = ET.fromstring(body)
+            tree = ET.fromstring(body)
         except ET.ParseError:
             raise S3Error(400, "MalformedXML", "The XML you provided was not well-formed or did not "
                           "validate against our published schema")
-        ns = doc.tag[:doc.tag.index("}") + 1] if doc.tag.startswith("{") else ""
+        ns = tree.tag[:tree.tag.index("}") + 1] if tree.tag.startswith("{") else ""
         parts = []
-        for p in doc.findall(ns + "Part"):
+        for p in tree.findall(ns + "Part"):
             try:
                 n = int(p.findtext(ns + "PartNumber") or "")
             except ValueError:
@@ -780,10 +725,10 @@ class S3:
         path, _ = _write_object(root, req.key, concat)
         shutil.rmtree(d, ignore_errors=True)
         self.etags.remember(os.stat(path), '"%s"' % md5.hexdigest())
-        inner = (_el("Location", "/%s/%s" % (req.bucket, urllib.parse.quote(req.key)))
-                 + _el("Bucket", req.bucket) + _el("Key", req.key)
-                 + _el("ETag", self.etags.of_path(path)))
-        return _xml_resp(_doc("CompleteMultipartUploadResult", inner))
+        inner = (el("Location", "/%s/%s" % (req.bucket, urllib.parse.quote(req.key)))
+                 + el("Bucket", req.bucket) + el("Key", req.key)
+                 + el("ETag", self.etags.of_path(path)))
+        return _xml_resp(doc("CompleteMultipartUploadResult", inner))
 
     def op_AbortMultipartUpload(self, h, req, auth):
         self._bucket(req)
@@ -794,17 +739,17 @@ class S3:
     def op_ListParts(self, h, req, auth):
         self._bucket(req)
         d = self._upload_dir(req)
-        inner = _el("Bucket", req.bucket) + _el("Key", req.key) + _el("UploadId", req.query["uploadId"])
+        inner = el("Bucket", req.bucket) + el("Key", req.key) + el("UploadId", req.query["uploadId"])
         for name in sorted(os.listdir(d)):
             if name.startswith("part-") and not name.endswith(".md5"):
                 with open(os.path.join(d, name + ".md5")) as f:
                     tag = f.read()
                 st = os.stat(os.path.join(d, name))
                 inner += "<Part>%s%s%s%s</Part>" % (
-                    _el("PartNumber", int(name[5:])), _el("LastModified", s3store.iso_time(st.st_mtime)),
-                    _el("ETag", '"%s"' % tag), _el("Size", st.st_size))
-        inner += _el("IsTruncated", "false")
-        return _xml_resp(_doc("ListPartsResult", inner))
+                    el("PartNumber", int(name[5:])), el("LastModified", s3store.iso_time(st.st_mtime)),
+                    el("ETag", '"%s"' % tag), el("Size", st.st_size))
+        inner += el("IsTruncated", "false")
+        return _xml_resp(doc("ListPartsResult", inner))
 
 
     # ----- admin (unsigned, for tests) -----
@@ -848,32 +793,6 @@ class S3:
 
 
 # ----- helpers -----
-
-def _check_presigned(verifier, req):
-    """A presigned URL: the Authorization and X-Amz-* headers come from the query,
-    the signature is over the query without X-Amz-Signature, the payload unsigned."""
-    q = req.query
-    try:
-        expires = int(q.get("X-Amz-Expires", ""))
-        if not 1 <= expires <= 604800:
-            raise ValueError
-    except ValueError:
-        raise S3Error(400, "AuthorizationQueryParametersError",
-                      "X-Amz-Expires must be a number of seconds between 1 and 604800")
-    if q.get("X-Amz-Algorithm") != sigv4.ALGORITHM:
-        raise S3Error(400, "AuthorizationQueryParametersError",
-                      "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
-    query = "&".join(p for p in req.raw_query.split("&") if not p.startswith("X-Amz-Signature="))
-    hdrs = [(k, v) for k, v in req.headers if k.lower() not in (
-        "authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token")]
-    hdrs.append(("Authorization", "%s Credential=%s, SignedHeaders=%s, Signature=%s" % (
-        sigv4.ALGORITHM, q.get("X-Amz-Credential", ""), q.get("X-Amz-SignedHeaders", ""),
-        q.get("X-Amz-Signature", ""))))
-    hdrs.append(("X-Amz-Date", q.get("X-Amz-Date", "")))
-    hdrs.append(("x-amz-content-sha256", "UNSIGNED-PAYLOAD"))
-    if "X-Amz-Security-Token" in q:
-        hdrs.append(("X-Amz-Security-Token", q["X-Amz-Security-Token"]))
-    return verifier.check(req.method, req.raw_path, query, hdrs, b"", s3=True, valid_for=expires)
 
 
 def _xml_resp(body):
@@ -923,173 +842,3 @@ def _drain(h, n):
     return True
 
 
-def _length_chunks(h, n):
-    while n > 0:
-        b = h.rfile.read(min(n, _READ))
-        if not b:
-            raise ConnectionError("short body")
-        n -= len(b)
-        yield b
-
-
-def http_chunks(rfile):
-    """The data of an HTTP/1.1 chunked body, piece by piece (trailers dropped)."""
-    while True:
-        line = rfile.readline(1024)
-        if not line:
-            raise ConnectionError("eof in chunked body")
-        size = int(line.split(b";")[0].strip(), 16)
-        if size == 0:
-            while rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                pass
-            return
-        left = size
-        while left:
-            b = rfile.read(min(left, _READ))
-            if not b:
-                raise ConnectionError("eof in chunked body")
-            left -= len(b)
-            yield b
-        rfile.readline(3)
-
-
-class _Bytes:
-    """Reads lines and exact lengths from an iterator of byte strings."""
-
-    def __init__(self, it):
-        self.it, self.buf = iter(it), b""
-
-    def _fill(self):
-        b = next(self.it, None)
-        if b is None:
-            raise S3Error(400, "IncompleteBody", "The request body ended early")
-        self.buf += b
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            if len(self.buf) > 4096:
-                raise S3Error(400, "InvalidChunkSizeError", "Bad aws-chunked chunk header")
-            self._fill()
-        line, _, self.buf = self.buf.partition(b"\r\n")
-        return line
-
-    def read(self, n):
-        while len(self.buf) < n:
-            self._fill()
-        b, self.buf = self.buf[:n], self.buf[n:]
-        return b
-
-
-def _aws_chunks(raw, auth):
-    """Decodes an aws-chunked body (`size;chunk-signature=sig\\r\\ndata\\r\\n`...,
-    a 0-size chunk, optional trailers); with `auth`, checks each chunk's signature
-    against the chain seeded by the request's signature."""
-    src = _Bytes(raw)
-    prev = auth["signature"] if auth else None
-    while True:
-        header = src.line().decode("ascii", "replace")
-        size_s, _, ext = header.partition(";")
-        try:
-            size = int(size_s, 16)
-        except ValueError:
-            raise S3Error(400, "InvalidChunkSizeError", "Bad aws-chunked chunk size")
-        data = src.read(size) if size else b""
-        if auth:
-            sig = ext.partition("chunk-signature=")[2].strip()
-            sts = "\n".join(("AWS4-HMAC-SHA256-PAYLOAD", auth["amz_date"], auth["scope"], prev,
-                             EMPTY_SHA, hashlib.sha256(data).hexdigest()))
-            want = hmac.new(auth["key"], sts.encode(), hashlib.sha256).hexdigest()
-            if not hmac.compare_digest(want, sig):
-                raise S3Error(403, "SignatureDoesNotMatch",
-                              "The request signature we calculated does not match the signature "
-                              "you provided.")
-            prev = sig
-        if size == 0:
-            while src.line():  # trailers (checksums) up to the empty line
-                pass
-            return
-        if src.read(2) != b"\r\n":
-            raise S3Error(400, "IncompleteBody", "Bad aws-chunked framing")
-        yield data
-
-
-def _parse_range(v, size):
-    """(offset, length) for a single `bytes=` range, None for no or an ignored
-    range (malformed or several: the whole object, as S3); InvalidRange (416)
-    when it cannot be satisfied."""
-    if not v:
-        return None
-    v = v.strip()
-    if not v.startswith("bytes=") or "," in v:
-        return None
-    a, sep, b = v[6:].strip().partition("-")
-    if not sep:
-        return None
-    try:
-        if a == "":
-            n = int(b)
-            if n <= 0 and size > 0:
-                raise S3Error(416, "InvalidRange", "The requested range is not satisfiable",
-                              RangeRequested=v, ActualObjectSize=size)
-            if size == 0:
-                raise S3Error(416, "InvalidRange", "The requested range is not satisfiable",
-                              RangeRequested=v, ActualObjectSize=size)
-            n = min(n, size)
-            return size - n, n
-        start = int(a)
-        end = int(b) if b else size - 1
-    except ValueError:
-        return None
-    if start < 0 or (b and end < start):
-        return None
-    if start >= size:
-        raise S3Error(416, "InvalidRange", "The requested range is not satisfiable",
-                      RangeRequested=v, ActualObjectSize=size)
-    end = min(end, size - 1)
-    return start, end - start + 1
-
-
-def _tag_matches(header, tag):
-    for t in header.split(","):
-        t = t.strip()
-        if t == "*" or t == tag or t.strip('"') == tag.strip('"'):
-            return True
-    return False
-
-
-def _conditions(hm, tag, mtime, headers, copy=False):
-    """If-Match / If-None-Match / If-Modified-Since / If-Unmodified-Since, with
-    S3's precedence (a true If-Match wins over a false If-Unmodified-Since, a
-    false If-None-Match over a true If-Modified-Since)."""
-    im = hm.get("if-match")
-    inm = hm.get("if-none-match")
-    ims = hm.get("if-modified-since")
-    ius = hm.get("if-unmodified-since")
-    if im is not None:
-        if not _tag_matches(im, tag):
-            raise S3Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified "
-                          "did not hold", Condition="If-Match")
-    elif ius is not None:
-        t = s3store.parse_http_time(ius)
-        if t is not None and mtime > t:
-            raise S3Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified "
-                          "did not hold", Condition="If-Unmodified-Since")
-    if inm is not None:
-        if _tag_matches(inm, tag):
-            if copy:
-                raise S3Error(412, "PreconditionFailed", "At least one of the pre-conditions you "
-                              "specified did not hold", Condition="If-None-Match")
-            raise _NotModified(headers)
-    elif ims is not None:
-        t = s3store.parse_http_time(ims)
-        if t is not None and mtime <= t:
-            if copy:
-                raise S3Error(412, "PreconditionFailed", "At least one of the pre-conditions you "
-                              "specified did not hold", Condition="If-Modified-Since")
-            raise _NotModified(headers)
-
-
-class _NotModified(S3Error):
-    def __init__(self, headers):
-        super().__init__(304, "NotModified", "Not Modified")
-        self.headers = headers

@@ -12,7 +12,9 @@ names are reserved:
 Ordinary keys ("out/123-FHIR_EXPORT-456/Patient.ndjson") map to the same path
 as before this module existed.
 """
+import bisect
 import calendar
+import collections
 import hashlib
 import heapq
 import os
@@ -96,68 +98,143 @@ def _dir_for_prefix(root, prefix):
         return None, None
 
 
-def _has_object(d):
-    for dirpath, dirs, files in os.walk(d):
-        if any(decode_segment(f) is not None or f == SELF for f in files):
+def _scan(d, record):
+    """os.scandir(d) as a list, noting d's identity and mtime (taken before the
+    read, so a later change always shows) in `record` when given."""
+    if record is not None:
+        st = os.stat(d)
+        record.append((d, st.st_ino, st.st_mtime_ns))
+    with os.scandir(d) as it:
+        return list(it)
+
+
+def _has_object(d, record):
+    try:
+        entries = _scan(d, record)
+    except OSError:  # removed meanwhile
+        return False
+    for e in entries:
+        if e.is_dir(follow_symlinks=False):
+            if decode_segment(e.name) is not None and _has_object(e.path, record):
+                return True
+        elif e.name == SELF or decode_segment(e.name) is not None:
             return True
     return False
 
 
-def list_keys(root, prefix="", start_after=None, collapse=False, limit=None):
-    """Sorted keys under bucket dir `root` that start with `prefix` and sort after
-    `start_after`: [(key, local path)], the first `limit` of them.  With collapse
-    (a "/" delimiter), a directory below the prefix is one entry ("<key>/", None)
-    when it holds any object, and is not walked.
-
-    S3 orders keys by their UTF-8 bytes; for str of Unicode scalar values code
-    point order is the same, so keys compare as str (no encoding per key)."""
+def _walk(root, prefix, sa, collapse, record):
     top, top_key = _dir_for_prefix(root, prefix)
     out = []
     if top is None or not os.path.isdir(top):
         return out
-    sa = start_after or None
     stack = [(top, top_key)]
     while stack:
         d, kp = stack.pop()
         try:
-            it = os.scandir(d)
+            entries = _scan(d, record)
         except OSError:
             continue
-        with it:
-            for e in it:
-                name = e.name
-                if name[0] == "%":
-                    if name == SELF:
-                        k = kp[:-1]
-                        if kp and k.startswith(prefix) and (sa is None or k > sa):
-                            out.append((k, e.path))
-                        continue
-                    seg = decode_segment(name)
-                    if seg is None:
-                        continue
-                    k = kp + seg
-                else:
-                    k = kp + name
-                if e.is_dir(follow_symlinks=False):
-                    kd = k + "/"
-                    if sa is not None and kd < sa and not sa.startswith(kd):
-                        # Every key in there sorts before start_after; only its %self may not.
-                        if k.startswith(prefix) and k > sa and os.path.isfile(os.path.join(e.path, SELF)):
-                            out.append((k, os.path.join(e.path, SELF)))
-                        continue
-                    if collapse and kd.startswith(prefix):
-                        if os.path.isfile(os.path.join(e.path, SELF)) and (sa is None or k > sa):
-                            out.append((k, os.path.join(e.path, SELF)))
-                        if (sa is None or kd > sa) and _has_object(e.path):
-                            out.append((kd, None))
-                    elif kd.startswith(prefix) or prefix.startswith(kd):
-                        stack.append((e.path, kd))
-                elif (sa is None or k > sa) and k.startswith(prefix):
-                    out.append((k, e.path))
-    if limit is not None and limit < len(out):
-        return heapq.nsmallest(limit, out)
-    out.sort()
+        for e in entries:
+            name = e.name
+            if name[0] == "%":
+                if name == SELF:
+                    k = kp[:-1]
+                    if kp and k.startswith(prefix) and (sa is None or k > sa):
+                        out.append((k, e.path))
+                    continue
+                seg = decode_segment(name)
+                if seg is None:
+                    continue
+                k = kp + seg
+            else:
+                k = kp + name
+            if e.is_dir(follow_symlinks=False):
+                kd = k + "/"
+                if sa is not None and kd < sa and not sa.startswith(kd):
+                    # Every key in there sorts before start_after; only its %self may not.
+                    if k.startswith(prefix) and k > sa and os.path.isfile(os.path.join(e.path, SELF)):
+                        out.append((k, os.path.join(e.path, SELF)))
+                    continue
+                if collapse and kd.startswith(prefix):
+                    if os.path.isfile(os.path.join(e.path, SELF)) and (sa is None or k > sa):
+                        out.append((k, os.path.join(e.path, SELF)))
+                    if (sa is None or kd > sa) and _has_object(e.path, record):
+                        out.append((kd, None))
+                elif kd.startswith(prefix) or prefix.startswith(kd):
+                    stack.append((e.path, kd))
+            elif (sa is None or k > sa) and k.startswith(prefix):
+                out.append((k, e.path))
     return out
+
+
+class ListCache:
+    """Whole sorted listings, reused by the next pages while no directory the
+    listing read has changed (one stat per directory instead of a walk).  A
+    listing is kept only when every such directory's mtime was over a second old
+    when read: a change in the same timestamp tick could not be told apart."""
+
+    STABLE = 1.0
+
+    def __init__(self, size=8):
+        self.lock = threading.Lock()
+        self.entries = collections.OrderedDict()
+        self.size = size
+
+    def get(self, key):
+        with self.lock:
+            hit = self.entries.get(key)
+            if hit is not None:
+                self.entries.move_to_end(key)
+        if hit is None:
+            return None
+        dirs, listing = hit
+        for d, ino, mtime in dirs:
+            try:
+                st = os.stat(d)
+            except OSError:
+                return None
+            if st.st_ino != ino or st.st_mtime_ns != mtime:
+                with self.lock:
+                    self.entries.pop(key, None)
+                return None
+        return listing
+
+    def put(self, key, dirs, listing):
+        newest = max((m for _, _, m in dirs), default=0)
+        if newest / 1e9 > time.time() - self.STABLE:
+            return
+        with self.lock:
+            self.entries[key] = (dirs, listing)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+def list_keys(root, prefix="", start_after=None, collapse=False, limit=None, cache=None):
+    """Sorted keys under bucket dir `root` that start with `prefix` and sort after
+    `start_after`: [(key, local path)], the first `limit` of them.  With collapse
+    (a "/" delimiter), a directory below the prefix is one entry ("<key>/", None)
+    when it holds any object, and is not walked.  With a ListCache, later pages
+    of the same listing cost a lookup.
+
+    S3 orders keys by their UTF-8 bytes; for str of Unicode scalar values code
+    point order is the same, so keys compare as str (no encoding per key)."""
+    sa = start_after or None
+    if cache is None:
+        out = _walk(root, prefix, sa, collapse, None)
+        if limit is not None and limit < len(out):
+            return heapq.nsmallest(limit, out)
+        out.sort()
+        return out
+    ckey = (root, prefix, collapse)
+    listing = cache.get(ckey)
+    if listing is None:
+        dirs = []
+        pairs = sorted(_walk(root, prefix, None, collapse, dirs))
+        listing = ([k for k, _ in pairs], pairs)
+        cache.put(ckey, dirs, listing)
+    keys, pairs = listing
+    i = bisect.bisect_right(keys, sa) if sa is not None else 0
+    return pairs[i:i + limit] if limit is not None else pairs[i:]
 
 
 def tmp_name(path):
