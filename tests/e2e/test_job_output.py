@@ -203,3 +203,39 @@ def test_access_denied_is_eacces_with_reason(server, store, exported):
     server.faults(operations=["s3.GetObject"], access_denied=1.0)
     assert_errno(errno.EACCES, lambda: open(path, "rb").read())
     assert "AccessDenied" in error_file(m.p("clinic-a", "exports"))
+
+
+def vm(pid, field):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError(field)
+
+
+def test_sequential_read_bounded_memory_and_gets(server, store, mount_factory):
+    from tests.conftest import daemons_for
+    put_s3(server, "hl-input", "in/patients.ndjson", patients(1))
+    jid = start(server, store["id"], "import")
+    bucket, _, prefix = IMPORT_OUTPUT[len("s3://"):].partition("/")
+    size = 64 << 20
+    key = "%s/%s-FHIR_IMPORT-%s/big.ndjson" % (prefix.rstrip("/"), store["id"], jid)
+    server.admin("s3/sparse", {"bucket": bucket, "key": key, "size": size, "data": "end\n",
+                               "at": size - 4})
+    m = mount_factory(server, "cache_mb=8")
+    path = m.p("clinic-a", "imports", jid + ".files", "big.ndjson")
+    assert os.stat(path).st_size == size
+    (pid,) = daemons_for(m.path)
+    before = vm(pid, "VmRSS")
+    server.reset_counters()
+    r = m.sh("tail -c 4 clinic-a/imports/%s.files/big.ndjson; cat clinic-a/imports/%s.files/big.ndjson | wc -c"
+             % (jid, jid))
+    assert r.stdout == "end\n%d\n" % size
+    gets = sum(server.counters()["calls"].get("s3.GetObject", {}).values())
+    window = 4 << 20
+    # The tail is one exact range; the sequential read about size / window GETs.
+    assert size // window <= gets <= size // window + 3, gets
+    grew = vm(pid, "VmHWM") - before
+    print("RSS before %d KiB, peak growth %d KiB, GETs %d" % (before // 1024, grew // 1024, gets))
+    # cache_mb=8 bounds the cache; the read adds one window and the transfer's buffers.
+    assert grew < (8 << 20), grew
