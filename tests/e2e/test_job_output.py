@@ -214,6 +214,13 @@ def vm(pid, field):
     raise AssertionError(field)
 
 
+def instrumented():
+    """True for an ASan build, whose quarantine and shadow memory make RSS no measure."""
+    from tests.conftest import build_path
+    with open(build_path("fs", "healthlakefs"), "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def test_sequential_read_bounded_memory_and_gets(server, store, mount_factory):
     from tests.conftest import daemons_for
     put_s3(server, "hl-input", "in/patients.ndjson", patients(1))
@@ -239,4 +246,5 @@ def test_sequential_read_bounded_memory_and_gets(server, store, mount_factory):
     grew = vm(pid, "VmHWM") - before
     print("RSS before %d KiB, peak growth %d KiB, GETs %d" % (before // 1024, grew // 1024, gets))
     # cache_mb=8 bounds the cache; the read adds one window and the transfer's buffers.
-    assert grew < (8 << 20), grew
+    if not instrumented():
+        assert grew < (8 << 20), grew
