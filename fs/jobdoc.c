@@ -3,10 +3,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "footprint.h"
 #include "path.h"
 #include "render.h"
 #include "validate.h"
+
+/* The S3Uri of the job's output: OutputDataConfig for an export,
+ * JobOutputDataConfig for an import; "" when absent. */
+static const char *output_uri(const cJSON *raw)
+{
+	static const char *const configs[] = {"OutputDataConfig", "JobOutputDataConfig"};
+	for (size_t i = 0; i < 2; i++) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(raw, configs[i]);
+		c = cJSON_GetObjectItemCaseSensitive(c, "S3Configuration");
+		c = cJSON_GetObjectItemCaseSensitive(c, "S3Uri");
+		if (cJSON_IsString(c) && c->valuestring)
+			return c->valuestring;
+	}
+	return "";
+}
 
 enum hl_err hlfs_jobdoc_make(const struct hl_job *j, struct hlfs_jobdoc *ret)
 {
@@ -14,11 +31,15 @@ enum hl_err hlfs_jobdoc_make(const struct hl_job *j, struct hlfs_jobdoc *ret)
 	memset(ret, 0, sizeof(*ret));
 	if (!j->id || !j->status)
 		return HL_ERR_INVALID;
-	/* One allocation: "<id>\0<status>\0<text>". */
+	/* One allocation: "<id>\0<status>\0<output uri>\0<text>". */
+	const char *uri = output_uri(j->raw);
 	hl_buf_init(&b, 0);
 	enum hl_err e = hl_buf_append(&b, j->id, strlen(j->id) + 1);
 	if (e == HL_ERR_OK)
 		e = hl_buf_append(&b, j->status, strlen(j->status) + 1);
+	size_t uri_at = b.len;
+	if (e == HL_ERR_OK)
+		e = hl_buf_append(&b, uri, strlen(uri) + 1);
 	size_t text_at = b.len;
 	if (e == HL_ERR_OK)
 		e = hlfs_render_json(j->raw, &b);
@@ -34,6 +55,7 @@ enum hl_err hlfs_jobdoc_make(const struct hl_job *j, struct hlfs_jobdoc *ret)
 		p = shrunk;
 	ret->id = p;
 	ret->status = p + strlen(p) + 1;
+	ret->output_uri = p + uri_at;
 	ret->text = p + text_at;
 	ret->len = len;
 	ret->submit_time = j->submit_time;
@@ -61,6 +83,7 @@ enum hl_err hlfs_jobdoc_dup(const struct hlfs_jobdoc *src, struct hlfs_jobdoc *r
 	atomic_init(&ret->served, false); /* a new value: no open served it yet */
 	ret->id = p;
 	ret->status = p + (src->status - src->id);
+	ret->output_uri = p + (src->output_uri - src->id);
 	ret->text = p + (src->text - src->id);
 	return HL_ERR_OK;
 }

@@ -16,6 +16,7 @@
 struct hlfs_jobdoc {
 	const char *id; /* id, status and text share one allocation, owned */
 	const char *status;
+	const char *output_uri; /* S3Uri of the job's output ("" when none), for .files */
 	const char *text; /* the job file: pretty JSON, final newline */
 	size_t len;	  /* of text */
 	double submit_time;

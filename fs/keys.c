@@ -21,6 +21,9 @@ int hlfs_key_format(const struct hlfs_key *k, char *out, size_t n)
 	case HLFS_K_JOB:
 		w = snprintf(out, n, "j/%c/%s/%s", ie, k->ds_id, k->job_id);
 		break;
+	case HLFS_K_FILES:
+		w = snprintf(out, n, "F/%c/%s/%s", ie, k->ds_id, k->job_id);
+		break;
 	case HLFS_K_TAGS:
 		w = snprintf(out, n, "T/%s", k->ds_id);
 		break;
@@ -73,8 +76,9 @@ int hlfs_key_parse(const char *key, struct hlfs_key *ret, size_t *ds_len)
 			return -EINVAL;
 		rest += 2;
 		break;
-	case 'j': {
-		ret->kind = HLFS_K_JOB;
+	case 'j':
+	case 'F': {
+		ret->kind = key[0] == 'j' ? HLFS_K_JOB : HLFS_K_FILES;
 		if (!side(rest, &ret->exports))
 			return -EINVAL;
 		rest += 2;

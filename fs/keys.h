@@ -14,6 +14,7 @@ enum hlfs_key_kind {
 	HLFS_K_JOB,	  /* "j/i|e/<id>/<job>": one job */
 	HLFS_K_TAGS,	  /* "T/<id>": a store's tags */
 	HLFS_K_KERNEL,	  /* "K/<id>": no data; the kernel's inodes below a store */
+	HLFS_K_FILES,	  /* "F/i|e/<id>/<job>": a terminal job's output listing */
 };
 
 /* A key's parts; ds_id and job_id are borrowed (from the caller, or from
@@ -21,8 +22,8 @@ enum hlfs_key_kind {
 struct hlfs_key {
 	enum hlfs_key_kind kind;
 	const char *ds_id;  /* all but HLFS_K_LISTING */
-	bool exports;	    /* HLFS_K_JOBLIST, HLFS_K_JOB */
-	const char *job_id; /* HLFS_K_JOB */
+	bool exports;	    /* HLFS_K_JOBLIST, HLFS_K_JOB, HLFS_K_FILES */
+	const char *job_id; /* HLFS_K_JOB, HLFS_K_FILES */
 };
 
 /* Enough for every key: ids are at most 32 characters, a job id 32, a
@@ -36,7 +37,7 @@ struct hlfs_key {
 int hlfs_key_format(const struct hlfs_key *k, char *out, size_t n);
 
 /* Parses key; ds_id and job_id point into key. Returns 0 or -EINVAL. For
- * HLFS_K_JOB, ds_id is not NUL-terminated: ds_len gives its length. */
+ * HLFS_K_JOB and HLFS_K_FILES, ds_id is not NUL-terminated: ds_len gives its length. */
 int hlfs_key_parse(const char *key, struct hlfs_key *ret, size_t *ds_len);
 
 #endif

@@ -17,6 +17,7 @@
 #include "ops.h"
 #include "opts.h"
 #include "remote.h"
+#include "s3.h"
 #include "stats.h"
 
 /* Copies argv into args without -d/--debug (ours: API call lines, not
@@ -100,6 +101,18 @@ static int make_client(struct hlfs_fs *fs, const struct hlfs_opts *o, const char
 			hl_strerror(e), err.message[0] ? ": " : "", err.message);
 		return -1;
 	}
+	/* Job output's S3 client: a failure here never stops the mount; the
+	 * .files directories then say why in their .error. */
+	struct hl_s3_options so = {.endpoint = o->s3_endpoint,
+				   .on_call = hlfs_fs_on_call,
+				   .on_call_arg = fs};
+	hl_s3_free(fs->s3);
+	fs->s3 = NULL;
+	hl_error_clear(&err);
+	e = hl_s3_new(*ret, &so, &fs->s3, &err);
+	if (e != HL_ERR_OK)
+		hlfs_logf(fs->log, LOG_WARNING, "warning: no S3 client for job output: %s%s%s",
+			  hl_strerror(e), err.message[0] ? ": " : "", err.message);
 	return 0;
 }
 
@@ -227,6 +240,8 @@ int main(int argc, char **argv)
 	if (!foreground) {
 		/* Nothing of the client (connections, per-thread handles) should
 		 * cross the fork: make a fresh one in the daemon. */
+		hl_s3_free(fs.s3);
+		fs.s3 = NULL;
 		hl_client_free(fs.client);
 		fs.client = NULL;
 		if (fuse_daemonize(false) != 0 || make_client(&fs, &o, ca_file, &fs.client) != 0)
@@ -276,6 +291,7 @@ out:
 	if (f)
 		fuse_destroy(f);
 	if (fs_ready) {
+		hl_s3_free(fs.s3);
 		hl_client_free(fs.client);
 		hlfs_fs_fini(&fs);
 	}

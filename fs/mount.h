@@ -22,6 +22,7 @@ struct hlfs_pendings;
 struct hlfs_openfiles;
 struct hlfs_ksize;
 struct hlfs_forgetq;
+struct hl_s3;
 
 /* Lock order (none is held while taking another, except as listed): a file
  * handle's lock, then the pending registry's, the open files', the .error
@@ -30,6 +31,7 @@ struct hlfs_forgetq;
 struct hlfs_fs {
 	const struct hlfs_opts *opts;
 	struct hl_client *client;
+	struct hl_s3 *s3; /* job output (joboutput.h); NULL when it could not be set up */
 	struct hlfs_cache *cache;
 	struct hlfs_stats *stats;
 	struct hlfs_log *log;

@@ -2,10 +2,12 @@
 #include "node.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "errfile.h"
 #include "fetch.h"
+#include "joboutput.h"
 #include "mount.h"
 #include "pending.h"
 #include "render.h"
@@ -180,6 +182,45 @@ static int job(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadli
 	return 0;
 }
 
+/* A path below <x>.files/: a directory or an object of job x's output
+ * listing. Name rule: when job x does not exist, "<x>.files" is the file of
+ * the job with that id. An object's bytes are not content: open reads them
+ * from S3 (s3read.h). */
+static int files(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		 enum hlfs_want want, struct hlfs_content *c, struct hlfs_res *res)
+{
+	int rc = hlfs_files_get(fs, n, deadline, &c->hold, res);
+	if (rc == 1) {
+		if (!n->p.files_alt)
+			return hlfs_res_errno(res, -ENOENT);
+		struct hlfs_treenode alt = *n;
+		alt.p.node = HLFS_N_JOB;
+		int w = snprintf(alt.p.leaf, sizeof(alt.p.leaf), "%s.files", n->p.leaf);
+		if (w < 0 || (size_t)w >= sizeof(alt.p.leaf)) /* files_alt: a job id, 32 at most */
+			return hlfs_res_errno(res, -ENOENT);
+		return job(fs, &alt, deadline, want, c, res);
+	}
+	if (rc)
+		return rc;
+	const struct hlfs_files *f = c->hold->data;
+	size_t i = 0;
+	switch (hlfs_files_find(f, n->p.sub, &i)) {
+	case HLFS_FILES_DIR:
+		if (want == HLFS_FOR_READ)
+			return hlfs_res_errno(res, -EISDIR);
+		hlfs_fill_stat(fs, &c->st, S_IFDIR | 0500, 0);
+		if (f->time >= 0)
+			hlfs_stat_times(&c->st, f->time);
+		return 0;
+	case HLFS_FILES_OBJECT:
+		hlfs_fill_stat(fs, &c->st, S_IFREG | 0400, (off_t)f->list.objects[i].size);
+		hlfs_stat_times(&c->st, f->list.objects[i].mtime);
+		return 0;
+	default:
+		return hlfs_res_errno(res, -ENOENT);
+	}
+}
+
 /* The newest job of n's jobs directory, for latest (ENOENT when none). */
 static int latest(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
 		  struct hlfs_content *c, struct hlfs_res *res)
@@ -224,6 +265,8 @@ int hlfs_node_content(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t
 		return tag(fs, n, deadline, want, c, res);
 	case HLFS_N_JOB:
 		return job(fs, n, deadline, want, c, res);
+	case HLFS_N_FILES:
+		return files(fs, n, deadline, want, c, res);
 	default:
 		break;
 	}

@@ -9,11 +9,13 @@
 #include <string.h>
 
 #include "errfile.h"
+#include "joboutput.h"
 #include "mount.h"
 #include "node.h"
 #include "pending.h"
 #include "refuse.h"
 #include "resolve.h"
+#include "s3read.h"
 #include "writes.h"
 
 static enum hlfs_op open_op(int flags, bool create)
@@ -87,6 +89,41 @@ static int open_snapshot(struct hlfs_fs *fs, const struct hlfs_treenode *n, cons
 	return 0;
 }
 
+/* An object of a job's output: a reader of its bytes in S3. */
+static int open_object(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		       struct hlfs_fh **ret_fh, struct hlfs_res *res)
+{
+	struct hlfs_content c;
+	char dk[HLFS_DIRKEY_MAX];
+	size_t i = 0;
+	int rc = hlfs_node_content(fs, n, deadline, HLFS_FOR_STAT, &c, res);
+	if (rc)
+		goto out;
+	const struct hlfs_files *f = c.hold->data;
+	if (hlfs_files_find(f, n->p.sub, &i) != HLFS_FILES_OBJECT) {
+		rc = hlfs_res_errno(res, -EISDIR);
+		goto out;
+	}
+	const struct hl_s3_object *o = &f->list.objects[i];
+	struct hlfs_fh *fh = hlfs_fh_new(HLFS_FH_S3);
+	hlfs_node_dir_key(n, dk);
+	if (fh) {
+		fh->s3fs = fs;
+		fh->s3 = hlfs_s3read_new(fs, f->bucket, o->key, o->size, o->etag, dk, n->p.sub);
+	}
+	if (!fh || !fh->s3) {
+		hlfs_fh_free(fh);
+		rc = hlfs_res_errno(res, -ENOMEM);
+		goto out;
+	}
+	fh->snap.st = c.st;
+	hlfs_fh_register(fs->open, fh);
+	*ret_fh = fh;
+out:
+	hlfs_content_fini(&c);
+	return rc;
+}
+
 int hlfs_do_open(struct hlfs_fs *fs, const char *path, int flags, bool create,
 		 struct hlfs_fh **ret_fh, struct hlfs_res *res)
 {
@@ -114,6 +151,8 @@ int hlfs_do_open(struct hlfs_fs *fs, const char *path, int flags, bool create,
 		rc = refused(fs, open_op(flags, true), n.p.node, dk, path, res);
 	else if (input)
 		rc = open_input(fs, &n, flags, create, ret_fh, res);
+	else if (n.p.node == HLFS_N_FILES && n.p.sub[0])
+		rc = open_object(fs, &n, deadline, ret_fh, res);
 	else
 		rc = open_snapshot(fs, &n, path, deadline, ret_fh, res);
 out:
@@ -125,6 +164,11 @@ int hlfs_do_read(struct hlfs_fh *fh, char *buf, size_t size, off_t off)
 {
 	if (fh->kind == HLFS_FH_CONTROL)
 		return -EBADF;
+	if (fh->kind == HLFS_FH_S3) {
+		struct hlfs_res res;
+		int rc = hlfs_s3read_read(fh->s3, buf, size, off, hlfs_deadline(fh->s3fs), &res);
+		return rc < 0 ? hlfs_record(fh->s3fs, &res) : rc;
+	}
 	pthread_mutex_lock(&fh->lock);
 	/* A snapshot never changes after open; a tag file reads its input. */
 	const char *src = fh->kind == HLFS_FH_SNAPSHOT ? fh->snap.bytes : fh->data.data;
@@ -148,7 +192,7 @@ void hlfs_do_release(struct hlfs_fs *fs, struct hlfs_fh *fh, struct hlfs_res *re
 	hlfs_fh_unregister(fs->open, fh);
 	if (fh->kind == HLFS_FH_TAG)
 		hlfs_pending_releasing(fs->pending, fh->ds_id, fh->key);
-	if (fh->kind != HLFS_FH_SNAPSHOT) {
+	if (fh->kind != HLFS_FH_SNAPSHOT && fh->kind != HLFS_FH_S3) {
 		pthread_mutex_lock(&fh->lock);
 		if (fh->data.len > 0 || (fh->kind == HLFS_FH_TAG && fh->touched && !fh->sent))
 			(void)hlfs_fh_act(fs, fh, res);

@@ -11,7 +11,9 @@
 #include "buf.h"
 #include "node.h"
 
-enum hlfs_fh_kind { HLFS_FH_SNAPSHOT, HLFS_FH_CONTROL, HLFS_FH_TAG };
+enum hlfs_fh_kind { HLFS_FH_SNAPSHOT, HLFS_FH_CONTROL, HLFS_FH_TAG, HLFS_FH_S3 };
+
+struct hlfs_s3read;
 
 /* One open file. A snapshot is fixed at open; control and tag files buffer
  * writes. */
@@ -28,6 +30,8 @@ struct hlfs_fh {
 	char *ds_arn;
 	char *key;  /* tag key */
 	char *path; /* snapshot: its path, for the open-file registry */
+	struct hlfs_s3read *s3; /* HLFS_FH_S3: an object of a job's output (s3read.h) */
+	struct hlfs_fs *s3fs;	/* HLFS_FH_S3: where its read failures are recorded */
 };
 
 struct hlfs_openfiles;

@@ -98,10 +98,14 @@ static int open_common(const char *path, struct fuse_file_info *fi, bool create)
 	 * from the second kernel open on: the first must make the kernel drop
 	 * what it cached while the job was running. */
 	fi->keep_cache = fh->snap.served && atomic_exchange(fh->snap.served, true);
+	/* A terminal job's output objects do not change either (an ETag that
+	 * does fails the read with ESTALE). */
+	if (fh->kind == HLFS_FH_S3)
+		fi->keep_cache = 1;
 	fi->nonseekable = fh->kind == HLFS_FH_CONTROL;
 	/* A snapshot is read-only and complete at open: close has nothing to
 	 * flush, so spare the kernel a FLUSH round trip per read. */
-	fi->noflush = fh->kind == HLFS_FH_SNAPSHOT;
+	fi->noflush = fh->kind == HLFS_FH_SNAPSHOT || fh->kind == HLFS_FH_S3;
 	/* The kernel may hold a size from before this snapshot and would stop
 	 * reading there: make it ask again, unless it cannot hold another. */
 	if (fh->kind == HLFS_FH_SNAPSHOT && !fi->keep_cache &&

@@ -33,6 +33,7 @@ static const struct valued valued[] = {
     V("max_tps=", s_max_tps),
     V("max_attempts=", s_max_attempts),
     V("cache_mb=", s_cache_mb),
+    V("s3_endpoint=", s3_endpoint),
 #undef V
 };
 
@@ -53,6 +54,7 @@ static const struct fuse_opt templates[] = {
     FUSE_OPT_KEY("max_tps=", KEY_VALUED + 11),
     FUSE_OPT_KEY("max_attempts=", KEY_VALUED + 12),
     FUSE_OPT_KEY("cache_mb=", KEY_VALUED + 13),
+    FUSE_OPT_KEY("s3_endpoint=", KEY_VALUED + 14),
     {"allow_delete", offsetof(struct hlfs_opts, allow_delete), 1},
     {"show_deleted", offsetof(struct hlfs_opts, show_deleted), 1},
     FUSE_OPT_KEY("ro", KEY_RO),
@@ -153,7 +155,7 @@ void hlfs_opts_free(struct hlfs_opts *o)
 	char **s[] = {&o->region,	  &o->profile,	     &o->endpoint,  &o->ca_file,
 		      &o->role_arn,	  &o->import_output, &o->kms_key,   &o->preload,
 		      &o->s_attr_ttl,	  &o->s_list_ttl,    &o->s_timeout, &o->s_max_tps,
-		      &o->s_max_attempts, &o->s_cache_mb};
+		      &o->s_max_attempts, &o->s_cache_mb,    &o->s3_endpoint};
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
 		free(*s[i]);
 		*s[i] = NULL;

@@ -18,6 +18,7 @@ struct hlfs_opts {
 	char *import_output;
 	char *kms_key;
 	char *preload; /* "synthea" or NULL */
+	char *s3_endpoint; /* job output's S3 endpoint; NULL: the AWS CLI's chain */
 	int allow_delete;
 	int show_deleted;
 	int ro;

@@ -144,6 +144,13 @@ static int parse_jobs(const char *c, size_t n, struct hlfs_path *r)
 		r->node = HLFS_N_LATEST;
 		return 0;
 	}
+	static const char files[] = ".files";
+	size_t fl = sizeof(files) - 1;
+	if (n > fl && !memcmp(c + n - fl, files, fl) && hl_job_id_ok(c, n - fl)) {
+		r->node = HLFS_N_FILES;
+		r->files_alt = hl_job_id_ok(c, n);
+		return copy_comp(r->leaf, c, n - fl);
+	}
 	if (!hl_job_id_ok(c, n))
 		return -ENOENT;
 	r->node = HLFS_N_JOB;
@@ -183,6 +190,7 @@ int hlfs_path_parse(const char *path, struct hlfs_path *ret)
 	size_t len[4];
 	size_t depth = 0;
 	const char *p = path;
+	const char *below = NULL; /* what follows a fourth component's slash */
 
 	memset(&r, 0, sizeof(r));
 	if (*p != '/')
@@ -195,8 +203,10 @@ int hlfs_path_parse(const char *path, struct hlfs_path *ret)
 		const char *start = p;
 		while (*p && *p != '/')
 			p++;
-		if (depth == 4)
-			return -ENOENT;
+		if (depth == 3) {
+			below = start; /* only a .files directory goes deeper */
+			break;
+		}
 		comp[depth] = start;
 		len[depth] = (size_t)(p - start);
 		if (len[depth] > HLFS_NAME_MAX)
@@ -231,7 +241,7 @@ int hlfs_path_parse(const char *path, struct hlfs_path *ret)
 			return -ENOENT;
 	}
 	if (depth >= 3) {
-		if (depth > 3)
+		if (below && r.node != HLFS_N_JOBS)
 			return -ENOENT;
 		if (r.node == HLFS_N_TAGS) {
 			r.dir = HLFS_D_TAGS;
@@ -248,6 +258,18 @@ int hlfs_path_parse(const char *path, struct hlfs_path *ret)
 			rc = parse_jobs(comp[2], len[2], &r);
 			if (rc < 0)
 				return rc;
+			if (below && r.node != HLFS_N_FILES)
+				return -ENOENT;
+			if (below) {
+				size_t bl = strlen(below);
+				while (bl && below[bl - 1] == '/')
+					bl--;
+				if (bl > HLFS_SUB_MAX)
+					return -ENAMETOOLONG;
+				memcpy(r.sub, below, bl);
+				r.sub[bl] = '\0';
+				r.files_alt = false; /* a path below it: a directory, not a job file */
+			}
 		}
 	}
 done:

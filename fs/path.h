@@ -17,6 +17,8 @@ enum hlfs_node {
 	HLFS_N_NEW,    /* .../new */
 	HLFS_N_LATEST, /* .../latest */
 	HLFS_N_JOB,    /* .../<job-id>; .leaf is the id */
+	HLFS_N_FILES,  /* .../<job-id>.files[/<sub>]: a job's output (joboutput.h); .leaf
+			* is the job id, .sub the path below the .files directory */
 };
 
 /* Directories that own a .error file. */
@@ -42,6 +44,8 @@ enum hlfs_field {
 /* clang-format on */
 
 #define HLFS_NAME_MAX 255
+/* Longest path below a .files directory: S3's longest key. */
+#define HLFS_SUB_MAX 1024
 
 struct hlfs_path {
 	enum hlfs_node node;
@@ -51,6 +55,10 @@ struct hlfs_path {
 	bool exports; /* HLFS_N_JOBS/NEW/LATEST/JOB and dir: exports/ rather than imports/ */
 	char store[HLFS_NAME_MAX + 1]; /* the store component as given (name or id); "" at / */
 	char leaf[HLFS_NAME_MAX + 1];  /* decoded tag key or job id */
+	/* HLFS_N_FILES: the name is also a job id itself ("<x>.files" when job x
+	 * does not exist names that job's file), and the path below it. */
+	bool files_alt;
+	char sub[HLFS_SUB_MAX + 1];
 };
 
 /* Parses an absolute FUSE path. Returns 0, or -ENOENT when the path cannot

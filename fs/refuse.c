@@ -18,6 +18,8 @@ static const struct row {
 	int err;
 	const char *reason;
 } rows[] = {
+    /* A job's output is read-only, always. */
+    {~OP(OPEN_READ), N(FILES), ANY, EROFS, NULL},
     /* new is write-only, even for root; a read-only file is read-only for root too. */
     {OP(OPEN_READ) | OP(OPEN_RDWR), N(NEW), RO, EROFS, NULL},
     {OP(OPEN_READ) | OP(OPEN_RDWR), N(NEW), ANY, EACCES, NULL},

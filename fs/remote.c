@@ -153,3 +153,31 @@ int hlfs_remote_untag(struct hlfs_fs *fs, const char *arn, const char *key, int6
 	enum hl_err e = hl_untag_resource(fs->client, arn, keys, 1, deadline, &err);
 	return end(fs, e, &err, why);
 }
+
+int hlfs_remote_s3_list(struct hlfs_fs *fs, const char *bucket, const char *prefix,
+			int64_t deadline, struct hl_s3_list *ret, char *why)
+{
+	struct hl_error err;
+	if (!fs->s3) {
+		snprintf(why, HLFS_WHY_MAX, "no S3 client (see the mount's log)");
+		return -EIO;
+	}
+	begin(fs, &err);
+	enum hl_err e = hl_s3_list_all(fs->s3, bucket, prefix, deadline, ret, &err);
+	return end(fs, e, &err, why);
+}
+
+int hlfs_remote_s3_get(struct hlfs_fs *fs, const char *bucket, const char *key, uint64_t off,
+		       size_t len, const char *etag, void *buf, size_t *ret_n, int64_t deadline,
+		       char *why)
+{
+	struct hl_error err;
+	if (!fs->s3) {
+		snprintf(why, HLFS_WHY_MAX, "no S3 client (see the mount's log)");
+		return -EIO;
+	}
+	begin(fs, &err);
+	enum hl_err e =
+	    hl_s3_get_range(fs->s3, bucket, key, off, len, etag, buf, ret_n, deadline, &err);
+	return end(fs, e, &err, why);
+}

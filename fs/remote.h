@@ -11,6 +11,7 @@
 
 #include "healthlake.h"
 #include "input.h"
+#include "s3.h"
 
 struct hlfs_fs;
 
@@ -43,5 +44,14 @@ int hlfs_remote_tag(struct hlfs_fs *fs, const char *arn, const char *key, const 
 		    int64_t deadline, char *why);
 int hlfs_remote_untag(struct hlfs_fs *fs, const char *arn, const char *key, int64_t deadline,
 		      char *why);
+
+/* Job output (joboutput.h): every object under prefix, all pages; bytes
+ * [off, off + len) of one object, If-Match etag (HL_ERR_PRECONDITION is
+ * ESTALE). -EIO when the mount has no S3 client. */
+int hlfs_remote_s3_list(struct hlfs_fs *fs, const char *bucket, const char *prefix,
+			int64_t deadline, struct hl_s3_list *ret, char *why);
+int hlfs_remote_s3_get(struct hlfs_fs *fs, const char *bucket, const char *key, uint64_t off,
+		       size_t len, const char *etag, void *buf, size_t *ret_n, int64_t deadline,
+		       char *why);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fetch.h"
+#include "joboutput.h"
 #include "mount.h"
 #include "node.h"
 #include "openfiles.h"
@@ -144,6 +145,45 @@ out:
 	return 0;
 }
 
+struct files_ctx {
+	struct hlfs_fs *fs;
+	const struct hlfs_files *f;
+	void *ctx;
+	int (*fill)(void *, const char *, const struct stat *);
+};
+
+static int files_entry(void *ctx, const char *name, long obj)
+{
+	struct files_ctx *fc = ctx;
+	struct stat st;
+	if (obj < 0) {
+		hlfs_fill_stat(fc->fs, &st, S_IFDIR | 0500, 0);
+		if (fc->f->time >= 0)
+			hlfs_stat_times(&st, fc->f->time);
+	} else {
+		const struct hl_s3_object *o = &fc->f->list.objects[obj];
+		hlfs_fill_stat(fc->fs, &st, S_IFREG | 0400, (off_t)o->size);
+		hlfs_stat_times(&st, o->mtime);
+	}
+	return fc->fill(fc->ctx, name, &st);
+}
+
+/* A directory of a job's output: no .error of its own (an object may have
+ * that name); failures go to the jobs directory's. */
+static int list_files(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t deadline,
+		      void *ctx, int (*fill)(void *, const char *, const struct stat *),
+		      struct hlfs_res *res)
+{
+	struct hlfs_cval *hold = NULL;
+	int rc = hlfs_files_get(fs, n, deadline, &hold, res);
+	if (rc)
+		return rc < 0 ? rc : hlfs_res_errno(res, -ENOTDIR);
+	struct files_ctx fc = {fs, hold->data, ctx, fill};
+	hlfs_files_each(fc.f, n->p.sub, files_entry, &fc);
+	hlfs_cval_unref(hold);
+	return 0;
+}
+
 int hlfs_do_readdir(struct hlfs_fs *fs, const char *path, void *ctx,
 		    int (*fill)(void *ctx, const char *name, const struct stat *st),
 		    struct hlfs_res *res)
@@ -162,6 +202,10 @@ int hlfs_do_readdir(struct hlfs_fs *fs, const char *path, void *ctx,
 	}
 	fill(ctx, ".", NULL); /* no attributes: libfuse gives "." no inode of its own */
 	fill(ctx, "..", NULL);
+	if (n.p.node == HLFS_N_FILES) {
+		rc = list_files(fs, &n, deadline, ctx, fill, res);
+		goto out;
+	}
 	struct hlfs_path cp = n.p;
 	cp.dir = n.p.node == HLFS_N_ROOT    ? HLFS_D_ROOT
 		 : n.p.node == HLFS_N_STORE ? HLFS_D_STORE

@@ -19,6 +19,8 @@ def test_demo_runs_twice_and_stops(tmp_path):
         assert os.path.ismount(mnt)
         assert "demo-clinic" in os.listdir(mnt)
         assert "cache.hits" in first.stdout
+        # The export's output, listed and read through <job-id>.files/.
+        assert "Patient.ndjson" in first.stdout and ".files/Patient.ndjson" in first.stdout
         jobs = [j for j in os.listdir(os.path.join(mnt, "demo-clinic", "imports"))
                 if j not in ("new", "latest", ".error")]
         assert len(jobs) == 1

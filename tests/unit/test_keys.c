@@ -38,6 +38,9 @@ int main(void)
 	round_trip(
 	    (struct hlfs_key){.kind = HLFS_K_JOB, .ds_id = id, .exports = true, .job_id = id},
 	    "j/e/0123456789abcdef0123456789abcdef/0123456789abcdef0123456789abcdef");
+	round_trip((struct hlfs_key){.kind = HLFS_K_FILES, .ds_id = "s1", .exports = true,
+				     .job_id = "job-9"},
+		   "F/e/s1/job-9");
 
 	/* The longest key fits HLFS_KEY_MAX; a buffer too small is refused whole. */
 	char small[8] = "xxxxxxx";
@@ -47,7 +50,7 @@ int main(void)
 
 	static const char *const bad[] = {"",	   "X",	   "D/",    "D",      "Q/x",
 					  "J/x/s", "J/i/", "j/i/s", "j/i//j", "j/i/s/",
-					  "j/s/x", "LL",   "K/"};
+					  "j/s/x", "LL",   "K/",    "F/i/s"};
 	struct hlfs_key p;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		is_int(hlfs_key_parse(bad[i], &p, NULL), -EINVAL, "\"%s\" is no key", bad[i]);

@@ -34,6 +34,7 @@ int main(void)
 	ok(o.attr_ttl == 2 && o.list_ttl == 5 && o.timeout == 20 && o.max_tps == 10,
 	   "default ttls, timeout and tps");
 	is_int(o.cache_mb, 64, "default cache_mb");
+	ok(!o.s3_endpoint, "no s3_endpoint: the AWS CLI's chain");
 	is_int(o.max_attempts, 0, "max_attempts left to the AWS chain");
 	ok(!o.allow_delete && !o.show_deleted && !o.ro, "flags off");
 	ok(!o.region && !o.endpoint && !o.role_arn && !o.preload, "strings unset");
@@ -49,7 +50,7 @@ int main(void)
 	    "role_arn=arn:aws:iam::123456789012:role/r,import_output=s3://b/o/,"
 	    "kms_key=alias/k,preload=synthea,allow_delete,show_deleted,ro,"
 	    "attr_ttl=0.5,list_ttl=0,timeout=1.25,max_attempts=5,max_tps=2.5,"
-	    "cache_mb=8,allow_other,uid=1000,gid=1000,umask=077",
+	    "cache_mb=8,s3_endpoint=http://127.0.0.1:10,allow_other,uid=1000,gid=1000,umask=077",
 	    "/mnt",
 	    NULL};
 	is_int(parse(a2, &o, rest, sizeof(rest), why, sizeof(why)), 0, "every option");
@@ -68,6 +69,7 @@ int main(void)
 	is_int(o.max_attempts, 5, "max_attempts");
 	ok(o.max_tps == 2.5, "max_tps");
 	is_int(o.cache_mb, 8, "cache_mb");
+	is_str(o.s3_endpoint, "http://127.0.0.1:10", "s3_endpoint");
 	is_str(rest, "healthlakefs -o ro,allow_other,uid=1000,gid=1000,umask=077 -f -d /mnt",
 	       "FUSE's own options (and ro) stay for FUSE");
 	hlfs_opts_free(&o);

@@ -137,5 +137,32 @@ int main(void)
 	is_int(hlfs_tag_encode("%", enc, 4), 0, "exact fit");
 	is_int(hlfs_tag_encode("%", enc, 3), -ENAMETOOLONG, "one short");
 	is_str(hlfs_field_name(HLFS_F_JSON), "datastore.json", "field name");
+
+	/* <job-id>.files: a job's output directory, and paths below it. */
+	is_int(parse("/s/exports/j1.files", &r), 0, "a .files directory");
+	is_int(r.node, HLFS_N_FILES, ".files node");
+	is_int(r.dir, HLFS_D_EXPORTS, ".files reports to exports/");
+	is_str(r.leaf, "j1", "its job");
+	is_str(r.sub, "", "the directory itself");
+	ok(r.files_alt, "j1.files is also a job id (the name rule decides)");
+	is_int(parse("/s/imports/j1.files/FAILURE/FAILURE.ndjson", &r), 0, "deeper path");
+	is_int(r.node, HLFS_N_FILES, "deeper node");
+	is_str(r.sub, "FAILURE/FAILURE.ndjson", "the path below");
+	ok(!r.files_alt && !r.exports, "below it: never a job file");
+	is_int(parse("/s/imports/.files", &r), 0, "\".files\" alone");
+	is_int(r.node, HLFS_N_JOB, "is a job id like any other");
+	is_int(parse("/s/imports/0123456789abcdef0123456789abcdef.files", &r), 0, "32+6 bytes");
+	ok(r.node == HLFS_N_FILES && !r.files_alt, "a .files only: 38 characters are no job id");
+	is_int(parse("/s/imports/j1/x", &r), -ENOENT, "below a job file: nothing");
+	is_int(parse("/s/tags/j1.files/x", &r), -ENOENT, "below a tag: nothing");
+	char deep[HLFS_SUB_MAX + 64] = "/s/imports/j.files/";
+	size_t dl = strlen(deep);
+	memset(deep + dl, 'a', HLFS_SUB_MAX + 1);
+	deep[dl + HLFS_SUB_MAX + 1] = '\0';
+	for (size_t i = dl + 200; i < dl + HLFS_SUB_MAX; i += 200)
+		deep[i] = '/';
+	is_int(parse(deep, &r), -ENAMETOOLONG, "longer than an S3 key");
+	deep[dl + HLFS_SUB_MAX] = '\0';
+	is_int(parse(deep, &r), 0, "an S3 key's length");
 	return done_testing();
 }
