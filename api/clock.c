@@ -47,3 +47,10 @@ time_t hl_real_now(void)
 {
 	return time(NULL);
 }
+
+int64_t hl_real_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

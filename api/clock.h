@@ -19,5 +19,7 @@ int64_t hl_mono_left_ms(const struct timespec *at);
 void hl_sleep_until_ms(int64_t t);
 /* Wall-clock seconds since the epoch. */
 time_t hl_real_now(void);
+/* Wall-clock milliseconds since the epoch (times shown to users). */
+int64_t hl_real_ms(void);
 
 #endif

@@ -76,7 +76,7 @@ void hlfs_cli_help(FILE *out, const char *prog)
 	    "    -o attr_ttl=S        cache lifetime of contents and descriptions (default 2)\n"
 	    "    -o list_ttl=S        cache lifetime of listings (default 5); 0 disables\n"
 	    "    -o timeout=S         bound on one filesystem operation (default 20)\n"
-	    "    -o max_tps=N         API calls started per second at most (default 10)\n"
+	    "    -o max_tps=N         API calls reaching the service per second at most (default 10)\n"
 	    "    -o cache_mb=N        memory bound of the cache (default 64)\n"
 	    "\n"
 	    "FUSE's own:\n"

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "errfile.h"
 #include "forget.h"
 #include "ksize.h"
@@ -41,7 +42,9 @@ int hlfs_fs_init(struct hlfs_fs *fs, const struct hlfs_opts *opts, struct hl_cli
 	fs->log = log;
 	fs->uid = getuid();
 	fs->gid = getgid();
-	clock_gettime(CLOCK_REALTIME, &fs->mount_time);
+	int64_t now = hl_real_ms();
+	fs->mount_time.tv_sec = (time_t)(now / 1000);
+	fs->mount_time.tv_nsec = (long)(now % 1000) * 1000000;
 	fs->attr_ttl_ms = (int64_t)(opts->attr_ttl * 1000);
 	fs->list_ttl_ms = (int64_t)(opts->list_ttl * 1000);
 	fs->timeout_ms = (int64_t)(opts->timeout * 1000);

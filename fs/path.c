@@ -46,34 +46,6 @@ size_t hlfs_utf8_len(const unsigned char *p, size_t n)
 	return len;
 }
 
-bool hlfs_job_id_ok(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t chars = 0;
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n;) {
-		unsigned c = p[i];
-		size_t l = hlfs_utf8_len(p + i, n - i);
-		if (l == 0)
-			return false;
-		if (l == 1) {
-			bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-				  (c >= '0' && c <= '9') ||
-				  (c != 0 && strchr(" _.:/=+-%@", (int)c));
-			if (!ok)
-				return false;
-		}
-		/* Non-ASCII: letters, numbers and separators of the pattern. We do
-		 * not carry Unicode tables; any well-formed character is accepted
-		 * and the service has the last word. */
-		i += l;
-		if (++chars > 32)
-			return false;
-	}
-	return true;
-}
-
 int hlfs_tag_encode(const char *key, char *out, size_t n)
 {
 	size_t o = 0;

@@ -69,8 +69,6 @@ int hlfs_path_parse(const char *path, struct hlfs_path *ret);
 /* File name of a field ("status"); static. */
 const char *hlfs_field_name(enum hlfs_field f);
 
-/* True when s is 1-32 characters of the API's JobId pattern. */
-bool hlfs_job_id_ok(const char *s, size_t n);
 /* Length of the UTF-8 sequence at p (1 <= n bytes available), 0 when invalid. */
 size_t hlfs_utf8_len(const unsigned char *p, size_t n);
 

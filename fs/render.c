@@ -1,37 +1,12 @@
 #include "render.h"
 
+#include "iso8601.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-int hlfs_render_time(double t, char *out, size_t n)
-{
-	if (!isfinite(t) || t < -62135596800.0 || t > 253402300799.0)
-		return -1;
-	double whole = floor(t);
-	long long ms = llround((t - whole) * 1000.0);
-	bool frac = t != whole;
-	if (ms >= 1000) { /* 0.9996 rounds up to the next second */
-		whole += 1;
-		ms -= 1000;
-	}
-	time_t secs = (time_t)whole;
-	struct tm tm;
-	if (!gmtime_r(&secs, &tm))
-		return -1;
-	int w;
-	if (frac)
-		w = snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900,
-			     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-	else
-		w = snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-			     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	if (w < 0 || (size_t)w >= n)
-		return -1;
-	return 0;
-}
 
 static enum hl_err put_string(struct hl_buf *b, const char *s)
 {
@@ -104,7 +79,7 @@ static enum hl_err put_value(struct hl_buf *b, const cJSON *v, int level, bool t
 		return put_string(b, v->valuestring ? v->valuestring : "");
 	if (cJSON_IsNumber(v)) {
 		char t[40];
-		if (ts && hlfs_render_time(v->valuedouble, t, sizeof(t)) == 0)
+		if (ts && hl_iso8601_format(v->valuedouble, t, sizeof(t)))
 			return put_string(b, t);
 		return put_number(b, v->valuedouble);
 	}
@@ -176,7 +151,7 @@ enum hl_err hlfs_render_field(enum hlfs_field f, const struct hl_datastore *d, s
 	case HLFS_F_TYPE_VERSION:
 		return put_line(out, d->type_version);
 	case HLFS_F_CREATED_AT:
-		if (d->has_created_at && hlfs_render_time(d->created_at, t, sizeof(t)) != 0)
+		if (d->has_created_at && !hl_iso8601_format(d->created_at, t, sizeof(t)))
 			t[0] = '\0';
 		return put_line(out, t);
 	case HLFS_F__COUNT:

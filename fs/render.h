@@ -8,11 +8,6 @@
 #include "healthlake.h"
 #include "path.h"
 
-/* RFC 3339 UTC with 'Z', milliseconds when t has a fraction:
- * 2026-11-29T07:21:46.646Z. Returns 0, or -1 when out does not fit it (32
- * bytes always do) or t is out of range. */
-int hlfs_render_time(double t, char *out, size_t n);
-
 /* Appends raw as pretty JSON (two-space indent, "key": value, members in
  * their order, final newline) with timestamp members (CreatedAt, SubmitTime,
  * EndTime) given as epoch numbers written as RFC 3339 strings. */

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 static bool in_list(const char *s, const char *const *list)
 {
 	for (; *list; list++)
@@ -118,13 +120,6 @@ static ssize_t read_small(const char *path, char *buf, size_t cap)
 	close(fd);
 	buf[n] = '\0';
 	return (ssize_t)n;
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void usage(FILE *f)
@@ -235,12 +230,12 @@ int hlfs_wait_main(int argc, char **argv)
 		return 2;
 	}
 	bool tty = isatty(STDOUT_FILENO);
-	double start = mono_s();
+	double start = (double)hl_now_ms() / 1000.0;
 	char last[32] = "";
 	for (;;) {
 		struct hlfs_wait_progress p;
 		int rc = observe(path, t, &p);
-		double elapsed = mono_s() - start;
+		double elapsed = (double)hl_now_ms() / 1000.0 - start;
 		const char *status = rc == 0 ? p.status : NULL;
 		if (rc < 0 && rc != -ENOENT) {
 			fprintf(stderr, "%shealthlakefs wait: %s: %s\n", tty ? "\n" : "", path,

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "errfile.h"
 #include "fetch.h"
 #include "input.h"
@@ -193,13 +194,6 @@ static struct hl_datastore *datastore_dup(const struct hl_datastore *d)
 	return c;
 }
 
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
-}
-
 int hlfs_do_mkdir(struct hlfs_fs *fs, const char *path, struct hlfs_res *res)
 {
 	struct hlfs_path p;
@@ -259,7 +253,7 @@ int hlfs_do_mkdir(struct hlfs_fs *fs, const char *path, struct hlfs_res *res)
 	if (!d->status)
 		d->status = strdup("CREATING");
 	if (!d->has_created_at) {
-		d->created_at = wall_now();
+		d->created_at = (double)hl_real_ms() / 1000.0;
 		d->has_created_at = true;
 	}
 	if (!d->name || !d->type_version || !d->status)

@@ -118,15 +118,6 @@ int main(void)
 	longname[257] = '\0';
 	is_int(parse(longname, &r), -ENAMETOOLONG, "256-byte component");
 
-	/* Job id: 32 characters, some multibyte, is fine; 33 is not. */
-	char id[200] = "";
-	for (int i = 0; i < 32; i++)
-		strncat(id, "\xc3\xa9", sizeof(id) - strlen(id) - 1);
-	ok(hlfs_job_id_ok(id, strlen(id)), "32 two-byte characters are a job id");
-	strncat(id, "a", sizeof(id) - strlen(id) - 1);
-	ok(!hlfs_job_id_ok(id, strlen(id)), "33 characters are not");
-	ok(!hlfs_job_id_ok("", 0), "empty is not a job id");
-
 	/* Tag encoding round trip and bounds. */
 	char enc[32], dec[32];
 	is_int(hlfs_tag_encode("a/b%c", enc, sizeof(enc)), 0, "encode");

@@ -1,3 +1,4 @@
+#include "iso8601.h"
 #include "render.h"
 #include "tap.h"
 
@@ -30,12 +31,12 @@ int main(void)
 	};
 	for (size_t i = 0; i < N(times); i++) {
 		char out[40];
-		is_int(hlfs_render_time(times[i].t, out, sizeof(out)), 0, "time %f", times[i].t);
+		is_int(hl_iso8601_format(times[i].t, out, sizeof(out)), 1, "time %f", times[i].t);
 		is_str(out, times[i].want, "time %f", times[i].t);
 	}
 	char small[10];
-	is_int(hlfs_render_time(0, small, sizeof(small)), -1, "too small a buffer");
-	is_int(hlfs_render_time(1e300, small, sizeof(small)), -1, "out of range");
+	is_int(hl_iso8601_format(0, small, sizeof(small)), 0, "too small a buffer");
+	is_int(hl_iso8601_format(1e300, small, sizeof(small)), 0, "out of range");
 
 	json_case(
 	    "{\"DatastoreId\":\"abc\",\"DatastoreStatus\":\"ACTIVE\",\"CreatedAt\":1795936906.646}",
