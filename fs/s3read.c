@@ -1,8 +1,10 @@
 /* Ranged reads with a read-ahead window. One window per open file: the
  * kernel reads a file in order in chunks of at most max_read, and its own
  * read-ahead sends the next chunks before they are asked for, so a window
- * that starts where the reader is serves the next ones without a request;
- * a reader that jumps gets exactly what it asked for. */
+ * on the multiple of its size where the reader is serves the next ones
+ * without a request; a chunk handed to us late, behind the window, is fetched
+ * on its own without dropping the window; a reader that jumps gets exactly
+ * what it asked for. */
 #include "s3read.h"
 
 #include <errno.h>
@@ -73,11 +75,27 @@ static bool sequential(const struct hlfs_s3read *r, uint64_t off)
 	return off >= r->win_off && off <= end + HLFS_S3_WINDOW;
 }
 
+/* GETs want bytes at off into dst. 0 or -errno with res filled. */
+static int get(struct hlfs_s3read *r, uint64_t off, size_t want, char *dst, size_t *got,
+	       int64_t deadline, struct hlfs_res *res)
+{
+	char why[HLFS_WHY_MAX];
+	*got = 0;
+	int rc = hlfs_remote_s3_get(r->fs, r->bucket, r->key, off, want, r->etag, dst, got,
+				    deadline, why);
+	if (rc == -ESTALE)
+		return hlfs_res_fail(res, rc, r->dk, "read %s: the object changed since it was "
+						     "listed (%s)",
+				     r->name, why);
+	if (rc)
+		return hlfs_res_fail(res, rc, r->dk, "read %s: %s", r->name, why);
+	return 0;
+}
+
 /* Fills the window with want bytes at off. 0 or -errno with res filled. */
 static int fill(struct hlfs_s3read *r, uint64_t off, size_t want, int64_t deadline,
 		struct hlfs_res *res)
 {
-	char why[HLFS_WHY_MAX];
 	if (want > r->cap) {
 		char *w = realloc(r->win, want);
 		if (!w)
@@ -87,14 +105,9 @@ static int fill(struct hlfs_s3read *r, uint64_t off, size_t want, int64_t deadli
 	}
 	r->win_len = 0;
 	size_t got = 0;
-	int rc = hlfs_remote_s3_get(r->fs, r->bucket, r->key, off, want, r->etag, r->win, &got,
-				    deadline, why);
-	if (rc == -ESTALE)
-		return hlfs_res_fail(res, rc, r->dk, "read %s: the object changed since it was "
-						     "listed (%s)",
-				     r->name, why);
+	int rc = get(r, off, want, r->win, &got, deadline, res);
 	if (rc)
-		return hlfs_res_fail(res, rc, r->dk, "read %s: %s", r->name, why);
+		return rc;
 	r->win_off = off;
 	r->win_len = got;
 	return 0;
@@ -125,12 +138,30 @@ int hlfs_s3read_read(struct hlfs_s3read *r, char *buf, size_t size, off_t off, i
 			continue;
 		}
 		size_t want = size - done;
-		if (sequential(r, cur) && want < HLFS_S3_WINDOW)
+		if (r->win_len && cur < r->win_off && r->win_off - cur <= HLFS_S3_WINDOW) {
+			/* A chunk of the kernel's read-ahead that a FUSE worker thread
+			 * hands us after the window has moved on: fetch just it into
+			 * the caller's buffer and keep the window the reader is in. */
+			if (want > r->win_off - cur)
+				want = (size_t)(r->win_off - cur);
+			size_t got = 0;
+			rc = get(r, cur, want, buf + done, &got, deadline, res);
+			if (rc || got == 0)
+				break;
+			done += got;
+			continue;
+		}
+		uint64_t at = cur;
+		if (sequential(r, cur) && want < HLFS_S3_WINDOW) {
+			/* Windows on multiples of their size: chunks that arrive out
+			 * of order still fall in the window their neighbours use. */
+			at = cur - cur % HLFS_S3_WINDOW;
 			want = HLFS_S3_WINDOW;
-		if (want > r->size - cur)
-			want = (size_t)(r->size - cur);
-		rc = fill(r, cur, want, deadline, res);
-		if (rc || r->win_len == 0)
+		}
+		if (want > r->size - at)
+			want = (size_t)(r->size - at);
+		rc = fill(r, at, want, deadline, res);
+		if (rc || r->win_off + r->win_len <= cur)
 			break; /* a failure, or an object shorter than listed */
 	}
 	pthread_mutex_unlock(&r->lock);
