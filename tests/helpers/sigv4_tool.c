@@ -22,17 +22,6 @@
 
 #define MAX_INPUT (64u * 1024 * 1024)
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int b64val(char c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -54,7 +43,7 @@ static enum hl_err decode_hex(const char *s, struct hl_buf *out)
 	if (n % 2)
 		return HL_ERR_INVALID;
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = hl_hex_value(s[i]), lo = hl_hex_value(s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return HL_ERR_INVALID;
 		enum hl_err e = hl_buf_appendc(out, (char)(hi * 16 + lo));
