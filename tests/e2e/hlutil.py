@@ -332,3 +332,118 @@ def launch(mnt, opts, env, extra_args=(), wait=20):
 def requires_binary():
     if not os.path.exists(HEALTHLAKEFS):
         pytest.fail(f"{HEALTHLAKEFS} is not built")
+
+
+# ---------------------------------------------------------------- FHIR data plane
+
+_fc_spec = importlib.util.spec_from_file_location("hlfs_fhir_client",
+                                                  os.path.join(_HERE, "..", "fhir_client.py"))
+_fhir_client = importlib.util.module_from_spec(_fc_spec)
+_fc_spec.loader.exec_module(_fhir_client)
+
+
+def fhir_calls(server):
+    """FHIR data-plane requests per interaction (all statuses), e.g. {"fhir.read": 1}."""
+    return {k: v for k, v in server.calls().items() if k.startswith("fhir.")}
+
+
+def fhir_base(server, store_id):
+    return "%s/datastore/%s/r4/" % (server.url.rstrip("/"), store_id)
+
+
+def fhir_api(server, store_id):
+    """A signed FHIR client (tests/fhir_client.py) on the store's endpoint, for changes made
+    behind the mount's back and for the service's own copy of a resource. Its requests count
+    in the server's counters like the mount's."""
+    return _fhir_client.Fhir(server, fhir_base(server, store_id))
+
+
+def fhir_load(server, store_id, resources):
+    """Bulk load through the admin API (no counter moves); resources are dicts or raw JSON text."""
+    r = _fhir_client.load(server, store_id, resources)
+    assert r["failed"] == 0, r
+    return r
+
+
+def fhir_get_raw(server, store_id, path):
+    """(status, body bytes) of a signed GET of path (relative to the store's FHIR base)."""
+    api = fhir_api(server, store_id)
+    try:
+        st, _, body = api.request("GET", path)
+    finally:
+        api.close()
+    return st, body
+
+
+_JSON_TOKEN = re.compile(r'\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null|'
+                         r'[{}\[\]:,])', re.S)
+
+
+def json_tokens(text):
+    """The JSON text as tokens, whitespace dropped: strings by their meaning (so escapes may
+    differ), numbers by their lexeme (so 120.50 is not 120.5), punctuation as is. Two texts with
+    equal tokens hold the same members in the same order with the same lexemes."""
+    out, i, n = [], 0, len(text)
+    while True:
+        while i < n and text[i] in " \t\r\n":
+            i += 1
+        if i >= n:
+            return out
+        m = _JSON_TOKEN.match(text, i)
+        assert m, "not JSON at %d: %r" % (i, text[i:i + 40])
+        tok = m.group(1)
+        if tok[0] == '"':
+            out.append(("s", json.loads(tok)))
+        elif tok[0] in "-0123456789":
+            out.append(("n", tok))
+        else:
+            out.append(("p", tok))
+        i = m.end()
+
+
+def json_numbers(text):
+    """Every number lexeme of a JSON text, in order."""
+    return [v for k, v in json_tokens(text) if k == "n"]
+
+
+def json_compact(text):
+    """True when the text has no whitespace outside its strings."""
+    return re.search(r"\s", re.sub(r'"(?:[^"\\]|\\.)*"', '""', text, flags=re.S)) is None
+
+
+class FhirSite:
+    """One healthlake-local, one ACTIVE store named clinic-a with loaded resources, and mounts
+    on it made on demand (each with its own options), for a module's FHIR tests."""
+
+    def __init__(self, server, root, name="clinic-a"):
+        self.server = server
+        self.root = root
+        self.name = name
+        self.store = seed_store(server, name)
+        self.id = self.store["id"]
+        self.mounts = []
+
+    def mount(self, opts="", extra_args=()):
+        m = base.start_mount(self.server, os.path.join(self.root, "mnt%d" % len(self.mounts)),
+                             opts, extra_args=extra_args)
+        self.mounts.append(m)
+        return m
+
+    def fhir(self, m, *parts):
+        """A path under the mount's <store>/fhir/."""
+        return m.p(self.name, "fhir", *parts)
+
+    def load(self, resources):
+        return fhir_load(self.server, self.id, resources)
+
+    def api(self):
+        return fhir_api(self.server, self.id)
+
+    def get_raw(self, path):
+        return fhir_get_raw(self.server, self.id, path)
+
+    def close(self):
+        for m in self.mounts:
+            m.unmount()
+        for m in self.mounts:
+            base.check_sanitizers(m.stderr())
