@@ -295,16 +295,18 @@ def test_conflicting_edit_estale_service_unchanged(site):
     assert service(site, "Patient/conf-1")[1] == current      # nothing overwritten
 
 
-def test_conflicting_sed_i_fails_and_changes_nothing(site):
-    m = site.mount("attr_ttl=60")
-    read(site.fhir(m, "Patient", "conf-2.json"))
+def test_conflicting_cp_of_a_saved_copy_fails_in_bash(site, tmp_path):
+    m = site.mount()
+    saved = tmp_path / "conf-2.json"
+    r = m.sh("cp clinic-a/fhir/Patient/conf-2.json %s" % saved)
+    assert r.returncode == 0, r.stderr
     api = site.api()
     st, _, body = api.request("PUT", "Patient/conf-2", patient("conf-2", family="Other"))
     api.close()
     assert st == 200, body
     _, current = service(site, "Patient/conf-2")
-    # The mount still holds version 1 (attr_ttl): sed edits that copy; the PUT is refused.
-    r = m.sh("""sed -i 's/"female"/"male"/' clinic-a/fhir/Patient/conf-2.json""")
+    # The saved copy carries meta.versionId 1: copying it back is refused at close(2).
+    r = m.sh("cp %s clinic-a/fhir/Patient/conf-2.json" % saved)
     assert r.returncode != 0
     assert "Stale file handle" in r.stderr, r.stderr
     assert service(site, "Patient/conf-2")[1] == current
