@@ -244,8 +244,8 @@ def test_unknown_id_enoent_one_read(site):
 
 
 @pytest.mark.parametrize("name", ["p1.txt", "a b.json", "a_b.json", "pat-main.JSON", ".json",
-                                  "x" * 65 + ".json", "pat-main.json.history",
-                                  "pat-main.everything.json", "pat-main"])
+                                  "x" * 65 + ".json", "a_b.history", "x" * 65 + ".history",
+                                  "a%b.json", "pat-main"])
 def test_bad_name_enoent_without_call(site, name):
     m = site.default
     warm(site, m, "Patient")

@@ -53,6 +53,11 @@ def site(_server_pool, tmp_path_factory):
     srv.stop()
 
 
+def matches(d):
+    """The resource files of a search directory (all.ndjson left out)."""
+    return [n for n in listing(d) if n != "all.ndjson"]
+
+
 def warm(site, m):
     os.stat(site.fhir(m, "Observation"))
     site.server.reset_counters()
@@ -63,7 +68,7 @@ def test_search_directory_lists_matches(site):
     warm(site, m)
     r = m.sh("ls 'clinic-a/fhir/Observation?code=29463-7'")
     assert r.returncode == 0, r.stderr
-    assert sorted(r.stdout.split()) == sorted("wt-%02d.json" % i for i in range(N_WT))
+    assert sorted(r.stdout.split()) == sorted(["all.ndjson"] + ["wt-%02d.json" % i for i in range(N_WT)])
     assert fhir_calls(site.server) == {"fhir.search": 1}
     d = site.fhir(m, "Observation?code=29463-7")
     assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
@@ -82,7 +87,7 @@ def test_search_directory_lists_matches(site):
 
 def test_search_spanning_pages(site):
     m = site.default
-    r = m.sh("ls 'clinic-a/fhir/Observation?code=8480-6' | wc -l")
+    r = m.sh("ls 'clinic-a/fhir/Observation?code=8480-6' | grep -c '^sys-.*[.]json$'")
     assert r.stdout.strip() == str(N_SYS), r.stderr
 
 
@@ -123,8 +128,8 @@ def test_all_ndjson_matches_then_includes(site):
     lines = read(os.path.join(d, "all.ndjson")).split("\n")[:-1]
     types = [json.loads(ln)["resourceType"] for ln in lines]
     assert types == ["Observation"] * N_WT + ["Patient"] * 5, types
-    # The directory lists the matches only.
-    assert listing(d) == sorted("wt-%02d.json" % i for i in range(N_WT))
+    # The directory lists the matches only (and all.ndjson).
+    assert listing(d) == sorted(["all.ndjson"] + ["wt-%02d.json" % i for i in range(N_WT)])
 
 
 def test_query_with_percent_2f_modifier_and_bar(site):
@@ -133,14 +138,15 @@ def test_query_with_percent_2f_modifier_and_bar(site):
     name = "Patient?family:exact=Quill&identifier=http:%2F%2Fhosp.example%2Fmrn|m-17"
     r = m.sh("ls 'clinic-a/fhir/%s'" % name)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["q1.json"]
+    assert r.stdout.split() == ["all.ndjson", "q1.json"]
     assert json.loads(read(site.fhir(m, name, "q1.json")))["identifier"][0]["system"] == MRN
     assert fhir_calls(site.server) == {"fhir.search": 1}
     # The same search written with other escapes is the same directory (one request).
-    assert listing(site.fhir(m, "Patient?family:exact=Qui%6Cl&identifier=http:%2f%2fhosp.example%2Fmrn|m-17")) \
+    assert matches(site.fhir(m, "Patient?family:exact=Qui%6Cl&identifier=http:%2f%2fhosp.example%2Fmrn|m-17")) \
         == ["q1.json"]
-    assert listing(site.fhir(m, "Patient?name:exact=Quillon")) == ["q2.json"]
-    assert sorted(listing(site.fhir(m, "Patient?identifier=m-17"))) == ["q1.json", "q2.json", "q3.json"]
+    assert fhir_calls(site.server) == {"fhir.search": 1}
+    assert matches(site.fhir(m, "Patient?name:exact=Quillon")) == ["q2.json"]
+    assert matches(site.fhir(m, "Patient?identifier=m-17")) == ["q1.json", "q2.json", "q3.json"]
 
 
 @pytest.mark.parametrize("query", ["_count=5", "name=Quill&_count=5", "page=abc", "_count:x=1",
@@ -173,7 +179,7 @@ def test_search_directory_not_listed(site):
 def test_no_match_is_an_empty_directory(site):
     m = site.default
     d = site.fhir(m, "Observation?code=0000-0")
-    assert listing(d) == []
+    assert listing(d) == ["all.ndjson"]
     assert read(os.path.join(d, "all.ndjson")) == ""
     assert_errno(errno.ENOENT, os.stat, os.path.join(d, "sys-000.json"))
 
@@ -201,14 +207,14 @@ def errno_of_create(path):
 def test_search_cached_then_dropped_by_a_write(site):
     m = site.mount("attr_ttl=60,list_ttl=60")
     d = site.fhir(m, "Observation?code=55284-4")
-    assert listing(d) == []
+    assert matches(d) == []
     site.server.reset_counters()
-    assert listing(d) == []
+    assert matches(d) == []
     assert fhir_calls(site.server) == {}
     # A resource written through the mount drops the type's searches.
     werr, cerr = write_once(site.fhir(m, "Observation", "bp-new.json"), obs("bp-new", "55284-4", "sp1", "80.5"),
                             os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     assert (werr, cerr) == (0, 0)
-    assert listing(d) == ["bp-new.json"]
+    assert matches(d) == ["bp-new.json"]
     assert fhir_calls(site.server).get("fhir.update") == 1
     assert fhir_calls(site.server).get("fhir.search") == 1
