@@ -260,6 +260,35 @@ def test_everything_outside_patient_enoent_without_call(site):
     assert fhir_calls(site.server) == {}
 
 
+@pytest.mark.parametrize("fault,want", [({"access_denied": 1.0}, errno.EACCES),
+                                         ({"error5xx": 1.0}, errno.EIO),
+                                         ({"throttle": 1.0}, errno.EAGAIN)])
+def test_read_errors_map_to_errno_with_reason(site, fault, want):
+    m = fresh(site, "max_attempts=2")
+    warm(site, m, "Observation")
+    site.server.faults(operations=["fhir.read"], **fault)
+    try:
+        assert_errno(want, os.stat, site.fhir(m, "Observation", "om-2.json"))
+    finally:
+        site.server.faults()
+    reason = error_file(site.fhir(m, "Observation"))
+    assert reason.endswith("\n") and reason.count("\n") == 1, repr(reason)
+    # Retried as the other calls are (max_attempts=2), except an access denial.
+    assert fhir_calls(site.server) == {"fhir.read": 1 if want == errno.EACCES else 2}
+
+
+def test_transient_5xx_on_read_retried_transparently(site):
+    m = fresh(site)
+    warm(site, m, "Observation")
+    site.server.faults(operations=["fhir.read"], error5xx=1.0, first_n=1)
+    try:
+        assert json.loads(read(site.fhir(m, "Observation", "om-2.json")))["id"] == "om-2"
+    finally:
+        site.server.faults()
+    assert fhir_calls(site.server) == {"fhir.read": 2}
+    assert stats(m)["retries"] >= 1
+
+
 # ------------------------------------------------------------------ listing a type
 
 def test_ls_type_pages_then_ls_l_and_reads_free(site):

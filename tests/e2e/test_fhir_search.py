@@ -141,6 +141,12 @@ def test_query_with_percent_2f_modifier_and_bar(site):
     assert r.stdout.split() == ["all.ndjson", "q1.json"]
     assert json.loads(read(site.fhir(m, name, "q1.json")))["identifier"][0]["system"] == MRN
     assert fhir_calls(site.server) == {"fhir.search": 1}
+    # Sent with GET, the query on the URL, re-encoded strictly (AWS-CONVENTIONS.md §1.2).
+    (sent,) = [e for e in site.server.admin("log")["log"] if e["op"] == "fhir.search"]
+    assert sent["method"] == "GET" and sent["path"].endswith("/r4/Patient"), sent
+    q = sent["query"].split("&")
+    assert "family%3Aexact=Quill" in q and "identifier=http%3A%2F%2Fhosp.example%2Fmrn%7Cm-17" in q, sent
+    assert "_count=100" in q, sent
     # The same search written with other escapes is the same directory (one request).
     assert matches(site.fhir(m, "Patient?family:exact=Qui%6Cl&identifier=http:%2f%2fhosp.example%2Fmrn|m-17")) \
         == ["q1.json"]

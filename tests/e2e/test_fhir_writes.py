@@ -39,7 +39,7 @@ def patient_text(pid, family="Smith"):
 def _resources():
     res = [patient_text(p) for p in ("sed-1", "vim-1", "vim-2", "ex-1", "conf-1", "fsync-1",
                                      "noop-1", "mv-1", "chmod-1")]
-    res += [patient(p) for p in ("jq-1", "rm-1", "rm-2", "rm-3", "ro-1", "conf-2")]
+    res += [patient(p) for p in ("jq-1", "rm-1", "rm-2", "rm-3", "ro-1", "conf-2", "cpv-1")]
     res.append(patient(PHI_ID, family=PHI_NAME))
     return res
 
@@ -354,12 +354,49 @@ def test_rename_between_resources_eperm(site):
     assert service(site, "Patient/mv-1")[0] == 200
 
 
-def test_chmod_same_mode_ok_other_mode_eperm(site):
+def test_chmod_chown_utime_that_keep_succeed_others_eperm(site):
     m = site.default
     p = site.fhir(m, "Patient", "chmod-1.json")
+    st = os.stat(p)
+    site.server.reset_counters()
     os.chmod(p, 0o600)
+    os.chown(p, st.st_uid, st.st_gid)
+    os.utime(p)
     assert_errno(errno.EPERM, os.chmod, p, 0o644)
+    assert_errno(errno.EPERM, os.chown, p, st.st_uid + 1, st.st_gid)
+    assert_errno(errno.EPERM, os.link, p, site.fhir(m, "Patient", "chmod-2.json"))
+    assert_errno(errno.EPERM, os.symlink, "chmod-1.json", site.fhir(m, "Patient", "chmod-3.json"))
     assert stat.S_IMODE(os.stat(p).st_mode) == 0o600
+    assert "fhir.update" not in fhir_calls(site.server)
+    assert service_json(site, "Patient/chmod-1")[0]["meta"]["versionId"] == "1"
+
+
+def test_rename_resource_to_scratch_copies_and_keeps_it(site):
+    m = site.mount()
+    d = site.fhir(m, "Patient")
+    text = read(os.path.join(d, "mv-1.json"))
+    site.server.reset_counters()
+    os.rename(os.path.join(d, "mv-1.json"), os.path.join(d, "mv-1.json~"))
+    assert read(os.path.join(d, "mv-1.json~")) == text
+    assert read(os.path.join(d, "mv-1.json")) == text
+    assert not set(fhir_calls(site.server)) & {"fhir.update", "fhir.delete"}
+    os.unlink(os.path.join(d, "mv-1.json~"))
+    assert service(site, "Patient/mv-1")[0] == 200
+
+
+def test_cp_without_version_replaces_a_changed_resource(site, tmp_path):
+    m = site.mount()
+    read(site.fhir(m, "Patient", "cpv-1.json"))
+    api = site.api()
+    st, _, body = api.request("PUT", "Patient/cpv-1", patient("cpv-1", family="Changed"))
+    api.close()
+    assert st == 200, body
+    src = tmp_path / "cpv-1.json"
+    src.write_text(json.dumps(patient("cpv-1", family="Replaced")))   # no meta.versionId
+    r = m.sh("cp %s clinic-a/fhir/Patient/cpv-1.json" % src)
+    assert r.returncode == 0, r.stderr
+    svc, _ = service_json(site, "Patient/cpv-1")
+    assert svc["name"][0]["family"] == "Replaced" and svc["meta"]["versionId"] == "3"
 
 
 # ------------------------------------------------------------------ rm, allow_delete, ro
