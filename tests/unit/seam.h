@@ -8,7 +8,7 @@
 
 #include "fake_http.h"
 #include "mount.h"
-#include "process_env.h"
+#include "aws_env.h"
 #include "tap.h"
 
 #define DS_ID "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
@@ -77,7 +77,7 @@ static __attribute__((unused)) const char *op_of(struct world *w, int i, char *o
 /* Credentials and settings the way the SDKs read them; no files, no IMDS. */
 static __attribute__((unused)) void seam_env(void)
 {
-	process_env_for_tests();
+	aws_test_env();
 }
 
 #endif

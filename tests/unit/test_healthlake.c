@@ -4,7 +4,7 @@
 #include "client_i.h"
 #include "fake_http.h"
 #include "healthlake.h"
-#include "process_env.h"
+#include "aws_env.h"
 #include "tap.h"
 
 struct calls {
@@ -593,7 +593,7 @@ static void test_auth_rotation(struct fake_srv *s)
 
 int main(void)
 {
-	process_env_for_tests();
+	aws_test_env();
 
 	struct fake_srv s;
 	if (!ok(fake_start(&s), "fake server up"))
