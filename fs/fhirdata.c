@@ -288,6 +288,16 @@ static int fetch_resource(void *arg, struct hlfs_cval **ret, char *why, size_t w
 	enum hl_err e =
 	    f->vid ? hl_fhir_vread(f->x->api, f->type, f->id, f->vid, f->x->deadline, &r, &err)
 		   : hl_fhir_read(f->x->api, f->type, f->id, f->x->deadline, &r, &err);
+	if (e == HL_ERR_NOT_FOUND && !f->vid) {
+		/* Absent is an answer too, kept like a resource for attr_ttl: cp's
+		 * stat and then its create's lookup ask once. A write drops it. */
+		end(f->x->fs, &r);
+		if (!(fr = calloc(1, sizeof(*fr))))
+			return -ENOMEM;
+		fr->cost = hlfs_alloc_cost(sizeof(*fr));
+		fr->mtime = -1;
+		return (*ret = fres_cval(fr, 0)) ? 0 : -ENOMEM;
+	}
 	int rc = e ? reason(why, whylen, name, f->vid ? HLFS_FOP_VREAD : HLFS_FOP_READ,
 			    HLFS_FC_NONE, &err, NULL, 0)
 		   : hlfs_fres_new(r.body.data, r.body.len, &fr);
@@ -313,6 +323,11 @@ static int get_resource(struct hlfs_fctx *x, const char *type, const char *id, c
 	if (rc == 0)
 		rc = hlfs_cache_get(x->fs->cache, key, x->fs->attr_ttl_ms, x->deadline,
 				    fetch_resource, &f, ret, why, sizeof(why));
+	if (rc == 0 && !((const struct hlfs_fres *)(*ret)->data)->bytes) {
+		hlfs_cval_unref(*ret); /* known to be absent */
+		*ret = NULL;
+		rc = -ENOENT;
+	}
 	if (rc == -ENOENT)
 		return hlfs_res_errno(res, rc); /* a lookup's answer, not a failure */
 	return rc ? fail_res(res, rc, x->type_dk, why) : 0;

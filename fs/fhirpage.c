@@ -228,7 +228,7 @@ int hlfs_fpage_new(const char *body, const struct hl_bundle *b, const char *url,
 		return -ENOMEM;
 	int rc = 0;
 	struct hl_buf lines;
-	hl_buf_init(&lines, SIZE_MAX);
+	hl_buf_init(&lines, HLFS_FHIR_PRETTY_MAX);
 	if ((url && !(p->url = strdup(url))) || (b->next_url && !(p->next = strdup(b->next_url))) ||
 	    (b->n_entries && !(p->e = calloc(b->n_entries, sizeof(*p->e)))))
 		rc = -ENOMEM;

@@ -25,6 +25,13 @@ static struct hlfs_fh *fh_of(const struct fuse_file_info *fi)
 	return fi ? (struct hlfs_fh *)(uintptr_t)fi->fh : NULL;
 }
 
+/* A path below some store's fhir/. */
+static bool fhir_path(const char *path)
+{
+	struct hlfs_path p;
+	return hlfs_path_parse(path, &p) == 0 && p.node == HLFS_N_FHIR;
+}
+
 /* Every operation ends here: its result is recorded (.error, log) in this
  * one place, and its return value goes to the kernel. */
 static int done(struct hlfs_fs *fs, int rc, const struct hlfs_res *r)
@@ -90,8 +97,7 @@ static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t
 	(void)flags;
 	struct fill_ctx c = {buf, filler};
 	struct hlfs_res r;
-	struct hlfs_path p;
-	if (hlfs_path_parse(path, &p) == 0 && p.node == HLFS_N_FHIR)
+	if (fhir_path(path))
 		return done(fs_of(), hlfs_do_readdir_at(fs_of(), path, off, &c, fill_at, &r), &r);
 	return done(fs_of(), hlfs_do_readdir(fs_of(), path, &c, fill, &r), &r);
 }
@@ -264,6 +270,8 @@ static int op_utimens(const char *path, const struct timespec tv[2], struct fuse
 	return done(fs_of(), hlfs_do_setattr(fs_of(), path, "utimens", 0, 0, 0, &r), &r);
 }
 
+/* Below fhir/ extended attributes are not supported (ENOTSUP): sed and
+ * cp, copying a file's ACL to their new file, then fall back to chmod. */
 static int op_setxattr(const char *path, const char *name, const char *value, size_t size,
 		       int flags)
 {
@@ -271,6 +279,8 @@ static int op_setxattr(const char *path, const char *name, const char *value, si
 	(void)value;
 	(void)size;
 	(void)flags;
+	if (fhir_path(path))
+		return -ENOTSUP;
 	struct hlfs_res r;
 	return done(fs_of(), hlfs_do_refuse(fs_of(), path, "setxattr", &r), &r);
 }
@@ -278,6 +288,8 @@ static int op_setxattr(const char *path, const char *name, const char *value, si
 static int op_removexattr(const char *path, const char *name)
 {
 	(void)name;
+	if (fhir_path(path))
+		return -ENOTSUP;
 	struct hlfs_res r;
 	return done(fs_of(), hlfs_do_refuse(fs_of(), path, "removexattr", &r), &r);
 }
