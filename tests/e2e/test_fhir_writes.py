@@ -88,7 +88,8 @@ def test_cp_one_file_one_put_and_read_back(site, tmp_path):
     assert r.returncode == 0, r.stderr
     calls = fhir_calls(site.server)
     assert calls.get("fhir.update") == 1, calls
-    assert set(calls) <= {"fhir.update", "fhir.read"}, calls
+    # At most the lookup's GET besides (it tells a new id from an existing one).
+    assert set(calls) <= {"fhir.update", "fhir.read"} and calls.get("fhir.read", 0) <= 1, calls
     # The service's answer replaced the cached copy: reading back costs nothing.
     site.server.reset_counters()
     text = read(site.fhir(m, "Patient", "cp-1.json"))
@@ -124,7 +125,8 @@ def test_cp_several_files(site, tmp_path):
     warm(site, m, "Patient")
     r = m.sh("cp %s/*.json clinic-a/fhir/Patient/" % d)
     assert r.returncode == 0, r.stderr
-    assert fhir_calls(site.server).get("fhir.update") == len(ids)
+    calls = fhir_calls(site.server)
+    assert calls.get("fhir.update") == len(ids) and calls.get("fhir.read", 0) <= len(ids), calls
     for pid in ids:
         svc, _ = service_json(site, "Patient/" + pid)
         assert svc["name"][0]["family"] == "Many"
