@@ -10,6 +10,7 @@ import os
 import stat
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -289,6 +290,36 @@ def test_transient_5xx_on_read_retried_transparently(site):
     assert stats(m)["retries"] >= 1
 
 
+def test_read_past_timeout_is_etimedout(site):
+    m = fresh(site, "timeout=1")
+    warm(site, m, "Observation")
+    site.server.faults(operations=["fhir.read"], latency_ms=3000)
+    try:
+        assert_errno(errno.ETIMEDOUT, os.stat, site.fhir(m, "Observation", "om-2.json"))
+    finally:
+        site.server.faults()
+
+
+def test_fhir_tps_paces_data_plane_calls(site):
+    m = fresh(site, "fhir_tps=4,attr_ttl=0,list_ttl=0")
+    warm(site, m, "Observation")
+    time.sleep(1.1)   # the budget spent by the lookups above is back
+    site.server.reset_counters()
+    out = []
+    ts = [threading.Thread(target=lambda i=i: out.append(read(site.fhir(m, "Observation", "om-%d.json" % (i % 3)))))
+          for i in range(12)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    assert len(out) == 12
+    arrivals = sorted(e["t"] for e in site.server.admin("log")["log"] if e["op"].startswith("fhir."))
+    assert len(arrivals) >= 3
+    # Arrival times carry a few ms of jitter; a 0.95 s window keeps the check honest.
+    worst = max(sum(1 for u in arrivals if t <= u < t + 0.95) for t in arrivals)
+    assert worst <= 4, arrivals
+
+
 # ------------------------------------------------------------------ listing a type
 
 def test_ls_type_pages_then_ls_l_and_reads_free(site):
@@ -428,6 +459,8 @@ def test_everything_ndjson(site):
     for ln in lines[:-1]:
         assert json_compact(ln), ln
     assert json.loads(lines[0])["id"] == "pat-main"
+    # Each line the service's resource (its lexemes and order), whitespace outside strings dropped.
+    assert json_tokens(lines[0]) == json_tokens(service_copy(site, "Patient/pat-main"))
 
 
 def test_everything_of_unknown_patient_enoent(site):

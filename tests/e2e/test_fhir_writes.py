@@ -177,6 +177,26 @@ def test_fhir_max_bytes_efbig(site):
     assert service(site, "Patient/big-1")[0] == 404
 
 
+def test_service_answer_413_is_efbig(site):
+    m = site.default   # fhir_max_bytes is 8 MiB; healthlake-local refuses bodies over 5 MiB
+    warm(site, m, "Patient")
+    body = json.dumps(patient("big-2", text={"status": "generated", "div": "x" * (6 << 20)}))
+    werr, cerr = write_once(site.fhir(m, "Patient", "big-2.json"), body, CREATE)
+    assert errno.EFBIG in (werr, cerr), (werr, cerr)
+    assert fhir_calls(site.server).get("fhir.update") == 1
+    assert service(site, "Patient/big-2")[0] == 404
+
+
+def test_bytes_sent_are_the_users(site):
+    m = site.default
+    body = ('{"resourceType":"Patient","zeta":"caf\\u00e9 \\/ x","alpha":2.50,'
+            '"name":[{"family":"Order","given":["B","A"]}]}')
+    assert write_once(site.fhir(m, "Patient", "bytes-1.json"), body, CREATE) == (0, 0)
+    _, raw = service(site, "Patient/bytes-1")
+    # Never re-serialised: the escapes, the lexeme and the member order are as written.
+    assert '"zeta":"caf\\u00e9 \\/ x","alpha":2.50,"name":[{"family":"Order","given":["B","A"]}]' in raw, raw
+
+
 def test_write_then_read_keeps_decimals(site):
     m = site.mount()
     body = ('{"resourceType":"Observation","id":"dec-w","status":"final","code":{"coding":[{'
@@ -421,6 +441,10 @@ def test_rm_with_allow_delete(site):
     assert_errno(errno.ENOENT, os.stat, site.fhir(m, "Patient", "rm-2.json"))
     assert "rm-2.json" not in os.listdir(site.fhir(m, "Patient"))
     assert service(site, "Patient/rm-2")[0] in (404, 410)
+    # The history keeps the versions; the deletion itself (410) is no file.
+    h = site.fhir(m, "Patient", "rm-2.history")
+    assert json.loads(read(os.path.join(h, "1.json")))["id"] == "rm-2"
+    assert_errno(errno.ENOENT, os.stat, os.path.join(h, "2.json"))
 
 
 def test_ro_mount_erofs_no_call(site, tmp_path):
