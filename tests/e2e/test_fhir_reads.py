@@ -301,12 +301,12 @@ def test_read_past_timeout_is_etimedout(site):
 
 
 def test_fhir_tps_paces_data_plane_calls(site):
-    m = fresh(site, "fhir_tps=4,attr_ttl=0,list_ttl=0")
-    warm(site, m, "Observation")
+    m = fresh(site, "fhir_tps=4")
+    warm(site, m, "Patient")
     time.sleep(1.1)   # the budget spent by the lookups above is back
     site.server.reset_counters()
     out = []
-    ts = [threading.Thread(target=lambda i=i: out.append(read(site.fhir(m, "Observation", "om-%d.json" % (i % 3)))))
+    ts = [threading.Thread(target=lambda i=i: out.append(read(site.fhir(m, "Patient", "pt%03d.json" % i))))
           for i in range(12)]
     for t in ts:
         t.start()
@@ -314,7 +314,7 @@ def test_fhir_tps_paces_data_plane_calls(site):
         t.join(60)
     assert len(out) == 12
     arrivals = sorted(e["t"] for e in site.server.admin("log")["log"] if e["op"].startswith("fhir."))
-    assert len(arrivals) >= 3
+    assert len(arrivals) == 12, arrivals
     # Arrival times carry a few ms of jitter; a 0.95 s window keeps the check honest.
     worst = max(sum(1 for u in arrivals if t <= u < t + 0.95) for t in arrivals)
     assert worst <= 4, arrivals

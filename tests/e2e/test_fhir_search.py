@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import stat
+import threading
 
 import pytest
 
@@ -224,3 +225,29 @@ def test_search_cached_then_dropped_by_a_write(site):
     assert matches(d) == ["bp-new.json"]
     assert fhir_calls(site.server).get("fhir.update") == 1
     assert fhir_calls(site.server).get("fhir.search") == 1
+
+
+def test_concurrent_listings_of_one_search_share_one_request(site):
+    m = site.mount()
+    warm(site, m)
+    d = site.fhir(m, "Observation?code=29463-7&status=final")
+    site.server.faults(operations=["fhir.search"], latency_ms=300)
+    try:
+        out, barrier = [], threading.Barrier(10)
+
+        def worker():
+            barrier.wait()
+            try:
+                out.append(matches(d))
+            except OSError as e:
+                out.append(e)
+
+        ts = [threading.Thread(target=worker) for _ in range(10)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+    finally:
+        site.server.faults()
+    assert out == [sorted("wt-%02d.json" % i for i in range(N_WT))] * 10, out[:2]
+    assert fhir_calls(site.server) == {"fhir.search": 1}
