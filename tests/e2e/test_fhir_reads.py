@@ -21,6 +21,7 @@ from .hlutil import (FhirSite, assert_errno, check_pretty_format, error_file, fh
 
 N_PATIENTS = 250          # ls = ceil(250/100) = 3 search pages
 N_BASIC = 10000           # a type at the default fhir_list_max
+N_VERSIONS = 105          # _history pages hold 100
 
 # A decimal keeps its digits (120.50), exponents and signs keep their spelling, a string
 # keeps the meaning of its escapes.
@@ -56,6 +57,8 @@ def _resources():
     res.append({"resourceType": "Condition", "id": "cm-1", "subject": {"reference": "Patient/pat-main"},
                 "code": {"coding": [{"system": "http://snomed.info/sct", "code": "44054006"}]}})
     res += ['{"resourceType":"Basic","id":"b%05d","code":{"text":"x"}}' % i for i in range(N_BASIC)]
+    # A resource with more versions than one page of _history holds.
+    res += ['{"resourceType":"Device","id":"dev-many","lotNumber":"v%d"}' % v for v in range(1, N_VERSIONS + 1)]
     return res
 
 
@@ -426,6 +429,23 @@ def test_history_versions_and_diff(site):
     assert r.returncode == 1, r.stderr
     assert '<   "gender": "female"' in r.stdout and '>   "gender": "male"' in r.stdout, r.stdout
     assert_errno(errno.ENOENT, os.stat, os.path.join(h, "3.json"))
+
+
+def test_history_of_many_versions_lists_every_page(site):
+    m = fresh(site)
+    warm(site, m, "Device")
+    h = site.fhir(m, "Device", "dev-many.history")
+    assert sorted(listing(h), key=lambda n: int(n.split(".")[0])) == \
+        ["%d.json" % v for v in range(1, N_VERSIONS + 1)]
+    assert fhir_calls(site.server).get("fhir.history") == 2
+    assert json.loads(read(os.path.join(h, "7.json")))["lotNumber"] == "v7"
+    assert json.loads(read(site.fhir(m, "Device", "dev-many.json")))["meta"]["versionId"] == str(N_VERSIONS)
+
+
+def test_history_of_unknown_resource_enoent(site):
+    m = site.default
+    warm(site, m, "Patient")
+    assert_errno(errno.ENOENT, os.listdir, site.fhir(m, "Patient", "nobody-here.history"))
 
 
 def test_history_version_cached_for_life_of_mount(site):
