@@ -136,7 +136,7 @@ def test_unknown_type_enoent_without_call(site):
     m = site.default
     os.stat(site.fhir(m))
     site.server.reset_counters()
-    for name in ("NotAType", "patient", "Resource", "DomainResource"):
+    for name in ("NotAType", "patient", "Resource", "DomainResource", "NotAType?name=x", "patient?name=x"):
         assert_errno(errno.ENOENT, os.stat, site.fhir(m, name))
     assert fhir_calls(site.server) == {}
 
@@ -350,6 +350,13 @@ def test_ls_type_pages_then_ls_l_and_reads_free(site):
     sizes = sum(e.stat().st_size for e in os.scandir(site.fhir(m, "Patient")) if e.name.endswith(".json"))
     assert int(total) == sizes
     assert fhir_calls(site.server) == {}
+
+
+def test_empty_type_lists_nothing_with_one_page(site):
+    m = fresh(site)
+    warm(site, m, "Goal")
+    assert listing(site.fhir(m, "Goal")) == []
+    assert fhir_calls(site.server) == {"fhir.search": 1}
 
 
 def test_listed_sizes_exact(site):
