@@ -165,6 +165,7 @@ def test_wrong_type_over_existing_resource_from_bash(site):
     assert "Invalid argument" in r.stderr, r.stderr
     assert fhir_calls(site.server) == {}
     assert service(site, "Patient/rm-3")[1] == before
+    assert json.loads(read(site.fhir(m, "Patient", "rm-3.json")))["resourceType"] == "Patient"
 
 
 def test_fhir_max_bytes_efbig(site):
@@ -316,6 +317,7 @@ def test_conflicting_edit_estale_service_unchanged(site):
     assert reason.endswith("\n") and reason.count("\n") == 1
     assert re.search(r"\b2\b", reason), reason               # the current version
     assert service(site, "Patient/conf-1")[1] == current      # nothing overwritten
+    assert '"Mine"' not in read(path)                          # nor shown as if it were
 
 
 def test_conflicting_cp_of_a_saved_copy_fails_in_bash(site, tmp_path):
