@@ -147,6 +147,17 @@ int hlfs_fctx_init(struct hlfs_fctx *x, struct hlfs_fs *fs, const struct hlfs_tr
 	const struct hl_datastore *ds = hlfs_props(fs, n, &hold);
 	bool active = ds->status && !strcmp(ds->status, "ACTIVE");
 	hlfs_cval_unref(hold);
+	if (!active) {
+		/* What is known says otherwise, but it may be old: a listing
+		 * patched at mkdir is kept for lookups however old, and the
+		 * description may have been evicted. Ask (Describe when stale). */
+		char dwhy[HLFS_WHY_MAX];
+		if (hlfs_get_datastore(fs, n, deadline, &hold, dwhy) == 0) {
+			ds = hold->data;
+			active = ds->status && !strcmp(ds->status, "ACTIVE");
+			hlfs_cval_unref(hold);
+		}
+	}
 	ds = n->ds; /* id and endpoint never change */
 	if (!active)
 		return hlfs_res_errno(res, -ENOENT); /* fhir/ is there while the store is ACTIVE */
