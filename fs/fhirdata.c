@@ -158,8 +158,12 @@ int hlfs_fctx_init(struct hlfs_fctx *x, struct hlfs_fs *fs, const struct hlfs_tr
 		return hlfs_res_errno(res, -ENAMETOOLONG);
 	memcpy(x->name, leaf, strlen(leaf) + 1);
 	int rc = hlfs_fhirpath_parse(sub, create, &x->fp, &why);
-	if (rc == 0 && x->fp.type[0])
-		snprintf(x->type_dk, sizeof(x->type_dk), "%s/fhir/%s", ds->id, x->fp.type);
+	/* The type comes from the first component, also when a later part
+	 * (a search's query, a created file's id) is refused: that reason
+	 * belongs in the type's .error. */
+	size_t tn = strcspn(sub, "/?");
+	if (hlfs_fhir_type_r4(sub, tn))
+		snprintf(x->type_dk, sizeof(x->type_dk), "%s/fhir/%.*s", ds->id, (int)tn, sub);
 	if (rc == -EINVAL)
 		return hlfs_res_fail(res, rc, x->type_dk[0] ? x->type_dk : x->fhir_dk, "%s", why);
 	if (rc)
