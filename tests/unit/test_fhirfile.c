@@ -472,6 +472,54 @@ static void test_editor_moves(struct world *w)
 	is_int(fake_requests(w->srv), before, "none of it asked the service");
 }
 
+/* A write drops the type's listing; with allow_delete, unlink is DELETE,
+ * and the resource is gone from the cache. */
+static void test_write_then_delete(struct world *w)
+{
+	struct hlfs_res r;
+	struct listing l;
+	struct stat st;
+	char line[256];
+	char *page = fhir_page(w, "Encounter", "_count=100", "e", 0, 2, "", 0);
+	char *again = fhir_page(w, "Encounter", "_count=100", "e", 0, 3, "", 0);
+	const struct fake_resp script[] = {
+	    {FAKE_ANSWER, 200, "OK", NULL, page, 0},
+	    {FAKE_ANSWER, 201, "Created", NULL, "{\"resourceType\":\"Encounter\",\"id\":\"e2\"}",
+	     0},
+	    {FAKE_ANSWER, 200, "OK", NULL, again, 0},
+	    {FAKE_ANSWER, 204, "No Content", NULL, NULL, 0},
+	    ANSWER_404,
+	};
+	fake_script(w->srv, script, 5);
+	int before = fake_requests(w->srv);
+	const char *dir = STORE "/Encounter", *e1 = STORE "/Encounter/e1.json";
+
+	is_int(list_at(w, dir, 0, LIST_MAX, &l, &r), 0, "list Encounter/");
+	is_int((long long)l.n, 5, "two resources");
+	is_int(
+	    write_file(w, STORE "/Encounter/e2.json", true, "{\"resourceType\":\"Encounter\"}", &r),
+	    0, "create e2.json");
+	is_int(list_at(w, dir, 0, LIST_MAX, &l, &r), 0, "list it again");
+	is_int((long long)l.n, 6, "three: the listing was dropped by the write");
+	is_int(fake_requests(w->srv), before + 3, "a page, the PUT, a page");
+
+	is_int(hlfs_do_unlink(&w->fs, e1, &r), -EPERM, "rm without allow_delete: EPERM");
+	is_int(fake_requests(w->srv), before + 3, "no request");
+	w->opts.allow_delete = 1;
+	is_int(hlfs_do_unlink(&w->fs, e1, &r), 0, "with allow_delete");
+	is_int(fake_requests(w->srv), before + 4, "one request");
+	is_str(req_line(w, before + 3, line, sizeof(line)), "DELETE " FHIR_BASE "Encounter/e1",
+	       "a DELETE of Encounter/e1");
+	is_int(hlfs_do_getattr(&w->fs, e1, &st, NULL, &r), -ENOENT, "then it is gone");
+	is_int(fake_requests(w->srv), before + 5, "asked once: the cached copy was dropped");
+	is_int(hlfs_do_unlink(&w->fs, STORE "/Encounter?_id=e2/e2.json", &r), -EPERM,
+	       "a search's copy is never deleted");
+	w->opts.allow_delete = 0;
+	is_int(fake_requests(w->srv), before + 5, "no request");
+	free(page);
+	free(again);
+}
+
 /* A read-only mount refuses every change with EROFS and no call. */
 static void test_ro(struct fake_srv *srv)
 {
@@ -512,6 +560,7 @@ int main(void)
 	test_create_adds_id(&w);
 	test_scratch(&w);
 	test_editor_moves(&w);
+	test_write_then_delete(&w);
 	world_down(&w);
 	test_ro(&srv);
 	test_paused_reader(&srv);

@@ -356,6 +356,94 @@ static void test_history(struct world *w)
 	is_int(fake_requests(w->srv), before + 2, "a version never changes: no request");
 }
 
+/* Pages the mount must not use: a next link to another host, a next link
+ * to itself, a Bundle that is none, a failing next page; and a type with
+ * no resources. */
+static void test_bad_pages(struct world *w)
+{
+	struct hlfs_res r;
+	struct listing l;
+	char line[256];
+	static char loop[1024];
+	static const char foreign[] =
+	    "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"link\":[{\"relation\":"
+	    "\"next\",\"url\":\"http://evil.example:9" FHIR_BASE "Patient?name=f&page=1\"}],"
+	    "\"entry\":[{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"x0\"}}]}";
+	snprintf(loop, sizeof(loop),
+		 "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"link\":[{\"relation\":"
+		 "\"next\",\"url\":\"http://127.0.0.1:%d" FHIR_BASE "Patient?name=l&_count=100\"}],"
+		 "\"entry\":[{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"x0\"}}]}",
+		 w->srv->port);
+	char *p0 = fhir_page(w, "Patient", "name=e&_count=100", "x", 0, 2, "", 1);
+	const struct fake_resp script[] = {
+	    {FAKE_ANSWER, 200, "OK", NULL, foreign, 0},
+	    {FAKE_ANSWER, 200, "OK", NULL, loop, 0},
+	    {FAKE_ANSWER, 200, "OK", NULL,
+	     "{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":[1]}]}", 0},
+	    {FAKE_ANSWER, 200, "OK", NULL, p0, 0},
+	    {FAKE_ANSWER, 500, "Internal Server Error", NULL, OUTCOME("exception", "page lost"), 0},
+	    {FAKE_ANSWER, 200, "OK", NULL, "{\"resourceType\":\"Bundle\",\"type\":\"searchset\"}",
+	     0},
+	};
+	fake_script(w->srv, script, 6);
+	int before = fake_requests(w->srv);
+
+	is_int(list_at(w, STORE "/Patient?name=f", 0, LIST_MAX, &l, &r), 0, "list a search");
+	is_int((long long)l.n, 4, "page 0: ., .., all.ndjson, x0.json");
+	is_int(list_at(w, STORE "/Patient?name=f", page_off(0, 0), LIST_MAX, &l, &r), -EIO,
+	       "its next link leads to another host: EIO");
+	is_str(r.dir, DS_ID "/fhir/Patient", "in Patient/.error");
+	has(r.why, "another host", "saying so: %s", r.why);
+	ok(!strstr(r.why, "evil") && !strstr(r.log, "evil"), "without the link");
+	is_int(fake_requests(w->srv), before + 1, "and not followed");
+
+	is_int(list_at(w, STORE "/Patient?name=l", 0, LIST_MAX, &l, &r), 0, "another search");
+	is_int(list_at(w, STORE "/Patient?name=l", page_off(0, 0), LIST_MAX, &l, &r), -EIO,
+	       "whose next link is its own URL: EIO");
+	has(r.why, "not a usable Bundle", "a bad Bundle: %s", r.why);
+	is_int(fake_requests(w->srv), before + 2, "not followed");
+
+	is_int(list_at(w, STORE "/Patient?name=b", 0, LIST_MAX, &l, &r), -EIO,
+	       "an answer that is no Bundle: EIO");
+	has(r.why, "not a usable Bundle", "saying so: %s", r.why);
+	is_int(fake_requests(w->srv), before + 3, "one request");
+
+	is_int(list_at(w, STORE "/Patient?name=e", 0, LIST_MAX, &l, &r), 0, "a search");
+	is_int(list_at(w, STORE "/Patient?name=e", page_off(0, 1), LIST_MAX, &l, &r), -EIO,
+	       "whose page 1 fails with a 500: EIO");
+	has(r.why, "page lost", "quoting the diagnostics: %s", r.why);
+	is_int(fake_requests(w->srv), before + 5, "two requests");
+	is_str(req_line(w, before + 4, line, sizeof(line)),
+	       "GET " FHIR_BASE "Patient?name=e&_count=100&page=1", "page 1's");
+
+	is_int(list_at(w, STORE "/Patient", 0, LIST_MAX, &l, &r), 0, "list a type with nothing");
+	ok(l.n == 3 && !strcmp(l.name[2], ".error"), "., .. and .error only");
+	is_int(fake_requests(w->srv), before + 6, "one request");
+	free(p0);
+}
+
+/* fhir/ is there while the store is ACTIVE: no call otherwise. */
+static void test_not_active(struct fake_srv *srv)
+{
+	struct world w;
+	struct hlfs_res r;
+	struct stat st;
+	static char list[2048];
+	const char *props = PROPS, *at = strstr(props, "\"ACTIVE\"");
+	snprintf(list, sizeof(list), "{\"DatastorePropertiesList\":[%.*s\"CREATING\"%s]}",
+		 (int)(at - props), props, at + 8);
+	const struct fake_resp script[] = {{FAKE_ANSWER, 200, "OK", NULL, list, 0}};
+	if (!ok(world_up(&w, srv, false), "a mount of a store being created"))
+		return;
+	fake_script(srv, script, 1);
+	int before = fake_requests(srv);
+	is_int(hlfs_do_getattr(&w.fs, STORE "/Patient", &st, NULL, &r), -ENOENT,
+	       "fhir/Patient of a CREATING store: ENOENT");
+	is_int(hlfs_do_getattr(&w.fs, STORE, &st, NULL, &r), -ENOENT, "fhir/ too");
+	is_int(fake_requests(srv), before + 1, "the store listing only");
+	world_down(&w);
+}
+
 int main(void)
 {
 	static struct fake_srv srv;
@@ -368,7 +456,9 @@ int main(void)
 	test_resource(&w);
 	test_search_dir(&w);
 	test_history(&w);
+	test_bad_pages(&w);
 	world_down(&w);
+	test_not_active(&srv);
 	fake_stop(&srv);
 	return done_testing();
 }
