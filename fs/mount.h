@@ -4,6 +4,7 @@
 #ifndef HLFS_MOUNT_H
 #define HLFS_MOUNT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -44,6 +45,7 @@ struct hlfs_fs {
 	struct hlfs_openfiles *open;   /* open file handles (openfiles.c) */
 	struct hlfs_ksize *ksize;      /* sizes the kernel may hold */
 	struct hlfs_forgetq *forget;   /* stores for the kernel to forget (forget.c) */
+	atomic_uint s3_spares;	       /* read-ahead windows lent to open files (s3read.h) */
 	/* The clock of ttls: the cache's, fetch times, kernel sizes. hl_now_ms()
 	 * unless a test pins it before the first operation. Deadlines always
 	 * follow hl_now_ms(), the api's clock. */
