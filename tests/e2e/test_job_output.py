@@ -16,6 +16,7 @@ EXPORT_URI = "s3://hl-export/out/"
 # fs/s3read.h: the read-ahead window, and the windows one open file may hold.
 WINDOW = 4 << 20
 SLOTS = 3
+SPARES = 16  # windows past each open file's first, mount-wide
 
 
 def aws(server, *args):
@@ -328,14 +329,69 @@ def test_chunk_later_than_the_window_behind_is_fetched_alone(server, store, moun
     server.reset_counters()
     fd = os.open(path, os.O_RDONLY)
     try:
-        # The reader goes into the second half of window 2 (windows 0-4 are
-        # then fetched, 3 and 4 ahead), then a chunk of window 1 comes.
-        for off in (0, WINDOW, 2 * WINDOW, 2 * WINDOW + 3 * (WINDOW // 4), 2 * WINDOW - chunk,
-                    2 * WINDOW + 3 * (WINDOW // 4) + chunk):
+        # In the first half of window 2 the reader still has window 1: a
+        # chunk of it costs nothing. In the second half window 1 has made
+        # room for window 4, and a chunk of it is one GET of its own.
+        for off in (0, WINDOW, 2 * WINDOW, 2 * WINDOW - chunk, 2 * WINDOW + 3 * (WINDOW // 4),
+                    2 * WINDOW - 2 * chunk, 2 * WINDOW + 3 * (WINDOW // 4) + chunk):
             assert os.pread(fd, chunk, off) == data[off:off + chunk], off
+        # Windows 0-4 once each, and the late chunk.
         assert get_count(server, 6) == 6, server.admin("log")
     finally:
         os.close(fd)
+
+
+def test_spare_windows_are_a_mount_wide_budget(server, store, mount_factory):
+    """Windows past a file's first come from a budget of SPARES for the mount:
+    with SPARES / 2 files open and read, the next one reads without windows
+    ahead; closing one gives its spares back to a file opened after."""
+    put_s3(server, "hl-input", "in/patients.ndjson", patients(1))
+    jid = start(server, store["id"], "import")
+    bucket, _, prefix = IMPORT_OUTPUT[len("s3://"):].partition("/")
+    n = SPARES // (SLOTS - 1) + 1
+    for i in range(n + 3):
+        key = "%s/%s-FHIR_IMPORT-%s/budget/%02d.bin" % (prefix.rstrip("/"), store["id"], jid, i)
+        server.admin("s3/sparse", {"bucket": bucket, "key": key, "size": 3 * WINDOW,
+                                   "data": "end\n", "at": 3 * WINDOW - 4})
+    m = mount_factory(server)
+    top = m.p("clinic-a", "imports", jid + ".files", "budget")
+    names = sorted(os.listdir(top))
+    assert len(names) == n + 3
+    server.reset_counters()
+    fds = []
+
+    def first_read(name):
+        fds.append(os.open(os.path.join(top, name), os.O_RDONLY))
+        assert os.pread(fds[-1], 4096, 0) == b"\0" * 4096
+        return fds[-1]
+
+    try:
+        for i in range(n - 1):
+            first_read(names[i])
+            # Window 0, and the two ahead.
+            assert get_count(server, 3 * (i + 1)) == 3 * (i + 1)
+        last = first_read(names[n - 1])
+        # No spare left: window 0 only; and a jump then is one exact GET,
+        # with nothing fetched ahead.
+        assert get_count(server, 3 * (n - 1) + 1) == 3 * (n - 1) + 1
+        assert os.pread(last, 4096, 2 * WINDOW) == b"\0" * 4096
+        assert get_count(server, 3 * (n - 1) + 2) == 3 * (n - 1) + 2
+        os.close(fds.pop(0))
+        # The kernel sends RELEASE after close returns: a file opened just
+        # after may still find the budget spent, so up to three are tried.
+        for name in names[n:]:
+            before = get_count(server)
+            first_read(name)
+            try:
+                wait_for(lambda: get_count(server) >= before + 3, timeout=10, what="spares")
+                break
+            except TimeoutError:
+                pass
+        else:
+            raise AssertionError("the closed file's spares never came back")
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def test_concurrent_readers_of_one_file_get_the_right_bytes(server, store, mount_factory):
