@@ -358,9 +358,9 @@ int hlfs_s3read_read(struct hlfs_s3read *r, char *buf, size_t size, off_t off, i
 			pthread_mutex_unlock(&r->lock);
 			rc = get(r, cur, want, buf + done, &got, deadline, res);
 			pthread_mutex_lock(&r->lock);
-			if (!rc && got == 0)
-				break;
 			done += got;
+			if (!rc && got < want)
+				break; /* an object shorter than listed */
 		} else if (!(s = free_slot(r, true))) {
 			rc = wait_fetch(r, deadline, res); /* every slot is being fetched */
 		} else if (!has_buf(s)) {
