@@ -147,6 +147,17 @@ int hlfs_fctx_init(struct hlfs_fctx *x, struct hlfs_fs *fs, const struct hlfs_tr
 	const struct hl_datastore *ds = hlfs_props(fs, n, &hold);
 	bool active = ds->status && !strcmp(ds->status, "ACTIVE");
 	hlfs_cval_unref(hold);
+	if (!active) {
+		/* What is known says otherwise, but it may be old: a listing
+		 * patched at mkdir is kept for lookups however old, and the
+		 * description may have been evicted. Ask (Describe when stale). */
+		char dwhy[HLFS_WHY_MAX];
+		if (hlfs_get_datastore(fs, n, deadline, &hold, dwhy) == 0) {
+			ds = hold->data;
+			active = ds->status && !strcmp(ds->status, "ACTIVE");
+			hlfs_cval_unref(hold);
+		}
+	}
 	ds = n->ds; /* id and endpoint never change */
 	if (!active)
 		return hlfs_res_errno(res, -ENOENT); /* fhir/ is there while the store is ACTIVE */
@@ -158,8 +169,12 @@ int hlfs_fctx_init(struct hlfs_fctx *x, struct hlfs_fs *fs, const struct hlfs_tr
 		return hlfs_res_errno(res, -ENAMETOOLONG);
 	memcpy(x->name, leaf, strlen(leaf) + 1);
 	int rc = hlfs_fhirpath_parse(sub, create, &x->fp, &why);
-	if (rc == 0 && x->fp.type[0])
-		snprintf(x->type_dk, sizeof(x->type_dk), "%s/fhir/%s", ds->id, x->fp.type);
+	/* The type comes from the first component, also when a later part
+	 * (a search's query, a created file's id) is refused: that reason
+	 * belongs in the type's .error. */
+	size_t tn = strcspn(sub, "/?");
+	if (hlfs_fhir_type_r4(sub, tn))
+		snprintf(x->type_dk, sizeof(x->type_dk), "%s/fhir/%.*s", ds->id, (int)tn, sub);
 	if (rc == -EINVAL)
 		return hlfs_res_fail(res, rc, x->type_dk[0] ? x->type_dk : x->fhir_dk, "%s", why);
 	if (rc)
@@ -211,6 +226,7 @@ struct fetch {
 	const char *type, *id, *vid;
 	enum hlfs_fsrc src;
 	size_t k;
+	struct hlfs_cval *prev; /* page k-1 when the caller holds it */
 };
 
 static void begin(struct hlfs_fs *fs, struct hl_error *err, struct hl_fhir_result *r)
@@ -436,13 +452,17 @@ static int fetch_page(void *arg, struct hlfs_cval **ret, char *why, size_t whyle
 	const char *name = src_name(f->src);
 	enum hlfs_fhir_op op = src_op(f->src);
 	int rc = 0;
-	if (f->k > 0) {
+	if (f->k > 0 && f->prev) {
+		prev = hlfs_cval_ref(f->prev);
+	} else if (f->k > 0) {
 		rc = hlfs_fhir_page(x, f->src, f->k - 1, &prev, &pres);
 		if (rc) {
 			if (pres.why[0]) /* a failure, as the page before it left it */
 				snprintf(why, whylen, "%s\n%s", pres.why, pres.log);
 			return rc;
 		}
+	}
+	if (prev) {
 		const struct hlfs_fpage *pp = prev->data;
 		if (!pp->next) {
 			hlfs_cval_unref(prev);
@@ -492,11 +512,11 @@ static int fetch_page(void *arg, struct hlfs_cval **ret, char *why, size_t whyle
 	return 0;
 }
 
-int hlfs_fhir_page(struct hlfs_fctx *x, enum hlfs_fsrc src, size_t k, struct hlfs_cval **ret,
-		   struct hlfs_res *res)
+int hlfs_fhir_page_after(struct hlfs_fctx *x, enum hlfs_fsrc src, size_t k,
+			 struct hlfs_cval *prev, struct hlfs_cval **ret, struct hlfs_res *res)
 {
 	char key[FKEY_MAX], why[HLFS_WHY_MAX] = "";
-	struct fetch f = {.x = x, .src = src, .k = k};
+	struct fetch f = {.x = x, .src = src, .k = k, .prev = prev};
 	int rc = page_key(x, src, k, key);
 	if (rc == 0)
 		rc = hlfs_cache_get(x->fs->cache, key, x->fs->list_ttl_ms, x->deadline, fetch_page,
@@ -504,6 +524,12 @@ int hlfs_fhir_page(struct hlfs_fctx *x, enum hlfs_fsrc src, size_t k, struct hlf
 	if (rc == -ENOENT && !strchr(why, '\n'))
 		return hlfs_res_errno(res, rc); /* past the last page */
 	return rc ? fail_res(res, rc, x->type_dk, why) : 0;
+}
+
+int hlfs_fhir_page(struct hlfs_fctx *x, enum hlfs_fsrc src, size_t k, struct hlfs_cval **ret,
+		   struct hlfs_res *res)
+{
+	return hlfs_fhir_page_after(x, src, k, NULL, ret, res);
 }
 
 /* ---- writes ---- */

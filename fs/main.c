@@ -291,9 +291,9 @@ out:
 	if (f)
 		fuse_destroy(f);
 	if (fs_ready) {
+		hlfs_fs_fini(&fs); /* first: a file left open may have a GET in flight (s3read.h) */
 		hl_s3_free(fs.s3);
 		hl_client_free(fs.client);
-		hlfs_fs_fini(&fs);
 	}
 	hlfs_stats_free(stats);
 	hlfs_log_close(&log);
