@@ -178,6 +178,35 @@ def test_fhir_max_bytes_efbig(site):
     assert service(site, "Patient/big-1")[0] == 404
 
 
+def test_large_body_in_many_writes_is_one_put(site):
+    m = site.mount()
+    warm(site, m, "Patient")
+    body = json.dumps(patient("large-1", text={"status": "generated", "div": "y" * 300000})).encode()
+    fd = os.open(site.fhir(m, "Patient", "large-1.json"), CREATE, 0o600)
+    try:
+        for off in range(0, len(body), 10000):
+            assert os.write(fd, body[off:off + 10000]) == len(body[off:off + 10000])
+    finally:
+        os.close(fd)
+    assert fhir_calls(site.server).get("fhir.update") == 1
+    svc, _ = service_json(site, "Patient/large-1")
+    assert svc["text"]["div"] == "y" * 300000
+
+
+def test_open_file_keeps_its_snapshot_across_a_write(site):
+    m = site.mount()
+    path = site.fhir(m, "Patient", "snap-1.json")
+    assert write_once(path, json.dumps(patient("snap-1", family="Before")), CREATE) == (0, 0)
+    with open(path, "rb") as f:
+        head = f.read(20)
+        size = os.fstat(f.fileno()).st_size
+        assert write_once(path, json.dumps(patient("snap-1", family="After" * 50))) == (0, 0)
+        whole = head + f.read()
+        assert os.fstat(f.fileno()).st_size == size == len(whole)
+    assert json.loads(whole)["name"][0]["family"] == "Before"
+    assert json.loads(read(path))["name"][0]["family"] == "After" * 50
+
+
 def test_service_answer_413_is_efbig(site):
     m = site.default   # fhir_max_bytes is 8 MiB; healthlake-local refuses bodies over 5 MiB
     warm(site, m, "Patient")
