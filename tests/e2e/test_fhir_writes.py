@@ -290,11 +290,11 @@ def test_sed_i_one_read_one_put(site):
 def _editor(name):
     exe = shutil.which(name)
     if exe is None:
-        pytest.fail("%s is not installed (scripts/setup installs vim-tiny)" % name)
+        pytest.fail("%s is not installed (scripts/setup installs vim-tiny, which provides vi and ex)" % name)
     return exe
 
 
-@pytest.mark.parametrize("editor,pid", [("vim", "vim-1"), ("vim.tiny", "vim-2"), ("ex", "ex-1")])
+@pytest.mark.parametrize("editor,pid", [("vi", "vim-1"), ("vim.tiny", "vim-2"), ("ex", "ex-1")])
 def test_vim_es_edits_in_place(site, editor, pid):
     exe = _editor(editor)
     m = site.mount()
