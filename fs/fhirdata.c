@@ -457,6 +457,13 @@ static void fill_cache(struct hlfs_fctx *x, enum hlfs_fsrc src, struct hlfs_fpag
 	}
 }
 
+static int peek_page(struct hlfs_fctx *x, enum hlfs_fsrc src, size_t k, struct hlfs_cval **ret)
+{
+	char key[FKEY_MAX];
+	int rc = page_key(x, src, k, key);
+	return rc ? rc : hlfs_cache_peek(x->fs->cache, key, ret, NULL);
+}
+
 static int fetch_page(void *arg, struct hlfs_cval **ret, char *why, size_t whylen)
 {
 	struct fetch *f = arg;
@@ -471,6 +478,9 @@ static int fetch_page(void *arg, struct hlfs_cval **ret, char *why, size_t whyle
 	int rc = 0;
 	if (f->k > 0 && f->prev) {
 		prev = hlfs_cval_ref(f->prev);
+	} else if (f->k > 0 && peek_page(x, f->src, f->k - 1, &prev) == 0) {
+		/* The page before, however old: its next link goes on where it
+		 * ended, and asking for it fresh would walk back to page 0. */
 	} else if (f->k > 0) {
 		rc = hlfs_fhir_page(x, f->src, f->k - 1, &prev, &pres);
 		if (rc) {
