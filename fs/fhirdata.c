@@ -132,6 +132,23 @@ int hlfs_fhir_refuse(struct hlfs_res *res, const char *dk, const char *name,
 
 /* ---- context ---- */
 
+/* How old the newest known properties of n's store are (listing or
+ * description), on the clock of ttls. */
+static int64_t known_age(struct hlfs_fs *fs, const struct hlfs_treenode *n)
+{
+	char key[HLFS_KEY_MAX];
+	struct hlfs_cval *dv = NULL;
+	int64_t at = ((const struct hlfs_dslist *)n->lv->data)->fetched_ms, dat = 0;
+	struct hlfs_key k = {.kind = HLFS_K_DATASTORE, .ds_id = n->ds->id};
+	if (hlfs_key_format(&k, key, sizeof(key)) == 0 &&
+	    hlfs_cache_peek(fs->cache, key, &dv, &dat) == 0) {
+		if (dat > at)
+			at = dat;
+		hlfs_cval_unref(dv);
+	}
+	return hlfs_now(fs) - at;
+}
+
 int hlfs_fctx_init(struct hlfs_fctx *x, struct hlfs_fs *fs, const struct hlfs_treenode *n,
 		   bool create, int64_t deadline, struct hlfs_res *res)
 {
@@ -147,10 +164,10 @@ int hlfs_fctx_init(struct hlfs_fctx *x, struct hlfs_fs *fs, const struct hlfs_tr
 	const struct hl_datastore *ds = hlfs_props(fs, n, &hold);
 	bool active = ds->status && !strcmp(ds->status, "ACTIVE");
 	hlfs_cval_unref(hold);
-	if (!active) {
-		/* What is known says otherwise, but it may be old: a listing
-		 * patched at mkdir is kept for lookups however old, and the
-		 * description may have been evicted. Ask (Describe when stale). */
+	if (!active && known_age(fs, n) > fs->list_ttl_ms) {
+		/* What is known says otherwise, but it is old: a listing patched
+		 * at mkdir is kept for lookups however old, and the description
+		 * may have been evicted. Ask (Describe when stale). */
 		char dwhy[HLFS_WHY_MAX];
 		if (hlfs_get_datastore(fs, n, deadline, &hold, dwhy) == 0) {
 			ds = hold->data;
@@ -440,6 +457,13 @@ static void fill_cache(struct hlfs_fctx *x, enum hlfs_fsrc src, struct hlfs_fpag
 	}
 }
 
+static int peek_page(struct hlfs_fctx *x, enum hlfs_fsrc src, size_t k, struct hlfs_cval **ret)
+{
+	char key[FKEY_MAX];
+	int rc = page_key(x, src, k, key);
+	return rc ? rc : hlfs_cache_peek(x->fs->cache, key, ret, NULL);
+}
+
 static int fetch_page(void *arg, struct hlfs_cval **ret, char *why, size_t whylen)
 {
 	struct fetch *f = arg;
@@ -454,6 +478,9 @@ static int fetch_page(void *arg, struct hlfs_cval **ret, char *why, size_t whyle
 	int rc = 0;
 	if (f->k > 0 && f->prev) {
 		prev = hlfs_cval_ref(f->prev);
+	} else if (f->k > 0 && peek_page(x, f->src, f->k - 1, &prev) == 0) {
+		/* The page before, however old: its next link goes on where it
+		 * ended, and asking for it fresh would walk back to page 0. */
 	} else if (f->k > 0) {
 		rc = hlfs_fhir_page(x, f->src, f->k - 1, &prev, &pres);
 		if (rc) {

@@ -133,9 +133,10 @@ static __attribute__((unused)) int collect(void *ctx, const char *name, const st
 static __attribute__((unused)) int list_at(struct world *w, const char *path, off_t off,
 					   size_t room, struct listing *l, struct hlfs_res *r)
 {
+	bool overflowed = false; /* as a new open of the directory */
 	memset(l, 0, sizeof(*l));
 	l->room = room;
-	int rc = hlfs_do_readdir_at(&w->fs, path, off, l, collect, r);
+	int rc = hlfs_do_readdir_at(&w->fs, path, off, &overflowed, l, collect, r);
 	is_int(rc, -r->err, "readdir %s from %lld: the result says what the call returns", path,
 	       (long long)off);
 	return rc;
