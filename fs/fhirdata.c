@@ -473,7 +473,9 @@ static int fetch_page(void *arg, struct hlfs_cval **ret, char *why, size_t whyle
 	struct hlfs_cval *prev = NULL;
 	struct hlfs_fpage *p = NULL;
 	struct hlfs_res pres;
-	const char *name = src_name(f->src);
+	/* The reason names the directory or stream read ("Patient",
+	 * "p1.history", "all.ndjson"); the interaction follows it. */
+	const char *name = x->name[0] ? x->name : src_name(f->src);
 	enum hlfs_fhir_op op = src_op(f->src);
 	int rc = 0;
 	if (f->k > 0 && f->prev) {
@@ -517,7 +519,9 @@ static int fetch_page(void *arg, struct hlfs_cval **ret, char *why, size_t whyle
 		    : f->src == HLFS_FS_SEARCH	  ? HLFS_PG_LINES
 		    : f->src == HLFS_FS_HISTORY	  ? HLFS_PG_RESOURCES | HLFS_PG_HISTORY
 						  : HLFS_PG_LINES;
-	if (e == HL_ERR_PROTOCOL)
+	if (e == HL_ERR_NOT_FOUND && !prev)
+		rc = -ENOENT; /* no such resource (a history, an everything): a lookup's answer */
+	else if (e == HL_ERR_PROTOCOL)
 		rc = reason(why, whylen, name, op,
 			    err.http_status ? HLFS_FC_BAD_BUNDLE : HLFS_FC_FOREIGN_LINK, NULL, NULL,
 			    0);
