@@ -1054,6 +1054,9 @@ def selftest():
 
 
 def main():
+    # The data-plane rows live in bench/dataplane.py, which imports this file's helpers.
+    import dataplane
+    SECTIONS.update(dataplane.SECTIONS)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller counts and fewer runs (< 2 min)")
     ap.add_argument("--only", help="comma-separated sections: " + ",".join(SECTIONS))
