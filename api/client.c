@@ -185,61 +185,34 @@ static enum hl_err cp_attempt(void *arg, int n, int64_t timeout_ms, struct hl_ht
 {
 	const struct cp_call *cp = arg;
 	struct hl_client *c = cp->c;
-	struct hl_credentials creds = {0};
-	struct hl_sigv4_result sig = {0};
 	char target[128], sdk_request[64];
-	enum hl_err rc;
-	size_t body_len = strlen(cp->body);
 
-	*sent = false;
 	snprintf(target, sizeof(target), "HealthLake.%s", cp->op);
 	snprintf(sdk_request, sizeof(sdk_request), "attempt=%d; max=%d", n, c->max_attempts);
-	if ((rc = hl_creds_get(c->creds, hl_real_now(), &creds, e)))
-		goto out;
-	const struct hl_header to_sign[] = {
-	    {"content-type", "application/x-amz-json-1.0"},
-	    {"host", c->host},
-	    {"x-amz-target", target},
+	const struct hl_header h[] = {
+	    {"Content-Type", "application/x-amz-json-1.0"},
+	    {"X-Amz-Target", target},
 	};
-	struct hl_sigv4_request sreq = {
-	    .method = "POST",
-	    .path = c->path,
-	    .query = NULL,
-	    .headers = to_sign,
-	    .n_headers = sizeof(to_sign) / sizeof(to_sign[0]),
-	    .body = cp->body,
-	    .body_len = body_len,
+	/* botocore adds these after signing: they stay unsigned. */
+	const struct hl_header after[] = {
+	    {"amz-sdk-invocation-id", cp->invocation_id},
+	    {"amz-sdk-request", sdk_request},
 	};
-	if ((rc = hl_sigv4_sign(&sreq, &creds, c->cfg->region, "healthlake", hl_real_now(), &sig,
-				e)))
-		goto out;
-	struct hl_header hdrs[10];
-	size_t nh = 0;
-	hdrs[nh++] = (struct hl_header){"Host", c->host};
-	hdrs[nh++] = (struct hl_header){"Content-Type", "application/x-amz-json-1.0"};
-	hdrs[nh++] = (struct hl_header){"X-Amz-Target", target};
-	hdrs[nh++] = (struct hl_header){"X-Amz-Date", sig.amz_date};
-	if (creds.session_token && creds.session_token[0])
-		hdrs[nh++] = (struct hl_header){"X-Amz-Security-Token", creds.session_token};
-	hdrs[nh++] = (struct hl_header){"Authorization", sig.authorization};
-	hdrs[nh++] = (struct hl_header){"Expect", ""};
-	hdrs[nh++] = (struct hl_header){"amz-sdk-invocation-id", cp->invocation_id};
-	hdrs[nh++] = (struct hl_header){"amz-sdk-request", sdk_request};
-	struct hl_http_request req = {
+	const struct hl_signed_req r = {
+	    .service = "healthlake",
 	    .method = "POST",
 	    .url = c->cfg->endpoint,
-	    .headers = hdrs,
-	    .n_headers = nh,
+	    .host = c->host,
+	    .path = c->path,
+	    .query = "",
+	    .headers = h,
+	    .n_headers = sizeof(h) / sizeof(h[0]),
+	    .unsigned_headers = after,
+	    .n_unsigned = sizeof(after) / sizeof(after[0]),
 	    .body = cp->body,
-	    .body_len = body_len,
-	    .timeout_ms = (long)timeout_ms,
+	    .len = strlen(cp->body),
 	};
-	*sent = true;
-	rc = hl_http_send(c->http, &req, resp, e);
-out:
-	hl_sigv4_result_free(&sig);
-	hl_credentials_clear(&creds);
-	return rc;
+	return hl_client_send_signed(c, &r, timeout_ms, resp, sent, e);
 }
 
 enum hl_err hl_client_send_signed(struct hl_client *c, const struct hl_signed_req *r,
@@ -248,12 +221,12 @@ enum hl_err hl_client_send_signed(struct hl_client *c, const struct hl_signed_re
 {
 	struct hl_credentials creds = {0};
 	struct hl_sigv4_result sig = {0};
-	struct hl_header sh[9], hdrs[14];
+	struct hl_header sh[9], hdrs[16];
 	size_t ns = 0, nh = 0;
 	enum hl_err rc;
 
 	*sent = false;
-	if (r->n_headers > 8) {
+	if (r->n_headers > 8 || r->n_unsigned > 2) {
 		rc = hl_error_set(e, HL_ERR_INVALID, "too many headers");
 		goto out;
 	}
@@ -282,6 +255,8 @@ enum hl_err hl_client_send_signed(struct hl_client *c, const struct hl_signed_re
 		hdrs[nh++] = (struct hl_header){"X-Amz-Security-Token", creds.session_token};
 	hdrs[nh++] = (struct hl_header){"Authorization", sig.authorization};
 	hdrs[nh++] = (struct hl_header){"Expect", ""};
+	for (size_t i = 0; i < r->n_unsigned; i++)
+		hdrs[nh++] = r->unsigned_headers[i];
 	struct hl_http_request req = {
 	    .method = r->method,
 	    .url = r->url,

@@ -120,10 +120,10 @@ struct hl_call_stats {
 enum hl_err hl_call_run(const struct hl_call *call, struct hl_http_response *resp,
 			struct hl_call_stats *st, struct hl_error *err);
 
-/* One data-plane request, signed with a fresh credentials snapshot and the
- * current time, then sent: headers (besides Host) are signed and sent as
- * given; X-Amz-Date, the token, x-amz-content-sha256 (s3) and Authorization
- * are added. */
+/* One request, signed with a fresh credentials snapshot and the current
+ * time, then sent: headers (besides Host) are signed and sent as given;
+ * X-Amz-Date, the token, x-amz-content-sha256 (s3) and Authorization are
+ * added; unsigned_headers are sent last, unsigned. */
 struct hl_signed_req {
 	const char *service; /* "healthlake", "s3" */
 	bool s3;	     /* S3's signing rules */
@@ -134,6 +134,8 @@ struct hl_signed_req {
 	const char *query; /* as on the wire, strictly encoded; "" for none */
 	const struct hl_header *headers;
 	size_t n_headers; /* at most 8 */
+	const struct hl_header *unsigned_headers;
+	size_t n_unsigned; /* at most 2 */
 	const void *body;
 	size_t len;
 	hl_http_sink sink;

@@ -24,7 +24,8 @@ struct hl_fhir {
 	char *base_path;     /* "/datastore/<id>/r4/" */
 	char *base_url;	     /* origin + base_path */
 	size_t max_response_bytes;
-	struct hl_pacer pacer;
+	struct hl_pacer own_pacer;
+	struct hl_pacer *pacer; /* own_pacer, or the caller's shared one */
 	struct hl_retry_quota quota;
 	bool quota_init;
 	void (*on_call)(void *arg, const struct hl_call_info *info);
@@ -35,7 +36,7 @@ void hl_fhir_free(struct hl_fhir *f)
 {
 	if (!f)
 		return;
-	hl_pacer_destroy(&f->pacer);
+	hl_pacer_destroy(&f->own_pacer);
 	if (f->quota_init)
 		hl_quota_destroy(&f->quota);
 	free(f->origin);
@@ -94,8 +95,10 @@ enum hl_err hl_fhir_new(struct hl_client *c, const struct hl_fhir_options *opt,
 	f->c = c;
 	f->max_response_bytes = opt->max_response_bytes ? opt->max_response_bytes
 							 : HL_FHIR_DEFAULT_MAX;
-	if ((rc = hl_pacer_init(&f->pacer, opt->fhir_tps > 0 ? opt->fhir_tps
-							      : HL_FHIR_DEFAULT_TPS))) {
+	f->pacer = opt->pacer ? opt->pacer : &f->own_pacer;
+	if (!opt->pacer && (rc = hl_pacer_init(&f->own_pacer, opt->fhir_tps > 0
+								  ? opt->fhir_tps
+								  : HL_FHIR_DEFAULT_TPS))) {
 		hl_error_set(err, rc, "out of memory");
 		goto out;
 	}
@@ -277,7 +280,7 @@ static enum hl_err send_fx(struct fx *x, bool replay_safe, bool paged, int64_t d
 	x->sink = res->sink;
 	x->sink_arg = res->sink_arg;
 	struct hl_call call = {
-	    .pacer = &x->f->pacer,
+	    .pacer = x->f->pacer,
 	    .quota = &x->f->quota,
 	    .max_attempts = x->f->c->max_attempts,
 	    .deadline_ms = deadline_ms,

@@ -16,12 +16,16 @@
 #include "err.h"
 #include "healthlake.h"
 #include "http.h"
+#include "pacer.h"
 
 struct hl_fhir_options {
 	/* The store's DatastoreEndpoint; only its path is used: requests go to
 	 * the client's configured endpoint (scheme, host, port). */
 	const char *datastore_endpoint;
 	double fhir_tps;	   /* own pacer (pacer.h), arrivals/s; 0: 100 */
+	/* A pacer shared with other stores' clients (one budget per mount),
+	 * borrowed: it must outlive the result. NULL: an own one, fhir_tps. */
+	struct hl_pacer *pacer;
 	size_t max_response_bytes; /* one answer, buffered; 0: 64 MiB */
 	/* Called after each interaction (operation = "read", "search", ...). */
 	void (*on_call)(void *arg, const struct hl_call_info *info);

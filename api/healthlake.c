@@ -220,34 +220,49 @@ static enum hl_err check_list_datastores(const struct hl_list_datastores_input *
 	return HL_ERR_OK;
 }
 
+/* Finds the list member of one page's root (*ret_arr) and makes room in
+ * *items (have held so far, each size bytes) for its *ret_n entries, at most
+ * max_items in all. Shared by the datastore and job listings. */
+static enum hl_err page_items(cJSON *root, const char *member, size_t have, size_t max_items,
+			      size_t size, void **items, cJSON **ret_arr, size_t *ret_n,
+			      struct hl_error *err)
+{
+	cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, member);
+	if (!cJSON_IsArray(arr))
+		return hl_error_set(err, HL_ERR_PROTOCOL, "response: %s missing or not a list",
+				    member);
+	size_t n = (size_t)cJSON_GetArraySize(arr);
+	if (have + n > max_items)
+		return hl_error_set(err, HL_ERR_PROTOCOL, "listing has more than %zu items",
+				    max_items);
+	*ret_arr = arr;
+	*ret_n = n;
+	if (!n)
+		return HL_ERR_OK;
+	void *p = realloc(*items, (have + n) * size);
+	if (!p)
+		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	*items = p;
+	return HL_ERR_OK;
+}
+
 /* Appends the datastores of one page's list member to l (taking them out
  * of root). */
 static enum hl_err take_datastores(cJSON *root, struct hl_datastore_list *l, size_t max_items,
 				   struct hl_error *err)
 {
-	cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "DatastorePropertiesList");
-	if (!cJSON_IsArray(arr))
-		return hl_error_set(err, HL_ERR_PROTOCOL,
-				    "response: DatastorePropertiesList missing or not a list");
-	size_t n = (size_t)cJSON_GetArraySize(arr);
-	if (l->n + n > max_items)
-		return hl_error_set(err, HL_ERR_PROTOCOL, "listing has more than %zu items",
-				    max_items);
-	if (!n)
-		return HL_ERR_OK;
-	struct hl_datastore *items = realloc(l->items, (l->n + n) * sizeof(*items));
-	if (!items)
-		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	void *items = l->items;
+	cJSON *arr = NULL;
+	size_t n = 0;
+	enum hl_err rc = page_items(root, "DatastorePropertiesList", l->n, max_items,
+				    sizeof(*l->items), &items, &arr, &n, err);
 	l->items = items;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; !rc && i < n; i++) {
 		cJSON *item = cJSON_DetachItemFromArray(arr, 0);
-		enum hl_err rc =
-		    hl_json_take_datastore(item, HL_SHAPE_PROPERTIES, &l->items[l->n], err);
-		if (rc)
-			return rc;
-		l->n++;
+		rc = hl_json_take_datastore(item, HL_SHAPE_PROPERTIES, &l->items[l->n], err);
+		l->n += !rc;
 	}
-	return HL_ERR_OK;
+	return rc;
 }
 
 /* The NextTokens a paged listing has handed out, to stop a service that
@@ -493,29 +508,18 @@ static enum hl_err take_jobs(cJSON *root, enum hl_job_kind kind, struct hl_job_l
 {
 	const char *member =
 	    kind == HL_JOB_IMPORT ? "ImportJobPropertiesList" : "ExportJobPropertiesList";
-	cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, member);
-	if (!cJSON_IsArray(arr))
-		return hl_error_set(err, HL_ERR_PROTOCOL, "response: %s missing or not a list",
-				    member);
-	size_t n = (size_t)cJSON_GetArraySize(arr);
-	if (l->n + n > max_items)
-		return hl_error_set(err, HL_ERR_PROTOCOL, "listing has more than %zu items",
-				    max_items);
-	if (!n)
-		return HL_ERR_OK;
-	struct hl_job *items = realloc(l->items, (l->n + n) * sizeof(*items));
-	if (!items)
-		return hl_error_set(err, HL_ERR_NOMEM, "out of memory");
+	void *items = l->items;
+	cJSON *arr = NULL;
+	size_t n = 0;
+	enum hl_err rc =
+	    page_items(root, member, l->n, max_items, sizeof(*l->items), &items, &arr, &n, err);
 	l->items = items;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; !rc && i < n; i++) {
 		cJSON *item = cJSON_DetachItemFromArray(arr, 0);
-		enum hl_err rc =
-		    hl_json_take_job(item, kind, HL_SHAPE_PROPERTIES, &l->items[l->n], err);
-		if (rc)
-			return rc;
-		l->n++;
+		rc = hl_json_take_job(item, kind, HL_SHAPE_PROPERTIES, &l->items[l->n], err);
+		l->n += !rc;
 	}
-	return HL_ERR_OK;
+	return rc;
 }
 
 struct job_pages {

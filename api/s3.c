@@ -268,16 +268,33 @@ static enum hl_err check_names(const char *bucket, const char *key, struct hl_er
 	return HL_ERR_OK;
 }
 
-/* Checks the names and builds the object's target. */
-static enum hl_err object_target(struct sx *x, const char *bucket, const char *key,
-				 struct hl_error *err)
+/* Starts a request on bucket/key: clears *err, readies *resp and *x (which
+ * object_end() frees, whatever this returns), checks the names and builds
+ * the target. */
+static enum hl_err object_begin(struct sx *x, struct hl_s3 *s, const char *method,
+				const char *bucket, const char *key,
+				struct hl_http_response *resp, struct hl_error *err)
 {
+	hl_error_clear(err);
+	hl_http_response_init(resp);
+	sx_init(x, s, method);
 	enum hl_err rc = check_names(bucket, key, err);
 	if (rc)
 		return rc;
 	if (sx_target(x, bucket, key))
 		return hl_error_set(err, HL_ERR_INVALID, "object path too long");
 	return HL_ERR_OK;
+}
+
+/* Ends what object_begin() started: frees *x and *resp, hands e to err. */
+static enum hl_err object_end(struct sx *x, struct hl_http_response *resp,
+			      const struct hl_error *e, enum hl_err rc, struct hl_error *err)
+{
+	sx_free(x);
+	hl_http_response_free(resp);
+	if (err)
+		*err = *e;
+	return rc;
 }
 
 /* ---- ListObjectsV2 ---- */
@@ -380,10 +397,7 @@ enum hl_err hl_s3_head_object(struct hl_s3 *s, const char *bucket, const char *k
 	struct sx x;
 	enum hl_err rc;
 
-	hl_error_clear(&e);
-	hl_http_response_init(&resp);
-	sx_init(&x, s, "HEAD");
-	if ((rc = object_target(&x, bucket, key, &e)))
+	if ((rc = object_begin(&x, s, "HEAD", bucket, key, &resp, &e)))
 		goto out;
 	if ((rc = sx_run(&x, "HeadObject", deadline_ms, &resp, &e)))
 		goto out;
@@ -396,11 +410,7 @@ enum hl_err hl_s3_head_object(struct hl_s3 *s, const char *bucket, const char *k
 	snprintf(ret->last_modified, sizeof(ret->last_modified), "%s", resp.last_modified);
 	rc = HL_ERR_OK;
 out:
-	sx_free(&x);
-	hl_http_response_free(&resp);
-	if (err)
-		*err = e;
-	return rc;
+	return object_end(&x, &resp, &e, rc, err);
 }
 
 /* ---- Ranged GetObject ---- */
@@ -433,10 +443,7 @@ enum hl_err hl_s3_get_range(struct hl_s3 *s, const char *bucket, const char *key
 	size_t nh = 0;
 	enum hl_err rc;
 
-	hl_error_clear(&e);
-	hl_http_response_init(&resp);
-	sx_init(&x, s, "GET");
-	if ((rc = object_target(&x, bucket, key, &e)))
+	if ((rc = object_begin(&x, s, "GET", bucket, key, &resp, &e)))
 		goto out;
 	if (!len || !buf || off > UINT64_MAX - len ||
 	    (if_match && (!*if_match || strpbrk(if_match, "\r\n")))) {
@@ -467,9 +474,5 @@ enum hl_err hl_s3_get_range(struct hl_s3 *s, const char *bucket, const char *key
 	*ret_n = rs.got;
 	rc = HL_ERR_OK;
 out:
-	sx_free(&x);
-	hl_http_response_free(&resp);
-	if (err)
-		*err = e;
-	return rc;
+	return object_end(&x, &resp, &e, rc, err);
 }

@@ -102,7 +102,7 @@ int hlfs_record(struct hlfs_fs *fs, const struct hlfs_res *r)
 {
 	if (r->err && r->dir[0] && r->why[0]) {
 		char line[HLFS_WHY_MAX + 1];
-		hlfs_logf(fs->log, LOG_WARNING, "%s", r->why);
+		hlfs_logf(fs->log, LOG_WARNING, "%s", r->log[0] ? r->log : r->why);
 		snprintf(line, sizeof(line), "%s\n", r->why);
 		put(fs->errors, r->dir, line);
 	}

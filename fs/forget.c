@@ -47,7 +47,8 @@ static bool store_of(const char *key, char *out)
 	size_t len = 0;
 	if (hlfs_key_parse(key, &k, &len) != 0 || len >= ID_MAX)
 		return false;
-	if (k.kind != HLFS_K_KERNEL && k.kind != HLFS_K_TAGS && k.kind != HLFS_K_JOBLIST)
+	if (k.kind != HLFS_K_KERNEL && k.kind != HLFS_K_TAGS && k.kind != HLFS_K_JOBLIST &&
+	    k.kind != HLFS_K_FHIR)
 		return false;
 	memcpy(out, k.ds_id, len);
 	out[len] = '\0';

@@ -30,6 +30,9 @@ int hlfs_key_format(const struct hlfs_key *k, char *out, size_t n)
 	case HLFS_K_KERNEL:
 		w = snprintf(out, n, "K/%s", k->ds_id);
 		break;
+	case HLFS_K_FHIR:
+		w = snprintf(out, n, "f/%s/%s", k->ds_id, k->rest);
+		break;
 	default:
 		w = -1;
 	}
@@ -76,6 +79,17 @@ int hlfs_key_parse(const char *key, struct hlfs_key *ret, size_t *ds_len)
 			return -EINVAL;
 		rest += 2;
 		break;
+	case 'f': {
+		const char *slash = strchr(rest, '/');
+		if (!slash || slash == rest || !slash[1])
+			return -EINVAL;
+		ret->kind = HLFS_K_FHIR;
+		ret->ds_id = rest;
+		ret->rest = slash + 1;
+		if (ds_len)
+			*ds_len = (size_t)(slash - rest);
+		return 0;
+	}
 	case 'j':
 	case 'F': {
 		ret->kind = key[0] == 'j' ? HLFS_K_JOB : HLFS_K_FILES;

@@ -7,10 +7,12 @@
 
 #include "clock.h"
 #include "errfile.h"
+#include "fhirdata.h"
 #include "forget.h"
 #include "ksize.h"
 #include "openfiles.h"
 #include "pending.h"
+#include "scratch.h"
 
 /* Paths whose kernel size is remembered: the files being re-read now. */
 #define KSIZE_SLOTS 1024
@@ -25,11 +27,6 @@ static int64_t real_clock(void *arg)
 static int64_t cache_clock(void *arg)
 {
 	return hlfs_now(arg);
-}
-
-int64_t hlfs_deadline(const struct hlfs_fs *fs)
-{
-	return hl_now_ms() + fs->timeout_ms;
 }
 
 int hlfs_fs_init(struct hlfs_fs *fs, const struct hlfs_opts *opts, struct hl_client *client,
@@ -56,7 +53,15 @@ int hlfs_fs_init(struct hlfs_fs *fs, const struct hlfs_opts *opts, struct hl_cli
 	fs->errors = hlfs_errfile_new();
 	fs->pending = hlfs_pendings_new();
 	fs->open = hlfs_openfiles_new();
-	if (!fs->cache || !fs->ksize || !fs->errors || !fs->pending || !fs->open) {
+	fs->fhir = hlfs_fhirs_new(opts);
+	/* Editors' scratch files live in memory: as much as the cache may hold. */
+	const struct hlfs_scratch_limits lim = {
+	    .max_total = (size_t)opts->cache_mb << 20,
+	    .max_file = (size_t)opts->fhir_max_bytes,
+	};
+	fs->scratch = hlfs_scratch_new(&lim);
+	if (!fs->cache || !fs->ksize || !fs->errors || !fs->pending || !fs->open || !fs->fhir ||
+	    !fs->scratch) {
 		hlfs_fs_fini(fs);
 		return -ENOMEM;
 	}
@@ -78,6 +83,10 @@ void hlfs_fs_fini(struct hlfs_fs *fs)
 	fs->ksize = NULL;
 	hlfs_errfile_free(fs->errors);
 	fs->errors = NULL;
+	hlfs_fhirs_free(fs->fhir); /* after the handles, which borrow its clients */
+	fs->fhir = NULL;
+	hlfs_scratch_free(fs->scratch);
+	fs->scratch = NULL;
 }
 
 void hlfs_fs_on_call(void *arg, const struct hl_call_info *info)

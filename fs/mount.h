@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "cache.h"
+#include "clock.h"
 #include "healthlake.h"
 #include "log.h"
 #include "opts.h"
@@ -23,6 +24,8 @@ struct hlfs_openfiles;
 struct hlfs_ksize;
 struct hlfs_forgetq;
 struct hl_s3;
+struct hlfs_fhirs;
+struct hlfs_scratch;
 
 /* Lock order (none is held while taking another, except as listed): a file
  * handle's lock, then the pending registry's, the open files', the .error
@@ -44,6 +47,8 @@ struct hlfs_fs {
 	struct hlfs_openfiles *open;   /* open file handles (openfiles.c) */
 	struct hlfs_ksize *ksize;      /* sizes the kernel may hold */
 	struct hlfs_forgetq *forget;   /* stores for the kernel to forget (forget.c) */
+	struct hlfs_fhirs *fhir;       /* FHIR clients of the stores (fhirdata.c) */
+	struct hlfs_scratch *scratch;  /* editors' scratch files below fhir/ (scratch.h) */
 	/* The clock of ttls: the cache's, fetch times, kernel sizes. hl_now_ms()
 	 * unless a test pins it before the first operation. Deadlines always
 	 * follow hl_now_ms(), the api's clock. */
@@ -67,8 +72,12 @@ void hlfs_fs_fini(struct hlfs_fs *fs);
 /* hl_client_options.on_call: stats, and the -d log line. arg is the fs. */
 void hlfs_fs_on_call(void *arg, const struct hl_call_info *info);
 
-/* Deadline (hl_now_ms() clock) for one operation starting now. */
-int64_t hlfs_deadline(const struct hlfs_fs *fs);
+/* Deadline (hl_now_ms() clock) for one operation starting now. Inline,
+ * like hlfs_now(). */
+static inline int64_t hlfs_deadline(const struct hlfs_fs *fs)
+{
+	return hl_now_ms() + fs->timeout_ms;
+}
 
 /* A getattr reply (lookups too) about to tell the kernel st for path. */
 void hlfs_kernel_saw(struct hlfs_fs *fs, const char *path, const struct stat *st);

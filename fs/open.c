@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "errfile.h"
+#include "fhirfile.h"
 #include "joboutput.h"
 #include "mount.h"
 #include "node.h"
@@ -124,6 +125,29 @@ out:
 	return rc;
 }
 
+/* A file below fhir/: a snapshot to read, or a handle of fhirfile.h's. */
+static int open_fhir(struct hlfs_fs *fs, const struct hlfs_treenode *n, const char *path,
+		     int flags, bool create, int64_t deadline, struct hlfs_fh **ret_fh,
+		     struct hlfs_res *res)
+{
+	struct hlfs_fhirfh *f = NULL;
+	int rc = hlfs_fhir_open(fs, n, flags, create, &f, res);
+	if (rc == 1)
+		return open_snapshot(fs, n, path, deadline, ret_fh, res);
+	if (rc)
+		return rc;
+	struct hlfs_fh *fh = hlfs_fh_new(HLFS_FH_FHIR);
+	if (!fh) {
+		hlfs_fhirfh_free(f);
+		return hlfs_res_errno(res, -ENOMEM);
+	}
+	fh->fhir = f;
+	fh->s3fs = fs;
+	hlfs_fh_register(fs->open, fh);
+	*ret_fh = fh;
+	return 0;
+}
+
 int hlfs_do_open(struct hlfs_fs *fs, const char *path, int flags, bool create,
 		 struct hlfs_fh **ret_fh, struct hlfs_res *res)
 {
@@ -134,13 +158,17 @@ int hlfs_do_open(struct hlfs_fs *fs, const char *path, int flags, bool create,
 	if (create) { /* only a tag file can be made; nothing else is worth a lookup */
 		struct hlfs_path p;
 		bool parsed = hlfs_path_parse(path, &p) == 0;
-		if (!parsed || p.node != HLFS_N_TAG)
+		if (!parsed || (p.node != HLFS_N_TAG && p.node != HLFS_N_FHIR))
 			return refused(fs, open_op(flags, true), parsed ? p.node : HLFS_N_ROOT, "/",
 				       path, res);
 	}
 	int rc = hlfs_resolve(fs, path, deadline, &n, res);
 	if (rc)
 		goto out;
+	if (n.p.node == HLFS_N_FHIR) {
+		rc = open_fhir(fs, &n, path, flags, create, deadline, ret_fh, res);
+		goto out;
+	}
 	hlfs_node_dir_key(&n, dk);
 	rc = refused(fs, access_op(flags), n.p.node, dk, path, res);
 	if (rc)
@@ -164,6 +192,11 @@ int hlfs_do_read(struct hlfs_fh *fh, char *buf, size_t size, off_t off)
 {
 	if (fh->kind == HLFS_FH_CONTROL)
 		return -EBADF;
+	if (fh->kind == HLFS_FH_FHIR) {
+		struct hlfs_res res;
+		int rc = hlfs_fhir_read(fh, buf, size, off, &res);
+		return rc < 0 ? hlfs_record(fh->s3fs, &res) : rc;
+	}
 	if (fh->kind == HLFS_FH_S3) {
 		struct hlfs_res res;
 		int rc = hlfs_s3read_read(fh->s3, buf, size, off, hlfs_deadline(fh->s3fs), &res);
@@ -192,7 +225,7 @@ void hlfs_do_release(struct hlfs_fs *fs, struct hlfs_fh *fh, struct hlfs_res *re
 	hlfs_fh_unregister(fs->open, fh);
 	if (fh->kind == HLFS_FH_TAG)
 		hlfs_pending_releasing(fs->pending, fh->ds_id, fh->key);
-	if (fh->kind != HLFS_FH_SNAPSHOT && fh->kind != HLFS_FH_S3) {
+	if (fh->kind == HLFS_FH_CONTROL || fh->kind == HLFS_FH_TAG) {
 		pthread_mutex_lock(&fh->lock);
 		if (fh->data.len > 0 || (fh->kind == HLFS_FH_TAG && fh->touched && !fh->sent))
 			(void)hlfs_fh_act(fs, fh, res);

@@ -1,6 +1,7 @@
 /* The registry of open file handles. */
 #include "openfiles.h"
 
+#include "fhirfile.h"
 #include "s3read.h"
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,7 @@ void hlfs_fh_free(struct hlfs_fh *fh)
 	free(fh->key);
 	free(fh->path);
 	hlfs_s3read_free(fh->s3);
+	hlfs_fhirfh_free(fh->fhir);
 	pthread_mutex_destroy(&fh->lock);
 	free(fh);
 }

@@ -11,9 +11,10 @@
 #include "buf.h"
 #include "node.h"
 
-enum hlfs_fh_kind { HLFS_FH_SNAPSHOT, HLFS_FH_CONTROL, HLFS_FH_TAG, HLFS_FH_S3 };
+enum hlfs_fh_kind { HLFS_FH_SNAPSHOT, HLFS_FH_CONTROL, HLFS_FH_TAG, HLFS_FH_S3, HLFS_FH_FHIR };
 
 struct hlfs_s3read;
+struct hlfs_fhirfh;
 
 /* One open file. A snapshot is fixed at open; control and tag files buffer
  * writes. */
@@ -31,7 +32,8 @@ struct hlfs_fh {
 	char *key;  /* tag key */
 	char *path; /* snapshot: its path, for the open-file registry */
 	struct hlfs_s3read *s3; /* HLFS_FH_S3: an object of a job's output (s3read.h) */
-	struct hlfs_fs *s3fs;	/* HLFS_FH_S3: where its read failures are recorded */
+	struct hlfs_fs *s3fs;	/* HLFS_FH_S3, HLFS_FH_FHIR: where its read failures are recorded */
+	struct hlfs_fhirfh *fhir; /* HLFS_FH_FHIR: a stream, a resource being written, a scratch file */
 };
 
 struct hlfs_openfiles;

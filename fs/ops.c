@@ -6,8 +6,11 @@
 #include <sys/statvfs.h>
 
 #include "errfile.h"
+#include "fhirfile.h"
 #include "mount.h"
 #include "open.h"
+#include "openfiles.h"
+#include "path.h"
 #include "tree.h"
 #include "writes.h"
 #include "xattrops.h"
@@ -20,6 +23,13 @@ static struct hlfs_fs *fs_of(void)
 static struct hlfs_fh *fh_of(const struct fuse_file_info *fi)
 {
 	return fi ? (struct hlfs_fh *)(uintptr_t)fi->fh : NULL;
+}
+
+/* A path below some store's fhir/. */
+static bool fhir_path(const char *path)
+{
+	struct hlfs_path p;
+	return hlfs_path_parse(path, &p) == 0 && p.node == HLFS_N_FHIR;
 }
 
 /* Every operation ends here: its result is recorded (.error, log) in this
@@ -73,14 +83,22 @@ static int fill(void *ctx, const char *name, const struct stat *st)
 	return c->filler(c->buf, name, st, 0, 0);
 }
 
+/* The same with the entry's offset: a directory listed in pages. */
+static int fill_at(void *ctx, const char *name, const struct stat *st, off_t off)
+{
+	struct fill_ctx *c = ctx;
+	return c->filler(c->buf, name, st, off, 0);
+}
+
 static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 		      struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
-	(void)off;
 	(void)fi;
 	(void)flags;
 	struct fill_ctx c = {buf, filler};
 	struct hlfs_res r;
+	if (fhir_path(path))
+		return done(fs_of(), hlfs_do_readdir_at(fs_of(), path, off, &c, fill_at, &r), &r);
 	return done(fs_of(), hlfs_do_readdir(fs_of(), path, &c, fill, &r), &r);
 }
 
@@ -93,11 +111,13 @@ static int open_common(const char *path, struct fuse_file_info *fi, bool create)
 	if (rc)
 		return rc;
 	fi->fh = (uint64_t)(uintptr_t)fh;
-	fi->direct_io = 0;
 	/* A terminal job's bytes never change, so the kernel may keep them --
 	 * from the second kernel open on: the first must make the kernel drop
 	 * what it cached while the job was running. */
 	fi->keep_cache = fh->snap.served && atomic_exchange(fh->snap.served, true);
+	/* A FHIR stream's size is unknown (0 in stat): the kernel must pass
+	 * every read on, like /proc files. */
+	fi->direct_io = fh->kind == HLFS_FH_FHIR && hlfs_fhir_is_stream(fh);
 	/* A terminal job's output objects do not change either (an ETag that
 	 * does fails the read with ESTALE). */
 	if (fh->kind == HLFS_FH_S3)
@@ -105,7 +125,8 @@ static int open_common(const char *path, struct fuse_file_info *fi, bool create)
 	fi->nonseekable = fh->kind == HLFS_FH_CONTROL;
 	/* A snapshot is read-only and complete at open: close has nothing to
 	 * flush, so spare the kernel a FLUSH round trip per read. */
-	fi->noflush = fh->kind == HLFS_FH_SNAPSHOT || fh->kind == HLFS_FH_S3;
+	fi->noflush = fh->kind == HLFS_FH_SNAPSHOT || fh->kind == HLFS_FH_S3 ||
+		      (fh->kind == HLFS_FH_FHIR && !hlfs_fhir_writable(fh));
 	/* The kernel may hold a size from before this snapshot and would stop
 	 * reading there: make it ask again, unless it cannot hold another. */
 	if (fh->kind == HLFS_FH_SNAPSHOT && !fi->keep_cache &&
@@ -135,9 +156,20 @@ static int op_write(const char *path, const char *buf, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	(void)path;
-	(void)off; /* control and tag files take their input in order */
 	struct hlfs_res r;
-	return done(fs_of(), hlfs_do_write(fs_of(), fh_of(fi), buf, size, &r), &r);
+	return done(fs_of(), hlfs_do_write(fs_of(), fh_of(fi), buf, size, off, &r), &r);
+}
+
+/* fsync(2) sends a resource's buffered bytes, as close(2) does. */
+static int op_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)datasync;
+	struct hlfs_res r;
+	struct hlfs_fh *fh = fh_of(fi);
+	if (!fh || fh->kind != HLFS_FH_FHIR)
+		return 0;
+	return done(fs_of(), hlfs_do_flush(fs_of(), fh, &r), &r);
 }
 
 static int op_flush(const char *path, struct fuse_file_info *fi)
@@ -159,10 +191,8 @@ static int op_release(const char *path, struct fuse_file_info *fi)
 
 static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
-	if (size != 0)
-		return fs_of()->opts->ro ? -EROFS : -EACCES;
 	struct hlfs_res r;
-	return done(fs_of(), hlfs_do_truncate(fs_of(), path, fh_of(fi), &r), &r);
+	return done(fs_of(), hlfs_do_truncate(fs_of(), path, fh_of(fi), size, &r), &r);
 }
 
 static int op_readlink(const char *path, char *buf, size_t size)
@@ -192,10 +222,8 @@ static int op_unlink(const char *path)
 
 static int op_rename(const char *from, const char *to, unsigned int flags)
 {
-	(void)to;
-	(void)flags;
 	struct hlfs_res r;
-	return done(fs_of(), hlfs_do_refuse(fs_of(), from, "rename", &r), &r);
+	return done(fs_of(), hlfs_do_rename(fs_of(), from, to, flags, &r), &r);
 }
 
 static int op_link(const char *from, const char *to)
@@ -222,19 +250,16 @@ static int op_mknod(const char *path, mode_t mode, dev_t dev)
 
 static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
-	(void)mode;
 	(void)fi;
 	struct hlfs_res r;
-	return done(fs_of(), hlfs_do_refuse(fs_of(), path, "chmod", &r), &r);
+	return done(fs_of(), hlfs_do_setattr(fs_of(), path, "chmod", mode, 0, 0, &r), &r);
 }
 
 static int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
 {
-	(void)uid;
-	(void)gid;
 	(void)fi;
 	struct hlfs_res r;
-	return done(fs_of(), hlfs_do_refuse(fs_of(), path, "chown", &r), &r);
+	return done(fs_of(), hlfs_do_setattr(fs_of(), path, "chown", 0, uid, gid, &r), &r);
 }
 
 static int op_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
@@ -242,9 +267,11 @@ static int op_utimens(const char *path, const struct timespec tv[2], struct fuse
 	(void)tv;
 	(void)fi;
 	struct hlfs_res r;
-	return done(fs_of(), hlfs_do_refuse(fs_of(), path, "utimens", &r), &r);
+	return done(fs_of(), hlfs_do_setattr(fs_of(), path, "utimens", 0, 0, 0, &r), &r);
 }
 
+/* Below fhir/ extended attributes are not supported (ENOTSUP): sed and
+ * cp, copying a file's ACL to their new file, then fall back to chmod. */
 static int op_setxattr(const char *path, const char *name, const char *value, size_t size,
 		       int flags)
 {
@@ -252,6 +279,8 @@ static int op_setxattr(const char *path, const char *name, const char *value, si
 	(void)value;
 	(void)size;
 	(void)flags;
+	if (fhir_path(path))
+		return -ENOTSUP;
 	struct hlfs_res r;
 	return done(fs_of(), hlfs_do_refuse(fs_of(), path, "setxattr", &r), &r);
 }
@@ -259,6 +288,8 @@ static int op_setxattr(const char *path, const char *name, const char *value, si
 static int op_removexattr(const char *path, const char *name)
 {
 	(void)name;
+	if (fhir_path(path))
+		return -ENOTSUP;
 	struct hlfs_res r;
 	return done(fs_of(), hlfs_do_refuse(fs_of(), path, "removexattr", &r), &r);
 }
@@ -282,6 +313,7 @@ static const struct fuse_operations ops = {
 	.read = op_read,
 	.write = op_write,
 	.flush = op_flush,
+	.fsync = op_fsync,
 	.release = op_release,
 	.truncate = op_truncate,
 	.readlink = op_readlink,

@@ -34,6 +34,9 @@ static const struct valued valued[] = {
     V("max_attempts=", s_max_attempts),
     V("cache_mb=", s_cache_mb),
     V("s3_endpoint=", s3_endpoint),
+    V("fhir_tps=", s_fhir_tps),
+    V("fhir_list_max=", s_fhir_list_max),
+    V("fhir_max_bytes=", s_fhir_max_bytes),
 #undef V
 };
 
@@ -55,6 +58,9 @@ static const struct fuse_opt templates[] = {
     FUSE_OPT_KEY("max_attempts=", KEY_VALUED + 12),
     FUSE_OPT_KEY("cache_mb=", KEY_VALUED + 13),
     FUSE_OPT_KEY("s3_endpoint=", KEY_VALUED + 14),
+    FUSE_OPT_KEY("fhir_tps=", KEY_VALUED + 15),
+    FUSE_OPT_KEY("fhir_list_max=", KEY_VALUED + 16),
+    FUSE_OPT_KEY("fhir_max_bytes=", KEY_VALUED + 17),
     {"allow_delete", offsetof(struct hlfs_opts, allow_delete), 1},
     {"show_deleted", offsetof(struct hlfs_opts, show_deleted), 1},
     FUSE_OPT_KEY("ro", KEY_RO),
@@ -121,6 +127,9 @@ int hlfs_opts_parse(struct fuse_args *args, struct hlfs_opts *ret, char *why, si
 	ret->timeout = 20;
 	ret->max_tps = 10;
 	ret->cache_mb = 64;
+	ret->fhir_tps = 100;
+	ret->fhir_list_max = 10000;
+	ret->fhir_max_bytes = 8L << 20;
 	long l = 0;
 	const char *bad = NULL, *val = NULL;
 	if (ret->s_attr_ttl && !to_double(ret->s_attr_ttl, 0, 86400, &ret->attr_ttl))
@@ -139,6 +148,15 @@ int hlfs_opts_parse(struct fuse_args *args, struct hlfs_opts *ret, char *why, si
 		ret->max_attempts = (int)l;
 	if (!bad && ret->s_cache_mb && !to_long(ret->s_cache_mb, 1, 1L << 20, &ret->cache_mb))
 		bad = "cache_mb", val = ret->s_cache_mb;
+	if (!bad && ret->s_fhir_tps &&
+	    (!to_double(ret->s_fhir_tps, 0, 1e6, &ret->fhir_tps) || ret->fhir_tps <= 0))
+		bad = "fhir_tps", val = ret->s_fhir_tps;
+	if (!bad && ret->s_fhir_list_max &&
+	    !to_long(ret->s_fhir_list_max, 1, 100000000, &ret->fhir_list_max))
+		bad = "fhir_list_max", val = ret->s_fhir_list_max;
+	if (!bad && ret->s_fhir_max_bytes &&
+	    !to_long(ret->s_fhir_max_bytes, 1, 1L << 30, &ret->fhir_max_bytes))
+		bad = "fhir_max_bytes", val = ret->s_fhir_max_bytes;
 	if (!bad && ret->preload && strcmp(ret->preload, "synthea"))
 		bad = "preload", val = ret->preload;
 	if (bad) {
@@ -155,7 +173,8 @@ void hlfs_opts_free(struct hlfs_opts *o)
 	char **s[] = {&o->region,	  &o->profile,	     &o->endpoint,  &o->ca_file,
 		      &o->role_arn,	  &o->import_output, &o->kms_key,   &o->preload,
 		      &o->s_attr_ttl,	  &o->s_list_ttl,    &o->s_timeout, &o->s_max_tps,
-		      &o->s_max_attempts, &o->s_cache_mb,    &o->s3_endpoint};
+		      &o->s_max_attempts, &o->s_cache_mb,    &o->s3_endpoint, &o->s_fhir_tps,
+		      &o->s_fhir_list_max, &o->s_fhir_max_bytes};
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
 		free(*s[i]);
 		*s[i] = NULL;

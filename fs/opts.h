@@ -28,8 +28,12 @@ struct hlfs_opts {
 	double max_tps;
 	int max_attempts; /* 0: the AWS chain decides */
 	long cache_mb;
+	double fhir_tps;      /* FHIR data-plane calls started per second */
+	long fhir_list_max;   /* most entries a type listing gives before EOVERFLOW */
+	long fhir_max_bytes;  /* largest resource a write may send */
 	/* Text of the numeric options as given; checked and converted after parsing. */
 	char *s_attr_ttl, *s_list_ttl, *s_timeout, *s_max_tps, *s_max_attempts, *s_cache_mb;
+	char *s_fhir_tps, *s_fhir_list_max, *s_fhir_max_bytes;
 };
 
 /* Parses and removes healthlakefs's options from args (FUSE's own, like -f,

@@ -205,6 +205,21 @@ int hlfs_path_parse(const char *path, struct hlfs_path *ret)
 			return rc;
 		r.node = HLFS_N_STORE;
 	}
+	if (depth >= 2 && comp_is(comp[1], len[1], "fhir")) {
+		/* Below fhir/ the names are fhirname.h's: keep the rest whole. */
+		r.node = HLFS_N_FHIR;
+		r.dir = HLFS_D_STORE;
+		if (depth >= 3) {
+			size_t bl = strlen(comp[2]);
+			while (bl && comp[2][bl - 1] == '/')
+				bl--;
+			if (bl > HLFS_SUB_MAX)
+				return -ENAMETOOLONG;
+			memcpy(r.sub, comp[2], bl);
+			r.sub[bl] = '\0';
+		}
+		goto done;
+	}
 	if (depth >= 2) {
 		rc = parse_in_store(comp[1], len[1], &r);
 		if (rc < 0)

@@ -19,6 +19,8 @@ enum hlfs_node {
 	HLFS_N_JOB,    /* .../<job-id>; .leaf is the id */
 	HLFS_N_FILES,  /* .../<job-id>.files[/<sub>]: a job's output (joboutput.h); .leaf
 			* is the job id, .sub the path below the .files directory */
+	HLFS_N_FHIR,   /* /<store>/fhir[/<sub>]: the FHIR data (fhirtree.h); .sub the path
+			* below fhir/ ("" for fhir/ itself) */
 };
 
 /* Directories that own a .error file. */
@@ -55,7 +57,7 @@ struct hlfs_path {
 	bool exports; /* HLFS_N_JOBS/NEW/LATEST/JOB and dir: exports/ rather than imports/ */
 	char store[HLFS_NAME_MAX + 1]; /* the store component as given (name or id); "" at / */
 	char leaf[HLFS_NAME_MAX + 1];  /* decoded tag key or job id */
-	/* HLFS_N_FILES: the name is also a job id itself ("<x>.files" when job x
+	/* HLFS_N_FILES, HLFS_N_FHIR: the path below. HLFS_N_FILES: the name is also a job id itself ("<x>.files" when job x
 	 * does not exist names that job's file), and the path below it. */
 	bool files_alt;
 	char sub[HLFS_SUB_MAX + 1];

@@ -9,6 +9,7 @@ void hlfs_res_init(struct hlfs_res *r)
 	r->err = 0;
 	r->dir[0] = '\0';
 	r->why[0] = '\0';
+	r->log[0] = '\0';
 }
 
 int hlfs_res_errno(struct hlfs_res *r, int err)

@@ -10,12 +10,15 @@
  * with what was being done and to which entry. */
 #define HLFS_WHY_MAX 1024
 /* A .error record's key: "/", "<id>", "<id>/tags|imports|exports". */
-#define HLFS_DIRKEY_MAX 96
+#define HLFS_DIRKEY_MAX 128
 
 struct hlfs_res {
 	int err;		   /* 0, or a positive errno */
 	char dir[HLFS_DIRKEY_MAX]; /* the .error it goes to; "" when it goes to none */
 	char why[HLFS_WHY_MAX];	   /* one line, without its newline */
+	/* What the log gets instead of why when why may hold PHI (the FHIR
+	 * data plane's diagnostics, ids, queries); "" logs why. */
+	char log[192];
 };
 
 /* An empty result: success. */

@@ -86,6 +86,33 @@ void hlfs_stats_on_call(void *arg, const struct hl_call_info *info)
 	pthread_mutex_unlock(&s->lock);
 }
 
+void hlfs_stats_on_fhir_call(void *arg, const struct hl_call_info *info)
+{
+	struct hlfs_stats *s = arg;
+	char name[64];
+	if (info->attempts == 0 && info->code != HL_ERR_TIMEOUT)
+		return;
+	pthread_mutex_lock(&s->lock);
+	snprintf(name, sizeof(name), "fhir.%s", info->operation ? info->operation : "unknown");
+	bump(s, "calls", name);
+	if (info->code != HL_ERR_OK) {
+		/* The status only: a FHIR error's text may quote the resource. */
+		if (info->http_status > 0)
+			snprintf(name, sizeof(name), "fhir.%ld", info->http_status);
+		else
+			snprintf(name, sizeof(name), "fhir.%s",
+				 info->code == HL_ERR_TIMEOUT ? "timeout" : "network");
+		bump(s, "errors", name);
+	}
+	if (info->attempts > 1)
+		s->retries += (uint64_t)(info->attempts - 1);
+	if (info->throttled > 0)
+		s->throttled += (uint64_t)info->throttled;
+	s->bytes_in += info->bytes_in;
+	s->bytes_out += info->bytes_out;
+	pthread_mutex_unlock(&s->lock);
+}
+
 void hlfs_stats_inflight(struct hlfs_stats *s, int delta)
 {
 	pthread_mutex_lock(&s->lock);

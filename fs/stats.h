@@ -17,6 +17,9 @@ void hlfs_stats_free(struct hlfs_stats *s);
 
 /* The on_call hook (arg is the struct hlfs_stats *). Thread-safe. */
 void hlfs_stats_on_call(void *arg, const struct hl_call_info *info);
+/* The same for the FHIR data plane: calls.fhir.<interaction> and
+ * errors.fhir.<status> (never the service's text: it may quote data). */
+void hlfs_stats_on_fhir_call(void *arg, const struct hl_call_info *info);
 /* +1 when an API call starts, -1 when it ends. */
 void hlfs_stats_inflight(struct hlfs_stats *s, int delta);
 

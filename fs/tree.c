@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "fetch.h"
+#include "fhirfile.h"
+#include "fhirtree.h"
 #include "joboutput.h"
 #include "mount.h"
 #include "node.h"
@@ -22,6 +24,10 @@ int hlfs_do_getattr(struct hlfs_fs *fs, const char *path, struct stat *st, const
 	 * size check before a read) gives what that open reads. */
 	if (fh && fh->kind == HLFS_FH_SNAPSHOT) {
 		*st = fh->snap.st;
+		return 0;
+	}
+	if (fh && fh->kind == HLFS_FH_FHIR) {
+		hlfs_fhir_fstat((struct hlfs_fh *)fh, st);
 		return 0;
 	}
 	if (hlfs_open_find(fs->open, path, st))
@@ -91,6 +97,9 @@ static int list_store(struct hlfs_fs *fs, const struct hlfs_treenode *n, struct 
 		if (emit(fs, n, cp, dirs[i], deadline, ctx, fill))
 			return 0;
 	}
+	cp->node = HLFS_N_FHIR; /* listed while the store is ACTIVE; stat makes no call */
+	cp->sub[0] = '\0';
+	emit(fs, n, cp, "fhir", deadline, ctx, fill);
 	return 0;
 }
 
@@ -232,6 +241,20 @@ int hlfs_do_readdir(struct hlfs_fs *fs, const char *path, void *ctx,
 		rc = hlfs_res_errno(res, -ENOTDIR);
 	}
 out:
+	hlfs_node_fini(&n);
+	return rc;
+}
+
+int hlfs_do_readdir_at(struct hlfs_fs *fs, const char *path, off_t off, void *ctx,
+		       int (*fill)(void *ctx, const char *name, const struct stat *st, off_t off),
+		       struct hlfs_res *res)
+{
+	struct hlfs_treenode n;
+	int rc = hlfs_resolve(fs, path, hlfs_deadline(fs), &n, res);
+	if (rc == 0 && n.p.node != HLFS_N_FHIR)
+		rc = hlfs_res_errno(res, -ENOTDIR);
+	if (rc == 0)
+		rc = hlfs_fhir_readdir(fs, &n, off, ctx, fill, res);
 	hlfs_node_fini(&n);
 	return rc;
 }

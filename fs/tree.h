@@ -19,6 +19,12 @@ int hlfs_do_getattr(struct hlfs_fs *fs, const char *path, struct stat *st, const
 int hlfs_do_readdir(struct hlfs_fs *fs, const char *path, void *ctx,
 		    int (*fill)(void *ctx, const char *name, const struct stat *st),
 		    struct hlfs_res *res);
+/* The same below fhir/, whose type and search directories are listed page
+ * by page: fill(ctx, name, st, off) takes each entry's offset, and off is
+ * where the kernel goes on from. */
+int hlfs_do_readdir_at(struct hlfs_fs *fs, const char *path, off_t off, void *ctx,
+		       int (*fill)(void *ctx, const char *name, const struct stat *st, off_t off),
+		       struct hlfs_res *res);
 /* imports/latest and exports/latest: the newest job's id. */
 int hlfs_do_readlink(struct hlfs_fs *fs, const char *path, char *buf, size_t size,
 		     struct hlfs_res *res);

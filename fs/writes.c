@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "errfile.h"
 #include "fetch.h"
+#include "fhirfile.h"
 #include "input.h"
 #include "mount.h"
 #include "pending.h"
@@ -86,13 +87,15 @@ int hlfs_fh_act(struct hlfs_fs *fs, struct hlfs_fh *fh, struct hlfs_res *res)
 	return fh->kind == HLFS_FH_TAG ? put_tag(fs, fh, res) : start_job(fs, fh, res);
 }
 
-int hlfs_do_write(struct hlfs_fs *fs, struct hlfs_fh *fh, const char *buf, size_t size,
+int hlfs_do_write(struct hlfs_fs *fs, struct hlfs_fh *fh, const char *buf, size_t size, off_t off,
 		  struct hlfs_res *res)
 {
 	char dk[HLFS_DIRKEY_MAX];
 	int rc = 0;
 	hlfs_res_init(res);
-	if (fh->kind == HLFS_FH_SNAPSHOT)
+	if (fh->kind == HLFS_FH_FHIR)
+		return hlfs_fhir_write(fh, buf, size, off, res);
+	if (fh->kind == HLFS_FH_SNAPSHOT || fh->kind == HLFS_FH_S3)
 		return hlfs_res_errno(res, -EBADF);
 	pthread_mutex_lock(&fh->lock);
 	size_t before = fh->data.len;
@@ -131,7 +134,9 @@ int hlfs_do_flush(struct hlfs_fs *fs, struct hlfs_fh *fh, struct hlfs_res *res)
 {
 	int rc = 0;
 	hlfs_res_init(res);
-	if (fh->kind == HLFS_FH_SNAPSHOT)
+	if (fh->kind == HLFS_FH_FHIR)
+		return hlfs_fhir_flush(fh, res);
+	if (fh->kind == HLFS_FH_SNAPSHOT || fh->kind == HLFS_FH_S3)
 		return 0;
 	pthread_mutex_lock(&fh->lock);
 	if (fh->data.len > 0) /* an empty flush does nothing */
@@ -151,18 +156,30 @@ static int refused(struct hlfs_fs *fs, enum hlfs_op op, enum hlfs_node node, con
 	return hlfs_refused(op, node, fs->opts->ro, fs->opts->allow_delete, dir, what, res);
 }
 
-int hlfs_do_truncate(struct hlfs_fs *fs, const char *path, struct hlfs_fh *fh, struct hlfs_res *res)
+int hlfs_do_truncate(struct hlfs_fs *fs, const char *path, struct hlfs_fh *fh, off_t size,
+		     struct hlfs_res *res)
 {
 	struct hlfs_treenode n;
 	hlfs_res_init(res);
-	if (fh && fh->kind != HLFS_FH_SNAPSHOT) {
+	if (fh && fh->kind == HLFS_FH_FHIR)
+		return hlfs_fhir_ftruncate(fh, size, res);
+	int rc = hlfs_resolve(fs, path, hlfs_deadline(fs), &n, res);
+	if (rc == 0 && n.p.node == HLFS_N_FHIR) {
+		rc = hlfs_fhir_truncate(fs, &n, size, res);
+		hlfs_node_fini(&n);
+		return rc;
+	}
+	hlfs_node_fini(&n);
+	if (size != 0) /* only an input can be emptied */
+		return hlfs_res_errno(res, fs->opts->ro ? -EROFS : -EACCES);
+	if (fh && (fh->kind == HLFS_FH_CONTROL || fh->kind == HLFS_FH_TAG)) {
 		pthread_mutex_lock(&fh->lock);
 		fh->touched = true;
 		hl_buf_reset(&fh->data);
 		pthread_mutex_unlock(&fh->lock);
 		return 0;
 	}
-	int rc = hlfs_resolve(fs, path, hlfs_deadline(fs), &n, res);
+	rc = hlfs_resolve(fs, path, hlfs_deadline(fs), &n, res);
 	if (rc == 0)
 		rc = refused(fs, HLFS_OP_TRUNCATE, n.p.node, "/", path, res);
 	hlfs_node_fini(&n);
@@ -321,6 +338,10 @@ int hlfs_do_unlink(struct hlfs_fs *fs, const char *path, struct hlfs_res *res)
 	int rc = hlfs_resolve(fs, path, hlfs_deadline(fs), &n, res);
 	if (rc)
 		goto out;
+	if (n.p.node == HLFS_N_FHIR) {
+		rc = hlfs_fhir_unlink(fs, &n, res);
+		goto out;
+	}
 	hlfs_node_dir_key(&n, dk);
 	if (n.p.node == HLFS_N_TAG)
 		snprintf(what, sizeof(what), "unlink tag %s", n.p.leaf);
@@ -355,4 +376,43 @@ int hlfs_do_refuse(struct hlfs_fs *fs, const char *path, const char *op, struct 
 	snprintf(what, sizeof(what), "%s %s", op, path);
 	hlfs_res_init(res);
 	return refused(fs, HLFS_OP_OTHER, HLFS_N_ROOT, dk, what, res);
+}
+
+int hlfs_do_rename(struct hlfs_fs *fs, const char *from, const char *to, unsigned int flags,
+		   struct hlfs_res *res)
+{
+	struct hlfs_treenode a, b;
+	memset(&b, 0, sizeof(b));
+	int64_t deadline = hlfs_deadline(fs);
+	int rc = hlfs_resolve(fs, from, deadline, &a, res);
+	if (rc == 0 && a.p.node == HLFS_N_FHIR && flags == 0) {
+		/* The target need not exist: its store is found by its path. */
+		if ((rc = hlfs_resolve(fs, to, deadline, &b, res)) == 0 && b.p.node == HLFS_N_FHIR &&
+		    a.ds == b.ds)
+			rc = hlfs_fhir_rename(fs, &a, &b, res);
+		else if (rc == 0)
+			rc = hlfs_res_errno(res, fs->opts->ro ? -EROFS : -EPERM);
+		hlfs_node_fini(&a);
+		hlfs_node_fini(&b);
+		return rc;
+	}
+	hlfs_node_fini(&a);
+	return hlfs_do_refuse(fs, from, "rename", res);
+}
+
+int hlfs_do_setattr(struct hlfs_fs *fs, const char *path, const char *op, mode_t mode, uid_t uid,
+		    gid_t gid, struct hlfs_res *res)
+{
+	struct hlfs_treenode n;
+	int rc = hlfs_resolve(fs, path, hlfs_deadline(fs), &n, res);
+	if (rc == 0 && n.p.node == HLFS_N_FHIR) {
+		enum hlfs_fhir_attr what = op[2] == 'm'	  ? HLFS_FA_MODE
+					   : op[2] == 'o' ? HLFS_FA_OWNER
+							  : HLFS_FA_TIMES;
+		rc = hlfs_fhir_setattr(fs, &n, what, mode, uid, gid, res);
+		hlfs_node_fini(&n);
+		return rc;
+	}
+	hlfs_node_fini(&n);
+	return hlfs_do_refuse(fs, path, op, res);
 }

@@ -1,6 +1,7 @@
-/* The process environment the data-plane unit tests run in: static example
- * keys, no shared files, no IMDS, no profile or endpoint from the caller's
- * shell. Header-only; for tests/unit/. */
+/* The process environment for unit tests whose client reads the real
+ * environment: static example keys and region, no shared files, no IMDS,
+ * no profile, endpoint or token from the caller's shell. Header-only; for
+ * tests/unit/. */
 #ifndef HL_AWS_ENV_H
 #define HL_AWS_ENV_H
 
@@ -10,6 +11,7 @@ static __attribute__((unused)) void aws_test_env(void)
 {
 	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
+	setenv("AWS_REGION", "us-east-1", 1);
 	setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
 	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
 	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);

@@ -124,15 +124,6 @@ static __attribute__((unused)) enum hl_err get(struct ctx *c, time_t now,
 	return hl_creds_get(c->p, now, out, &c->err);
 }
 
-#define has(str, sub, ...)                                               \
-	do {                                                             \
-		const char *s_ = (str);                                  \
-		if (!ok(s_ && strstr(s_, (sub)) != NULL, __VA_ARGS__)) { \
-			tap_diag_str("got", s_);                         \
-			tap_diag_str("contains", (sub));                 \
-		}                                                        \
-	} while (0)
-
 #define lacks(str, sub, ...) ok(!strstr((str), (sub)), __VA_ARGS__)
 
 /* Makes the temp dir the files and scripts live in. false on failure. */

@@ -6,19 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws_env.h"
+#include "datastore_props.h"
 #include "fake_http.h"
 #include "mount.h"
-#include "process_env.h"
 #include "tap.h"
 
-#define DS_ID "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
 #define JOB_ID "0123456789abcdef0123456789abcdef"
-#define ARN "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/" DS_ID
-#define PROPS                                                                                     \
-	"{\"DatastoreId\":\"" DS_ID "\",\"DatastoreArn\":\"" ARN "\","                            \
-	"\"DatastoreName\":\"clinic\",\"DatastoreStatus\":\"ACTIVE\",\"CreatedAt\":1705322096.5," \
-	"\"DatastoreTypeVersion\":\"R4\",\"DatastoreEndpoint\":\"https://x/datastore/" DS_ID      \
-	"/r4/\"}"
 #define DENIED "{\"__type\":\"AccessDeniedException\",\"message\":\"not allowed\"}"
 
 struct world {
@@ -77,7 +71,7 @@ static __attribute__((unused)) const char *op_of(struct world *w, int i, char *o
 /* Credentials and settings the way the SDKs read them; no files, no IMDS. */
 static __attribute__((unused)) void seam_env(void)
 {
-	process_env_for_tests();
+	aws_test_env();
 }
 
 #endif

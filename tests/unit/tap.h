@@ -74,6 +74,16 @@ __attribute__((unused)) static void tap_diag_str(const char *label, const char *
 		}                                                                         \
 	} while (0)
 
+/* str contains sub. */
+#define has(str, sub, ...)                                               \
+	do {                                                             \
+		const char *s_ = (str);                                  \
+		if (!ok(s_ && strstr(s_, (sub)) != NULL, __VA_ARGS__)) { \
+			tap_diag_str("got", s_);                         \
+			tap_diag_str("contains", (sub));                 \
+		}                                                        \
+	} while (0)
+
 #define diag(...)                                   \
 	do {                                        \
 		printf("# ");                       \

@@ -56,15 +56,6 @@ static enum hl_err load(struct env *e, struct hl_config_options *o, struct hl_co
 	return hl_config_load(o, cfg, err);
 }
 
-#define has(str, sub, ...)                                               \
-	do {                                                             \
-		const char *s_ = (str);                                  \
-		if (!ok(s_ && strstr(s_, (sub)) != NULL, __VA_ARGS__)) { \
-			tap_diag_str("got", s_);                         \
-			tap_diag_str("contains", (sub));                 \
-		}                                                        \
-	} while (0)
-
 static void test_profile_choice(void)
 {
 	set_files(
@@ -334,6 +325,32 @@ struct ep_case {
 	const char *want; /* endpoint, or a substring of the error */
 	bool custom;
 };
+
+/* Writes c's config file and fills e with its environment. */
+static void ep_case_setup(const struct ep_case *c, struct env *e)
+{
+	char conf[512];
+	snprintf(conf, sizeof(conf), "[default]\nregion = %s\n%s", c->region,
+		 c->config ? c->config : "");
+	set_files(NULL, conf);
+	base_env(e);
+	for (int j = 0; j < 6 && c->env[j]; j += 2)
+		env_add(e, c->env[j], c->env[j + 1]);
+}
+
+/* Checks one case's outcome: rc, then the url and custom flag, or the
+ * error message. */
+static void ep_case_check(const char *what, const struct ep_case *c, enum hl_err rc,
+			  const char *url, bool custom, const struct hl_error *err)
+{
+	is_int(rc, c->rc, "%s %s: result", what, c->name);
+	if (rc == HL_ERR_OK && c->rc == HL_ERR_OK) {
+		is_str(url, c->want, "%s %s: url", what, c->name);
+		is_int(custom, c->custom, "%s %s: custom flag", what, c->name);
+	} else if (rc && rc == c->rc) {
+		has(err->message, c->want, "%s %s: message", what, c->name);
+	}
+}
 
 static void test_endpoint(void)
 {
@@ -627,26 +644,14 @@ static void test_endpoint(void)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct ep_case *c = &cases[i];
-		char conf[512];
-		snprintf(conf, sizeof(conf), "[default]\nregion = %s\n%s", c->region,
-			 c->config ? c->config : "");
-		set_files(NULL, conf);
 		struct env e;
-		base_env(&e);
-		for (int j = 0; j < 6 && c->env[j]; j += 2)
-			env_add(&e, c->env[j], c->env[j + 1]);
+		ep_case_setup(c, &e);
 		struct hl_config_options o = {.endpoint = c->opt};
 		struct hl_config *cfg;
 		struct hl_error err;
 		enum hl_err rc = load(&e, &o, &cfg, &err);
-		is_int(rc, c->rc, "endpoint %s: result", c->name);
-		if (rc == HL_ERR_OK && c->rc == HL_ERR_OK) {
-			is_str(cfg->endpoint, c->want, "endpoint %s: url", c->name);
-			is_int(cfg->endpoint_custom, c->custom, "endpoint %s: custom flag",
-			       c->name);
-		} else if (rc && rc == c->rc) {
-			has(err.message, c->want, "endpoint %s: message", c->name);
-		}
+		ep_case_check("endpoint", c, rc, rc ? NULL : cfg->endpoint,
+			      rc ? false : cfg->endpoint_custom, &err);
 		hl_config_free(cfg);
 	}
 }
@@ -688,27 +693,15 @@ static void test_s3_endpoint(void)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct ep_case *c = &cases[i];
-		char conf[512];
-		snprintf(conf, sizeof(conf), "[default]\nregion = %s\n%s", c->region,
-			 c->config ? c->config : "");
-		set_files(NULL, conf);
 		struct env e;
-		base_env(&e);
-		for (int j = 0; j < 6 && c->env[j]; j += 2)
-			env_add(&e, c->env[j], c->env[j + 1]);
+		ep_case_setup(c, &e);
 		struct hl_config *cfg;
 		struct hl_error err;
 		char *url = NULL;
 		bool custom = false;
 		is_int(load(&e, NULL, &cfg, &err), HL_ERR_OK, "s3 %s: config", c->name);
 		enum hl_err rc = hl_config_service_endpoint(cfg, "s3", c->opt, &url, &custom, &err);
-		is_int(rc, c->rc, "s3 %s: result", c->name);
-		if (rc == HL_ERR_OK && c->rc == HL_ERR_OK) {
-			is_str(url, c->want, "s3 %s: url", c->name);
-			is_int(custom, c->custom, "s3 %s: custom flag", c->name);
-		} else if (rc && rc == c->rc) {
-			has(err.message, c->want, "s3 %s: message", c->name);
-		}
+		ep_case_check("s3", c, rc, url, custom, &err);
 		free(url);
 		hl_config_free(cfg);
 	}

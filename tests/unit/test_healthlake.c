@@ -1,10 +1,11 @@
 /* api/healthlake.c + api/client.c end to end against a scripted loopback
  * server: validation before the wire, request shape, retries with identical
  * bodies, error mapping, deadlines, pacing, paging, hostile answers. */
+#include "aws_env.h"
 #include "client_i.h"
+#include "datastore_props.h"
 #include "fake_http.h"
 #include "healthlake.h"
-#include "process_env.h"
 #include "tap.h"
 
 struct calls {
@@ -47,14 +48,6 @@ static struct hl_client *client(struct fake_srv *s, struct calls *calls, int max
 		diag("hl_client_new: %s: %s", hl_err_name(rc), e.message);
 	return c;
 }
-
-#define DS_ID "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
-#define ARN "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/" DS_ID
-#define PROPS                                                                                     \
-	"{\"DatastoreId\":\"" DS_ID "\",\"DatastoreArn\":\"" ARN "\","                            \
-	"\"DatastoreName\":\"clinic\",\"DatastoreStatus\":\"ACTIVE\",\"CreatedAt\":1705322096.5," \
-	"\"DatastoreTypeVersion\":\"R4\",\"DatastoreEndpoint\":\"https://x/datastore/" DS_ID      \
-	"/r4/\"}"
 
 static void test_refused_before_wire(struct fake_srv *s)
 {
@@ -593,7 +586,7 @@ static void test_auth_rotation(struct fake_srv *s)
 
 int main(void)
 {
-	process_env_for_tests();
+	aws_test_env();
 
 	struct fake_srv s;
 	if (!ok(fake_start(&s), "fake server up"))

@@ -118,7 +118,7 @@ static void test_tag_write(struct world *w)
 	is_int(hlfs_do_getattr(&w->fs, "/clinic/tags/env", &st, NULL, &r), 0, "stat it");
 	ok(st.st_size == 0 && (st.st_mode & 0777) == 0600, "new and unset: empty, 0600");
 	is_int(fake_requests(w->srv), before, "no request yet");
-	is_int(hlfs_do_write(&w->fs, fh, "prod\n", 5, &r), 5, "write a line");
+	is_int(hlfs_do_write(&w->fs, fh, "prod\n", 5, 0, &r), 5, "write a line");
 	is_int(fake_requests(w->srv), before + 1, "the newline sets it: one request");
 	is_str(op_of(w, before, op, sizeof(op)), "TagResource", "TagResource");
 	const char *b = fake_body(w->srv, before);
@@ -140,7 +140,7 @@ static void test_ro_refusals(struct world *ro)
 	is_int(hlfs_do_refuse(&ro->fs, "/", "rename", &r), -EROFS, "rename on ro");
 	is_str(r.why, "rename /: read-only mount", "with why");
 	hlfs_record(&ro->fs, &r);
-	is_int(hlfs_do_truncate(&ro->fs, "/.stats", NULL, &r), -EROFS, "truncate on ro");
+	is_int(hlfs_do_truncate(&ro->fs, "/.stats", NULL, 0, &r), -EROFS, "truncate on ro");
 	is_str(r.dir, "", "the kernel's own refusal: not recorded");
 	is_int(fake_requests(ro->srv), before, "no refusal costs a request");
 	is_int(cat(ro, "/.error", buf, sizeof(buf), &r), 0, "read /.error");
