@@ -134,9 +134,9 @@ def rate(size, secs):
 
 def section_jobout(b):
     log("D6. job output: sequential reads and listings of an export's objects")
-    size = b.q(2048 * MiB, 128 * MiB)
-    nobj = 5000
-    rounds = b.q(3, 2)
+    size = b.q(2048 * MiB, 64 * MiB)
+    nobj = b.q(5000, 1000)
+    rounds = b.q(3, 1)
     s = b.server("jobout")
     sid = s.seed(datastores=[{"name": "out"}])[0]["id"]
     jid, folder = export_job(s, sid)
@@ -238,7 +238,7 @@ def section_jobout(b):
     files = os.path.join(sid, "exports", jid2 + ".files")
     lsr = {"ls": [], "aws": [], "warm": []}
     lcalls = []
-    for r in range(b.q(5, 2)):
+    for r in range(b.q(5, 1)):
         mm = core.hlfs_mount(b, s, f"jobls{r}", f"s3_endpoint={s.url}")
         os.listdir(mm.p(sid, "exports"))  # the job itself is known: only the objects count
         s.reset()
@@ -360,7 +360,7 @@ class Fhir:
     def __init__(self, b):
         self.b = b
         self.npat, self.nobs = b.q((10000, 100000), (1000, 4000))
-        self.ncp = b.q(1000, 200)
+        self.ncp = b.q(1000, 100)
         self.s = b.server("fhir")
         self.sid = self.s.seed(datastores=[{"name": "fhirbench"}])[0]["id"]
         load_fhir(self.s, self.sid, self.npat, self.nobs)
@@ -462,11 +462,11 @@ def fhir_baselines(b, f):
     for name, query, consumer in (("all", "Patient?", "> /dev/null"),
                                   ("female", "Patient?gender=female", "| jq -c . > /dev/null")):
         walls = []
-        for _ in range(b.q(3, 2)):
+        for _ in range(b.q(3, 1)):
             walls.append(timed(f"{PYTHON} {HELPER} search {f.ep} {q(query)} {consumer}", f.env)[0])
         base[("search", name)] = statistics.median(walls)
     # D4: 500 distinct resources by 32 threads, in-process time (after the imports).
-    nres = b.q(500, 100)
+    nres = b.q(500, 50)
     ids = os.path.join(b.work, "ids.txt")
     with open(ids, "w") as fh:
         fh.write("".join(f"Observation/o{i:07d}\n" for i in range(nres)))
@@ -522,7 +522,7 @@ def fhir_d2(b, f, base):
     seen (one GET by the contract), and curl and the script GET the same one, each a
     new process started the same way (fork+exec from here, no shell), in turns."""
     nums = {0: ("D2.a", "D2.b"), 20: ("D2.c", "D2.d")}
-    runs = b.q(40, 12)
+    runs = b.q(40, 8)
     every = 4  # the script costs ~0.2 s a run: one run of it per 4 of the others
     m = None if f.reason else f.mount("fhir-cold")
     if m:
@@ -606,7 +606,7 @@ def fhir_d3(b, f, base):
             continue
         walls = []
         calls = None
-        for i in range(b.q(3, 2)):
+        for i in range(b.q(3, 1)):
             m = f.mount(f"{num}-{i}", opts)
             os.listdir(m.p(f.rel()))
             f.s.reset()
