@@ -484,6 +484,8 @@ def fhir_d1(b, f, base):
         "D1.b": "`cat` of every Patient file after `ls -l fhir/Patient` (calls of the cat)",
         "D1.c": "`grep -l Smith fhir/Patient/*.json` after `ls` (calls of the grep)",
         "D1.d": "`ls -f fhir/Patient | head -3` (minimum from issue 17: 1 page)",
+        "D1.d'": "diagnosis: a reader that stops after its first getdents(2) of fhir/Patient "
+                 "(Python `next(os.scandir(…))`)",
         "D1.e": "`ls 'Patient?gender=female'` then `cat` of its `all.ndjson`",
         "D1.f": "`head -1 'Observation?code=…8302-2/all.ndjson'`",
         "D1.g": "`sed -i` of one Patient (1 read + 1 PUT)",
@@ -503,6 +505,11 @@ def fhir_d1(b, f, base):
     fhir_calls(b, f, "D1.c", what["D1.c"], f"grep -l Smith {pat}/*.json", 0,
                prime=f"ls {pat} > /dev/null", lines=math.ceil(f.npat / len(FAMILIES)))
     fhir_calls(b, f, "D1.d", what["D1.d"], f"ls -f {pat} | head -3", 1, lines=3)
+    # GNU ls -f writes its names in 4 KiB blocks and stops at the write after head has
+    # gone (about 630 names in): a reader that stops after its first getdents(2) shows
+    # what the mount itself fetches for it.
+    fhir_calls(b, f, "D1.d'", what["D1.d'"], f"{PYTHON} -c 'import os, sys; "
+               f"print(next(os.scandir(sys.argv[1])).name)' {pat}", 1, lines=1)
     fhir_calls(b, f, "D1.e", what["D1.e"], f"ls {q(fem)} > /dev/null && cat {q(fem + '/all.ndjson')}",
                math.ceil(nfem / 100), lines=nfem)
     fhir_calls(b, f, "D1.f", what["D1.f"], f"head -1 {q(obs + '/all.ndjson')}", 1, lines=1)
