@@ -193,8 +193,8 @@ static off_t entry_off(size_t k, size_t i)
 /* The entries of src's pages from offset off, one page at a time: after a
  * page whose entries went out, the kernel asks again, so that a reader
  * who stops never costs the next page. */
-static int list_pages(struct hlfs_fctx *x, enum hlfs_fsrc src, off_t off, void *ctx,
-		      fill_fn *fill, struct hlfs_res *res)
+static int list_pages(struct hlfs_fctx *x, enum hlfs_fsrc src, off_t off, bool *overflowed,
+		      void *ctx, fill_fn *fill, struct hlfs_res *res)
 {
 	size_t k = 0, i = 0;
 	bool filled = false;
@@ -218,8 +218,9 @@ static int list_pages(struct hlfs_fctx *x, enum hlfs_fsrc src, off_t off, void *
 				continue;
 			if (k * HLFS_FHIR_PAGE + i >= max) {
 				hlfs_cval_unref(pv);
-				if (filled)
-					return 0;
+				if (filled || *overflowed)
+					return hlfs_res_errno(res, 0);
+				*overflowed = true;
 				return hlfs_fhir_refuse(res, x->type_dk, x->fp.type,
 							HLFS_FOP_SEARCH, HLFS_FC_LIST_MAX, NULL,
 							max);
@@ -301,8 +302,8 @@ static int list_history(struct hlfs_fctx *x, void *ctx, fill_fn *fill, struct hl
 	}
 }
 
-int hlfs_fhir_readdir(struct hlfs_fs *fs, const struct hlfs_treenode *n, off_t off, void *ctx,
-		      fill_fn *fill, struct hlfs_res *res)
+int hlfs_fhir_readdir(struct hlfs_fs *fs, const struct hlfs_treenode *n, off_t off,
+		      bool *overflowed, void *ctx, fill_fn *fill, struct hlfs_res *res)
 {
 	struct hlfs_fctx x;
 	struct hlfs_content self;
@@ -333,7 +334,8 @@ int hlfs_fhir_readdir(struct hlfs_fs *fs, const struct hlfs_treenode *n, off_t o
 		if ((off < 1 && fill(ctx, ".", NULL, 1)) || (off < 2 && fill(ctx, "..", NULL, 2)) ||
 		    (off < 3 && fill(ctx, type ? ".error" : "all.ndjson", &st, 3)))
 			break;
-		rc = list_pages(&x, type ? HLFS_FS_TYPE : HLFS_FS_SEARCH, off, ctx, fill, res);
+		rc = list_pages(&x, type ? HLFS_FS_TYPE : HLFS_FS_SEARCH, off, overflowed, ctx,
+				fill, res);
 		break;
 	}
 	default:

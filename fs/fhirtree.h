@@ -5,6 +5,7 @@
 #ifndef HLFS_FHIRTREE_H
 #define HLFS_FHIRTREE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -21,8 +22,10 @@ int hlfs_fhir_content(struct hlfs_fs *fs, const struct hlfs_treenode *n, int64_t
 
 /* Lists directory n from the kernel's offset off: fill(ctx, name, st, off)
  * is given each entry with its own offset and returns nonzero when the
- * buffer is full. */
-int hlfs_fhir_readdir(struct hlfs_fs *fs, const struct hlfs_treenode *n, off_t off, void *ctx,
+ * buffer is full. A listing past fhir_list_max fails with EOVERFLOW when
+ * *overflowed is false (and sets it), else ends there. */
+int hlfs_fhir_readdir(struct hlfs_fs *fs, const struct hlfs_treenode *n, off_t off,
+		      bool *overflowed, void *ctx,
 		      int (*fill)(void *ctx, const char *name, const struct stat *st, off_t off),
 		      struct hlfs_res *res);
 

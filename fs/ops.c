@@ -1,6 +1,7 @@
 #include "ops.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -90,15 +91,39 @@ static int fill_at(void *ctx, const char *name, const struct stat *st, off_t off
 	return c->filler(c->buf, name, st, off, 0);
 }
 
+/* A directory below fhir/ keeps, per open, whether its listing already
+ * failed with EOVERFLOW: ls goes on reading after that error (it takes it
+ * for one entry's), so the next read at that place must be the end. */
+static int op_opendir(const char *path, struct fuse_file_info *fi)
+{
+	fi->fh = 0;
+	if (!fhir_path(path))
+		return 0;
+	bool *overflowed = calloc(1, sizeof(*overflowed));
+	if (!overflowed)
+		return -ENOMEM;
+	fi->fh = (uint64_t)(uintptr_t)overflowed;
+	return 0;
+}
+
+static int op_releasedir(const char *path, struct fuse_file_info *fi)
+{
+	(void)path;
+	free((void *)(uintptr_t)fi->fh);
+	fi->fh = 0;
+	return 0;
+}
+
 static int op_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
 		      struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
-	(void)fi;
 	(void)flags;
 	struct fill_ctx c = {buf, filler};
 	struct hlfs_res r;
-	if (fhir_path(path))
-		return done(fs_of(), hlfs_do_readdir_at(fs_of(), path, off, &c, fill_at, &r), &r);
+	bool *overflowed = fi ? (bool *)(uintptr_t)fi->fh : NULL;
+	if (fhir_path(path) && overflowed)
+		return done(fs_of(),
+			    hlfs_do_readdir_at(fs_of(), path, off, overflowed, &c, fill_at, &r), &r);
 	return done(fs_of(), hlfs_do_readdir(fs_of(), path, &c, fill, &r), &r);
 }
 
@@ -307,7 +332,9 @@ static int op_statfs(const char *path, struct statvfs *sv)
 static const struct fuse_operations ops = {
 	.init = op_init,
 	.getattr = op_getattr,
+	.opendir = op_opendir,
 	.readdir = op_readdir,
+	.releasedir = op_releasedir,
 	.open = op_open,
 	.create = op_create,
 	.read = op_read,

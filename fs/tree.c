@@ -245,7 +245,7 @@ out:
 	return rc;
 }
 
-int hlfs_do_readdir_at(struct hlfs_fs *fs, const char *path, off_t off, void *ctx,
+int hlfs_do_readdir_at(struct hlfs_fs *fs, const char *path, off_t off, bool *overflowed, void *ctx,
 		       int (*fill)(void *ctx, const char *name, const struct stat *st, off_t off),
 		       struct hlfs_res *res)
 {
@@ -254,7 +254,7 @@ int hlfs_do_readdir_at(struct hlfs_fs *fs, const char *path, off_t off, void *ct
 	if (rc == 0 && n.p.node != HLFS_N_FHIR)
 		rc = hlfs_res_errno(res, -ENOTDIR);
 	if (rc == 0)
-		rc = hlfs_fhir_readdir(fs, &n, off, ctx, fill, res);
+		rc = hlfs_fhir_readdir(fs, &n, off, overflowed, ctx, fill, res);
 	hlfs_node_fini(&n);
 	return rc;
 }

@@ -4,6 +4,8 @@
 #ifndef HLFS_TREE_H
 #define HLFS_TREE_H
 
+#include <stdbool.h>
+
 #include <stddef.h>
 #include <sys/stat.h>
 
@@ -21,8 +23,9 @@ int hlfs_do_readdir(struct hlfs_fs *fs, const char *path, void *ctx,
 		    struct hlfs_res *res);
 /* The same below fhir/, whose type and search directories are listed page
  * by page: fill(ctx, name, st, off) takes each entry's offset, and off is
- * where the kernel goes on from. */
-int hlfs_do_readdir_at(struct hlfs_fs *fs, const char *path, off_t off, void *ctx,
+ * where the kernel goes on from. *overflowed is the open directory's: a
+ * listing fails with EOVERFLOW once, then ends there. */
+int hlfs_do_readdir_at(struct hlfs_fs *fs, const char *path, off_t off, bool *overflowed, void *ctx,
 		       int (*fill)(void *ctx, const char *name, const struct stat *st, off_t off),
 		       struct hlfs_res *res);
 /* imports/latest and exports/latest: the newest job's id. */
