@@ -605,7 +605,7 @@ def fhir_d3(b, f, base):
         # The script pages the same search in a new process (what a user runs), in turns
         # with the mount's runs, so that both see the same minutes of a shared machine.
         query, consumer = scripts[key]
-        walls, swalls = [], []
+        walls, swalls, reads = [], [], []
         calls = None
         for i in range(b.q(3, 1)):
             swalls.append(timed(f"{PYTHON} {HELPER} search {f.ep} {q(query)} {consumer}", f.env)[0])
@@ -616,6 +616,7 @@ def fhir_d3(b, f, base):
             f.s.reset()
             walls.append(timed(cmd.replace(q(pat), q(m.p(pat))).replace(q(fem), q(m.p(fem))), f.env)[0])
             calls = f.s.calls()
+            reads.append(calls.get("fhir.read", 0))
             f.unmount(m)
         script = statistics.median(swalls)
         if f.reason:
@@ -625,8 +626,9 @@ def fhir_d3(b, f, base):
         ratio = wall / script
         b.row(num, what + f" (median of {len(walls)}, in turns)", ms(wall), f"{ms(script)} script",
               fmt_ratio(ratio), "≤ 1.0x", ratio <= 1.0,
-              f"calls {', '.join(f'{k} {v}' for k, v in sorted(calls.items()))}; "
-              f"runs {', '.join(ms(w) for w in walls)}; script {', '.join(ms(w) for w in swalls)}")
+              f"calls of the last run {', '.join(f'{k} {v}' for k, v in sorted(calls.items()))}; "
+              f"runs {', '.join(ms(w) for w in walls)} with {', '.join(map(str, reads))} "
+              f"resources read again (fhir.read); script {', '.join(ms(w) for w in swalls)}")
 
 
 def fhir_d4(b, f, base):
