@@ -211,7 +211,7 @@ def section_jobout(b):
         best = min(("aws", "curl"), key=lambda c: med[(op, c)])  # noqa: B023
         other = "curl" if best == "aws" else "aws"
         ratio = med[(op, best)] / med[(op, "mount")]  # throughput: mount / best baseline
-        feed = "" if op == "cat" else " | wc -l"
+        feed = "" if op == "cat" else r" \| wc -l"  # escaped: the row is a markdown table cell
         b.row(num, f"job output: {what}, {mib(size)} object, page cache dropped before each read, "
               f"throughput vs the best of `aws s3 cp … -{feed}` and `curl{feed}` (median of {rounds})",
               rate(size, med[(op, "mount")]), f"{rate(size, med[(op, best)])} {names[best]}",
@@ -476,7 +476,7 @@ def fhir_d1(b, f, base):
         "D1.a": f"`ls fhir/Patient`, {f.npat:,} Patients (pages of 100)",
         "D1.b": "`cat` of every Patient file after `ls -l fhir/Patient` (calls of the cat)",
         "D1.c": "`grep -l Smith fhir/Patient/*.json` after `ls` (calls of the grep)",
-        "D1.d": "`ls -f fhir/Patient | head -3` (minimum from issue 17: 1 page)",
+        "D1.d": r"`ls -f fhir/Patient \| head -3` (minimum from issue 17: 1 page)",
         "D1.d'": "diagnosis: a reader that stops after its first getdents(2) of fhir/Patient "
                  "(Python `next(os.scandir(…))`)",
         "D1.e": "`ls 'Patient?gender=female'` then `cat` of its `all.ndjson`",
