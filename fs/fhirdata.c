@@ -132,6 +132,23 @@ int hlfs_fhir_refuse(struct hlfs_res *res, const char *dk, const char *name,
 
 /* ---- context ---- */
 
+/* How old the newest known properties of n's store are (listing or
+ * description), on the clock of ttls. */
+static int64_t known_age(struct hlfs_fs *fs, const struct hlfs_treenode *n)
+{
+	char key[HLFS_KEY_MAX];
+	struct hlfs_cval *dv = NULL;
+	int64_t at = ((const struct hlfs_dslist *)n->lv->data)->fetched_ms, dat = 0;
+	struct hlfs_key k = {.kind = HLFS_K_DATASTORE, .ds_id = n->ds->id};
+	if (hlfs_key_format(&k, key, sizeof(key)) == 0 &&
+	    hlfs_cache_peek(fs->cache, key, &dv, &dat) == 0) {
+		if (dat > at)
+			at = dat;
+		hlfs_cval_unref(dv);
+	}
+	return hlfs_now(fs) - at;
+}
+
 int hlfs_fctx_init(struct hlfs_fctx *x, struct hlfs_fs *fs, const struct hlfs_treenode *n,
 		   bool create, int64_t deadline, struct hlfs_res *res)
 {
@@ -147,6 +164,17 @@ int hlfs_fctx_init(struct hlfs_fctx *x, struct hlfs_fs *fs, const struct hlfs_tr
 	const struct hl_datastore *ds = hlfs_props(fs, n, &hold);
 	bool active = ds->status && !strcmp(ds->status, "ACTIVE");
 	hlfs_cval_unref(hold);
+	if (!active && known_age(fs, n) > fs->list_ttl_ms) {
+		/* What is known says otherwise, but it is old: a listing patched
+		 * at mkdir is kept for lookups however old, and the description
+		 * may have been evicted. Ask (Describe when stale). */
+		char dwhy[HLFS_WHY_MAX];
+		if (hlfs_get_datastore(fs, n, deadline, &hold, dwhy) == 0) {
+			ds = hold->data;
+			active = ds->status && !strcmp(ds->status, "ACTIVE");
+			hlfs_cval_unref(hold);
+		}
+	}
 	ds = n->ds; /* id and endpoint never change */
 	if (!active)
 		return hlfs_res_errno(res, -ENOENT); /* fhir/ is there while the store is ACTIVE */
@@ -158,8 +186,12 @@ int hlfs_fctx_init(struct hlfs_fctx *x, struct hlfs_fs *fs, const struct hlfs_tr
 		return hlfs_res_errno(res, -ENAMETOOLONG);
 	memcpy(x->name, leaf, strlen(leaf) + 1);
 	int rc = hlfs_fhirpath_parse(sub, create, &x->fp, &why);
-	if (rc == 0 && x->fp.type[0])
-		snprintf(x->type_dk, sizeof(x->type_dk), "%s/fhir/%s", ds->id, x->fp.type);
+	/* The type comes from the first component, also when a later part
+	 * (a search's query, a created file's id) is refused: that reason
+	 * belongs in the type's .error. */
+	size_t tn = strcspn(sub, "/?");
+	if (hlfs_fhir_type_r4(sub, tn))
+		snprintf(x->type_dk, sizeof(x->type_dk), "%s/fhir/%.*s", ds->id, (int)tn, sub);
 	if (rc == -EINVAL)
 		return hlfs_res_fail(res, rc, x->type_dk[0] ? x->type_dk : x->fhir_dk, "%s", why);
 	if (rc)
@@ -211,6 +243,7 @@ struct fetch {
 	const char *type, *id, *vid;
 	enum hlfs_fsrc src;
 	size_t k;
+	struct hlfs_cval *prev; /* page k-1 when the caller holds it */
 };
 
 static void begin(struct hlfs_fs *fs, struct hl_error *err, struct hl_fhir_result *r)
@@ -424,6 +457,13 @@ static void fill_cache(struct hlfs_fctx *x, enum hlfs_fsrc src, struct hlfs_fpag
 	}
 }
 
+static int peek_page(struct hlfs_fctx *x, enum hlfs_fsrc src, size_t k, struct hlfs_cval **ret)
+{
+	char key[FKEY_MAX];
+	int rc = page_key(x, src, k, key);
+	return rc ? rc : hlfs_cache_peek(x->fs->cache, key, ret, NULL);
+}
+
 static int fetch_page(void *arg, struct hlfs_cval **ret, char *why, size_t whylen)
 {
 	struct fetch *f = arg;
@@ -433,16 +473,25 @@ static int fetch_page(void *arg, struct hlfs_cval **ret, char *why, size_t whyle
 	struct hlfs_cval *prev = NULL;
 	struct hlfs_fpage *p = NULL;
 	struct hlfs_res pres;
-	const char *name = src_name(f->src);
+	/* The reason names the directory or stream read ("Patient",
+	 * "p1.history", "all.ndjson"); the interaction follows it. */
+	const char *name = x->name[0] ? x->name : src_name(f->src);
 	enum hlfs_fhir_op op = src_op(f->src);
 	int rc = 0;
-	if (f->k > 0) {
+	if (f->k > 0 && f->prev) {
+		prev = hlfs_cval_ref(f->prev);
+	} else if (f->k > 0 && peek_page(x, f->src, f->k - 1, &prev) == 0) {
+		/* The page before, however old: its next link goes on where it
+		 * ended, and asking for it fresh would walk back to page 0. */
+	} else if (f->k > 0) {
 		rc = hlfs_fhir_page(x, f->src, f->k - 1, &prev, &pres);
 		if (rc) {
 			if (pres.why[0]) /* a failure, as the page before it left it */
 				snprintf(why, whylen, "%s\n%s", pres.why, pres.log);
 			return rc;
 		}
+	}
+	if (prev) {
 		const struct hlfs_fpage *pp = prev->data;
 		if (!pp->next) {
 			hlfs_cval_unref(prev);
@@ -470,7 +519,9 @@ static int fetch_page(void *arg, struct hlfs_cval **ret, char *why, size_t whyle
 		    : f->src == HLFS_FS_SEARCH	  ? HLFS_PG_LINES
 		    : f->src == HLFS_FS_HISTORY	  ? HLFS_PG_RESOURCES | HLFS_PG_HISTORY
 						  : HLFS_PG_LINES;
-	if (e == HL_ERR_PROTOCOL)
+	if (e == HL_ERR_NOT_FOUND && !prev)
+		rc = -ENOENT; /* no such resource (a history, an everything): a lookup's answer */
+	else if (e == HL_ERR_PROTOCOL)
 		rc = reason(why, whylen, name, op,
 			    err.http_status ? HLFS_FC_BAD_BUNDLE : HLFS_FC_FOREIGN_LINK, NULL, NULL,
 			    0);
@@ -492,11 +543,11 @@ static int fetch_page(void *arg, struct hlfs_cval **ret, char *why, size_t whyle
 	return 0;
 }
 
-int hlfs_fhir_page(struct hlfs_fctx *x, enum hlfs_fsrc src, size_t k, struct hlfs_cval **ret,
-		   struct hlfs_res *res)
+int hlfs_fhir_page_after(struct hlfs_fctx *x, enum hlfs_fsrc src, size_t k,
+			 struct hlfs_cval *prev, struct hlfs_cval **ret, struct hlfs_res *res)
 {
 	char key[FKEY_MAX], why[HLFS_WHY_MAX] = "";
-	struct fetch f = {.x = x, .src = src, .k = k};
+	struct fetch f = {.x = x, .src = src, .k = k, .prev = prev};
 	int rc = page_key(x, src, k, key);
 	if (rc == 0)
 		rc = hlfs_cache_get(x->fs->cache, key, x->fs->list_ttl_ms, x->deadline, fetch_page,
@@ -504,6 +555,12 @@ int hlfs_fhir_page(struct hlfs_fctx *x, enum hlfs_fsrc src, size_t k, struct hlf
 	if (rc == -ENOENT && !strchr(why, '\n'))
 		return hlfs_res_errno(res, rc); /* past the last page */
 	return rc ? fail_res(res, rc, x->type_dk, why) : 0;
+}
+
+int hlfs_fhir_page(struct hlfs_fctx *x, enum hlfs_fsrc src, size_t k, struct hlfs_cval **ret,
+		   struct hlfs_res *res)
+{
+	return hlfs_fhir_page_after(x, src, k, NULL, ret, res);
 }
 
 /* ---- writes ---- */

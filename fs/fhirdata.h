@@ -85,6 +85,12 @@ enum hlfs_fsrc {
  * the cache as they arrive. -ENOENT past the last page. */
 int hlfs_fhir_page(struct hlfs_fctx *x, enum hlfs_fsrc src, size_t k, struct hlfs_cval **ret,
 		   struct hlfs_res *res);
+/* The same for a caller that holds page k-1 (prev; NULL: none): its next
+ * link is followed even when the cache has dropped that page, so a stream
+ * whose reader paused past list_ttl costs one page, not every page before
+ * it again. */
+int hlfs_fhir_page_after(struct hlfs_fctx *x, enum hlfs_fsrc src, size_t k,
+			 struct hlfs_cval *prev, struct hlfs_cval **ret, struct hlfs_res *res);
 
 /* PUT of body (sent as is) as type/id, with If-Match W/"<if_match>" when
  * that is not NULL; on success the answer becomes the cached copy and the

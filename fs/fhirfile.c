@@ -234,10 +234,17 @@ static int stream_read(struct hlfs_fhirfh *f, char *buf, size_t size, off_t off,
 		}
 		if (!p->next)
 			return 0;
+		/* By the held page's next link: the cache may have dropped it. */
+		struct hlfs_cval *next = NULL;
+		int rc = hlfs_fhir_page_after(&f->x, f->src, f->k + 1, f->page, &next, res);
+		if (rc == -ENOENT && !res->dir[0])
+			return 0;
+		if (rc)
+			return rc;
+		hlfs_cval_unref(f->page);
+		f->page = next;
 		f->base = end;
 		f->k++;
-		hlfs_cval_unref(f->page);
-		f->page = NULL;
 	}
 }
 

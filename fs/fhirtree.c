@@ -115,10 +115,19 @@ static int content(struct hlfs_fctx *x, enum hlfs_want want, struct hlfs_content
 	if (fp->type[0] && (rc = hlfs_fhir_type_ok(x, fp->type, res)))
 		return rc;
 	switch (kind) {
+	case HLFS_FK_HISTORY:
+		/* A history is there when the resource has one: its first page,
+		 * which its listing then reads from the cache. */
+		if ((rc = hlfs_fhir_page(x, HLFS_FS_HISTORY, 0, &hold, res)))
+			return rc;
+		hlfs_cval_unref(hold);
+		if (want == HLFS_FOR_READ)
+			return hlfs_res_errno(res, -EISDIR);
+		dir_stat(fs, c, mode);
+		return 0;
 	case HLFS_FK_FHIR:
 	case HLFS_FK_TYPE:
 	case HLFS_FK_SEARCH:
-	case HLFS_FK_HISTORY:
 		if (want == HLFS_FOR_READ)
 			return hlfs_res_errno(res, -EISDIR);
 		dir_stat(fs, c, mode);

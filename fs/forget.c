@@ -37,11 +37,19 @@ struct hlfs_forgetq {
 	size_t head, count; /* protected by lock, as are stop and ids */
 	bool stop;
 	char ids[QUEUE_MAX][ID_MAX]; /* a ring */
+	bool data[QUEUE_MAX];	     /* queued for FHIR data (fhirdata.h), whose store is in use */
+	/* The forget thread's own: when it last dropped a store in use. */
+	char last_id[ID_MAX];
+	int64_t last_ms;
 };
+
+/* A store in use is dropped at most this often: the entries of a walk
+ * below it pile up by about 1 MB a second at most between two drops. */
+#define IN_USE_EVERY_MS 200
 
 /* The store id of an evicted key that charges the kernel's nodes (K/, J/,
  * T/) into out (ID_MAX bytes); false for the others. */
-static bool store_of(const char *key, char *out)
+static bool store_of(const char *key, char *out, bool *data)
 {
 	struct hlfs_key k;
 	size_t len = 0;
@@ -52,6 +60,7 @@ static bool store_of(const char *key, char *out)
 		return false;
 	memcpy(out, k.ds_id, len);
 	out[len] = '\0';
+	*data = k.kind == HLFS_K_FHIR;
 	return true;
 }
 
@@ -60,15 +69,21 @@ void hlfs_forget_evicted(void *arg, const char *key)
 	struct hlfs_fs *fs = arg;
 	struct hlfs_forgetq *q = fs->forget;
 	char id[ID_MAX];
-	if (!q || !store_of(key, id))
+	bool data = false;
+	if (!q || !store_of(key, id, &data))
 		return;
 	size_t len = strlen(id);
 	pthread_mutex_lock(&q->lock);
-	for (size_t k = 0; k < RECENT && k < q->count; k++)
-		if (!strcmp(q->ids[(q->head + q->count - 1 - k) % QUEUE_MAX], id))
+	for (size_t k = 0; k < RECENT && k < q->count; k++) {
+		size_t at = (q->head + q->count - 1 - k) % QUEUE_MAX;
+		if (!strcmp(q->ids[at], id)) {
+			q->data[at] = q->data[at] || data;
 			goto out;
+		}
+	}
 	if (q->count < QUEUE_MAX) {
 		memcpy(q->ids[(q->head + q->count) % QUEUE_MAX], id, len + 1);
+		q->data[(q->head + q->count) % QUEUE_MAX] = data;
 		q->count++;
 		pthread_cond_signal(&q->cond);
 	}
@@ -83,8 +98,11 @@ static void forget_name(struct hlfs_forgetq *q, const char *name)
 }
 
 /* Drops the kernel's entries for store id, by its directory name and by its
- * id (both can be looked up) -- unless it is in use again already. */
-static void forget_store(struct hlfs_forgetq *q, const char *id)
+ * id (both can be looked up) -- unless it is in use again already. FHIR
+ * data is evicted while its store is in use (a walk of fhir/): then the
+ * store is dropped anyway, at most once every IN_USE_EVERY_MS; what is in
+ * use below it stays, the rest goes. */
+static void forget_store(struct hlfs_forgetq *q, const char *id, bool data)
 {
 	char key[HLFS_KEY_MAX], dir[HLFS_NAME_MAX + 1] = "";
 	struct hlfs_cval *v = NULL;
@@ -92,7 +110,11 @@ static void forget_store(struct hlfs_forgetq *q, const char *id)
 	(void)hlfs_key_format(&k, key, sizeof(key));
 	if (hlfs_cache_peek(q->fs->cache, key, &v, NULL) == 0) {
 		hlfs_cval_unref(v);
-		return;
+		int64_t now = hl_now_ms();
+		if (!data || (!strcmp(q->last_id, id) && now - q->last_ms < IN_USE_EVERY_MS))
+			return;
+		snprintf(q->last_id, sizeof(q->last_id), "%s", id);
+		q->last_ms = now;
 	}
 	if (hlfs_cache_peek(q->fs->cache, HLFS_LISTING_KEY, &v, NULL) == 0) {
 		const struct hlfs_dslist *d = v->data;
@@ -110,6 +132,7 @@ static void *forget_thread(void *arg)
 {
 	struct hlfs_forgetq *q = arg;
 	char id[ID_MAX];
+	bool data;
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
 		while (!q->stop && q->count == 0)
@@ -117,10 +140,11 @@ static void *forget_thread(void *arg)
 		if (q->stop)
 			break;
 		memcpy(id, q->ids[q->head], ID_MAX);
+		data = q->data[q->head];
 		q->head = (q->head + 1) % QUEUE_MAX;
 		q->count--;
 		pthread_mutex_unlock(&q->lock);
-		forget_store(q, id);
+		forget_store(q, id, data);
 		pthread_mutex_lock(&q->lock);
 	}
 	pthread_mutex_unlock(&q->lock);

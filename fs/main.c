@@ -2,6 +2,7 @@
  * multi-threaded FUSE loop. */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -182,6 +183,12 @@ int main(int argc, char **argv)
 	struct fuse *f = NULL;
 	char why[512], ca_abs[PATH_MAX];
 	const char *ca_file = NULL;
+
+	/* cache_mb bounds what is live; glibc would also give each FUSE worker
+	 * an arena of its own, where freed chunks stay (a 100,000-resource
+	 * listing at cache_mb=4 peaked 6 MB higher with one arena per thread
+	 * than with one in all). Two keep the 2-core machine's workers apart. */
+	mallopt(M_ARENA_MAX, 2);
 	bool debug = false, fs_ready = false, mounted = false, handlers = false;
 	bool usr1_started = false;
 	pthread_t usr1_th;
@@ -291,9 +298,9 @@ out:
 	if (f)
 		fuse_destroy(f);
 	if (fs_ready) {
+		hlfs_fs_fini(&fs); /* first: a file left open may have a GET in flight (s3read.h) */
 		hl_s3_free(fs.s3);
 		hl_client_free(fs.client);
-		hlfs_fs_fini(&fs);
 	}
 	hlfs_stats_free(stats);
 	hlfs_log_close(&log);

@@ -4,6 +4,7 @@
 #ifndef HLFS_MOUNT_H
 #define HLFS_MOUNT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -49,6 +50,7 @@ struct hlfs_fs {
 	struct hlfs_forgetq *forget;   /* stores for the kernel to forget (forget.c) */
 	struct hlfs_fhirs *fhir;       /* FHIR clients of the stores (fhirdata.c) */
 	struct hlfs_scratch *scratch;  /* editors' scratch files below fhir/ (scratch.h) */
+	atomic_uint s3_spares;	       /* read-ahead windows lent to open files (s3read.h) */
 	/* The clock of ttls: the cache's, fetch times, kernel sizes. hl_now_ms()
 	 * unless a test pins it before the first operation. Deadlines always
 	 * follow hl_now_ms(), the api's clock. */

@@ -59,23 +59,29 @@ static void bump(struct hlfs_stats *s, const char *prefix, const char *name)
 	s->ndyn++;
 }
 
-void hlfs_stats_on_call(void *arg, const struct hl_call_info *info)
+/* Counts one call: calls.[fhir.]<operation>, and errors.<code> (the data
+ * plane's: errors.fhir.<status>). */
+static void count(struct hlfs_stats *s, const struct hl_call_info *info, bool fhir)
 {
-	struct hlfs_stats *s = arg;
+	char name[80];
 	/* A call refused before sending anything (bad input) cost nothing. */
 	if (info->attempts == 0 && info->code != HL_ERR_TIMEOUT)
 		return;
+	const char *fallback = info->code == HL_ERR_TIMEOUT ? "timeout" : "network";
 	pthread_mutex_lock(&s->lock);
-	bump(s, "calls", info->operation ? info->operation : "unknown");
+	snprintf(name, sizeof(name), "%s%s", fhir ? "fhir." : "",
+		 info->operation ? info->operation : "unknown");
+	bump(s, "calls", name);
 	if (info->code != HL_ERR_OK) {
-		const char *code;
-		if (info->aws_code && *info->aws_code)
-			code = info->aws_code;
-		else if (info->code == HL_ERR_TIMEOUT)
-			code = "timeout";
+		/* FHIR errors by status only: their text may quote the resource. */
+		if (fhir && info->http_status > 0)
+			snprintf(name, sizeof(name), "fhir.%ld", info->http_status);
+		else if (fhir)
+			snprintf(name, sizeof(name), "fhir.%s", fallback);
 		else
-			code = "network";
-		bump(s, "errors", code);
+			snprintf(name, sizeof(name), "%s",
+				 info->aws_code && *info->aws_code ? info->aws_code : fallback);
+		bump(s, "errors", name);
 	}
 	if (info->attempts > 1)
 		s->retries += (uint64_t)(info->attempts - 1);
@@ -86,31 +92,14 @@ void hlfs_stats_on_call(void *arg, const struct hl_call_info *info)
 	pthread_mutex_unlock(&s->lock);
 }
 
+void hlfs_stats_on_call(void *arg, const struct hl_call_info *info)
+{
+	count(arg, info, false);
+}
+
 void hlfs_stats_on_fhir_call(void *arg, const struct hl_call_info *info)
 {
-	struct hlfs_stats *s = arg;
-	char name[64];
-	if (info->attempts == 0 && info->code != HL_ERR_TIMEOUT)
-		return;
-	pthread_mutex_lock(&s->lock);
-	snprintf(name, sizeof(name), "fhir.%s", info->operation ? info->operation : "unknown");
-	bump(s, "calls", name);
-	if (info->code != HL_ERR_OK) {
-		/* The status only: a FHIR error's text may quote the resource. */
-		if (info->http_status > 0)
-			snprintf(name, sizeof(name), "fhir.%ld", info->http_status);
-		else
-			snprintf(name, sizeof(name), "fhir.%s",
-				 info->code == HL_ERR_TIMEOUT ? "timeout" : "network");
-		bump(s, "errors", name);
-	}
-	if (info->attempts > 1)
-		s->retries += (uint64_t)(info->attempts - 1);
-	if (info->throttled > 0)
-		s->throttled += (uint64_t)info->throttled;
-	s->bytes_in += info->bytes_in;
-	s->bytes_out += info->bytes_out;
-	pthread_mutex_unlock(&s->lock);
+	count(arg, info, true);
 }
 
 void hlfs_stats_inflight(struct hlfs_stats *s, int delta)

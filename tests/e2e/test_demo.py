@@ -1,5 +1,7 @@
 """scripts/demo: runs end to end, twice (idempotent), and --stop cleans up."""
+import json
 import os
+import re
 import subprocess
 
 from .hlutil import REPO
@@ -24,6 +26,22 @@ def test_demo_runs_twice_and_stops(tmp_path):
         jobs = [j for j in os.listdir(os.path.join(mnt, "demo-clinic", "imports"))
                 if j not in ("new", "latest", ".error")]
         assert len(jobs) == 1
+        # The imported FHIR data: a Patient, a search, $everything and an edit.
+        out = first.stdout
+        assert '"resourceType": "Patient"' in out and '"id": "demo-p1"' in out
+        assert "demo-o1.json" in out and "demo-o2.json" in out  # demo-p1's
+        assert "demo-o3.json" not in out  # demo-p2's
+        assert re.search(r"^ *2 Observation$", out, re.M), out[-3000:]
+        assert re.search(r"^ *1 Patient$", out, re.M), out[-3000:]
+        assert '"city":"Shelbyville"' in out
+        p1 = os.path.join(mnt, "demo-clinic", "fhir", "Patient", "demo-p1.json")
+        with open(p1) as f:
+            assert json.load(f)["address"][0]["city"] == "Shelbyville"
+        # The edit is the resource's second version; the first is unchanged.
+        history = os.path.join(mnt, "demo-clinic", "fhir", "Patient", "demo-p1.history")
+        assert sorted(os.listdir(history)) == ["1.json", "2.json"]
+        with open(os.path.join(history, "1.json")) as f:
+            assert json.load(f)["address"][0]["city"] == "Springfield"
         second = run_demo(tmp_path, mnt)
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
         assert os.path.ismount(mnt)

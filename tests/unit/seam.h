@@ -3,13 +3,16 @@
 #ifndef HLFS_TEST_SEAM_H
 #define HLFS_TEST_SEAM_H
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "aws_env.h"
 #include "datastore_props.h"
+#include "errfile.h"
 #include "fake_http.h"
 #include "mount.h"
+#include "open.h"
 #include "tap.h"
 
 #define JOB_ID "0123456789abcdef0123456789abcdef"
@@ -34,6 +37,9 @@ static __attribute__((unused)) bool world_up(struct world *w, struct fake_srv *s
 	w->opts.timeout = 10;
 	w->opts.cache_mb = 16;
 	w->opts.ro = ro;
+	w->opts.fhir_tps = 1000; /* the options' defaults but the pace: no test waits */
+	w->opts.fhir_list_max = 10000;
+	w->opts.fhir_max_bytes = 8L << 20;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", w->srv->port);
 	struct hl_client_options o = {.endpoint = url,
 				      .region = "us-east-1",
@@ -66,6 +72,35 @@ static __attribute__((unused)) const char *op_of(struct world *w, int i, char *o
 	const char *dot = strrchr(t, '.');
 	snprintf(out, n, "%s", dot ? dot + 1 : t);
 	return out;
+}
+
+/* Method and target of request i ("GET /datastore/<id>/r4/metadata"), for
+ * the FHIR data plane, whose requests have no X-Amz-Target. */
+static __attribute__((unused)) const char *req_line(struct world *w, int i, char *out, size_t n)
+{
+	const char *r = fake_request(w->srv, i);
+	const char *sp = r ? strstr(r, " HTTP/1.1\r\n") : NULL;
+	snprintf(out, n, "%.*s", sp ? (int)(sp - r) : 0, r ? r : "");
+	return out;
+}
+
+/* Reads path whole through open/read/release, recording as ops.c does. A
+ * failed read is returned; out holds what was read. */
+static __attribute__((unused)) int cat(struct world *w, const char *path, char *out, size_t n,
+				       struct hlfs_res *res)
+{
+	struct hlfs_fh *fh = NULL;
+	struct hlfs_res rel;
+	int rc = hlfs_do_open(&w->fs, path, O_RDONLY, false, &fh, res);
+	is_int(rc, -res->err, "open %s: the result says what the call returns", path);
+	hlfs_record(&w->fs, res);
+	if (rc)
+		return rc;
+	int got = hlfs_do_read(fh, out, n - 1, 0);
+	out[got > 0 ? got : 0] = '\0';
+	hlfs_do_release(&w->fs, fh, &rel);
+	is_int(rel.err, 0, "release %s", path);
+	return got < 0 ? got : 0;
 }
 
 /* Credentials and settings the way the SDKs read them; no files, no IMDS. */

@@ -11,23 +11,6 @@
 #include "tree.h"
 #include "writes.h"
 
-/* Reads path whole through open/read/release, recording as ops.c does. */
-static int cat(struct world *w, const char *path, char *out, size_t n, struct hlfs_res *res)
-{
-	struct hlfs_fh *fh = NULL;
-	struct hlfs_res rel;
-	int rc = hlfs_do_open(&w->fs, path, O_RDONLY, false, &fh, res);
-	is_int(rc, -res->err, "open %s: the result says what the call returns", path);
-	hlfs_record(&w->fs, res);
-	if (rc)
-		return rc;
-	int got = hlfs_do_read(fh, out, n - 1, 0);
-	out[got > 0 ? got : 0] = '\0';
-	hlfs_do_release(&w->fs, fh, &rel);
-	is_int(rel.err, 0, "release %s", path);
-	return 0;
-}
-
 static void test_stat_and_read(struct world *w)
 {
 	struct hlfs_res r;
