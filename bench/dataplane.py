@@ -223,7 +223,7 @@ def section_jobout(b):
           f"GETs one after another on one connection (median of {rounds})",
           rate(size, med[("cat", "mount")]), f"{rate(size, ranges)} curl, ranged GETs",
           fmt_ratio(ranges / med[("cat", "mount")]),
-          note=f"what a reader with one window in flight can reach on this server: {rgets} GETs "
+          note=f"4 MiB GETs, one at a time, from a client with no pacing: {rgets} GETs "
           f"on {rconns} connection(s) in the last run")
     bound = cache_mb * MiB + 8 * MiB
     b.row("D6.d", f"peak RSS (VmHWM) of the daemon over all {rounds * 2} reads above "
