@@ -18,7 +18,7 @@
 struct hl_s3_options {
 	const char *endpoint;  /* explicit (s3_endpoint=); NULL: AWS_ENDPOINT_URL_S3, ... */
 	bool force_path_style; /* path style on AWS too */
-	double tps;	       /* own pacer (pacer.h), arrivals/s; 0: 100 */
+	double tps;	       /* own pacer (pacer.h), arrivals/s; 0: 5,500 (S3's GET rate per prefix) */
 	void (*on_call)(void *arg, const struct hl_call_info *info);
 	void *on_call_arg;
 };
