@@ -30,7 +30,8 @@ def test_store_reachable_by_id(shared):
 
 def test_store_directory_entries(shared):
     server, store, m = shared
-    assert listing(m.p("clinic-a")) == sorted(STORE_FILES)
+    # An ACTIVE store also has its FHIR data (DESIGN.md "FHIR data as files").
+    assert listing(m.p("clinic-a")) == sorted(STORE_FILES | {"fhir"})
 
 
 def test_store_subdirectories_are_directories(shared):
