@@ -2,8 +2,8 @@
  * a node (about 300 bytes) for every inode the kernel holds, and after a
  * `find` over a large account the kernel holds them all until memory runs
  * short: 240,000 files cost 74 MB that no cache setting bounded. The cache
- * charges those nodes to its entries (K/, J/, T/); when it evicts one, the
- * store is queued here, and a thread of its own tells the kernel to drop the
+ * charges those nodes to its entries (K/, J/, T/, and the FHIR data's f/);
+ * when it evicts one, the store is queued here, and a thread of its own tells the kernel to drop the
  * store's directory entry, which takes every unused entry below it along.
  * libfuse frees the nodes when the kernel's FORGETs arrive.
  *
@@ -48,7 +48,8 @@ struct hlfs_forgetq {
 #define IN_USE_EVERY_MS 200
 
 /* The store id of an evicted key that charges the kernel's nodes (K/, J/,
- * T/) into out (ID_MAX bytes); false for the others. */
+ * T/, f/) into out (ID_MAX bytes), and whether it is FHIR data; false for
+ * the others. */
 static bool store_of(const char *key, char *out, bool *data)
 {
 	struct hlfs_key k;
