@@ -424,6 +424,23 @@ static void fill_cache(struct hlfs_fctx *x, enum hlfs_fsrc src, struct hlfs_fpag
 	}
 }
 
+/* Whether page k (p, just fetched) is page k/2 again: next links that
+ * cycle (1 -> 2 -> 1) repeat a URL, and a cycle of length L from page m
+ * shows at the first even k with k/2 >= m and L dividing k/2 (Floyd's
+ * test), within 2 (m + L) pages. Page k/2 gone from the cache: no test. */
+static bool looped(struct hlfs_fctx *x, enum hlfs_fsrc src, size_t k, const struct hlfs_fpage *p)
+{
+	char key[FKEY_MAX];
+	struct hlfs_cval *half = NULL;
+	if (k < 2 || k % 2 || !p->url || page_key(x, src, k / 2, key) != 0 ||
+	    hlfs_cache_peek(x->fs->cache, key, &half, NULL) != 0)
+		return false;
+	const struct hlfs_fpage *h = half->data;
+	bool same = h->url && !strcmp(h->url, p->url);
+	hlfs_cval_unref(half);
+	return same;
+}
+
 static int fetch_page(void *arg, struct hlfs_cval **ret, char *why, size_t whylen)
 {
 	struct fetch *f = arg;
@@ -436,13 +453,21 @@ static int fetch_page(void *arg, struct hlfs_cval **ret, char *why, size_t whyle
 	const char *name = src_name(f->src);
 	enum hlfs_fhir_op op = src_op(f->src);
 	int rc = 0;
-	if (f->k > 0) {
+	char pkey[FKEY_MAX];
+	/* The page before, however old: its next link continues the traversal
+	 * the reader is on. Getting it through list_ttl would re-fetch it, and
+	 * with it every page before it (list_ttl=0: k + 1 calls for page k). */
+	if (f->k > 0 && (page_key(x, f->src, f->k - 1, pkey) != 0 ||
+			 hlfs_cache_peek(x->fs->cache, pkey, &prev, NULL) != 0)) {
+		prev = NULL;
 		rc = hlfs_fhir_page(x, f->src, f->k - 1, &prev, &pres);
 		if (rc) {
 			if (pres.why[0]) /* a failure, as the page before it left it */
 				snprintf(why, whylen, "%s\n%s", pres.why, pres.log);
 			return rc;
 		}
+	}
+	if (prev) {
 		const struct hlfs_fpage *pp = prev->data;
 		if (!pp->next) {
 			hlfs_cval_unref(prev);
@@ -481,6 +506,10 @@ static int fetch_page(void *arg, struct hlfs_cval **ret, char *why, size_t whyle
 		rc = rc == -ENOMEM ? rc
 				   : reason(why, whylen, name, op, HLFS_FC_BAD_BUNDLE, NULL, NULL, 0);
 	end(x->fs, &r);
+	if (rc == 0 && looped(x, f->src, f->k, p)) {
+		hlfs_fpage_free(p);
+		rc = reason(why, whylen, name, op, HLFS_FC_BAD_BUNDLE, NULL, NULL, 0);
+	}
 	if (rc)
 		return rc;
 	fill_cache(x, f->src, p);
