@@ -502,7 +502,7 @@ out:
 }
 
 /* After a 412 that may answer our own earlier, applied attempt: is the
- * current resource the version after if_match_version, with our content? */
+ * version after if_match_version ours (our content)? */
 static bool own_write(struct hl_fhir *f, const char *type, const char *id, const char *body,
 		      size_t len, const char *if_match_version, int64_t deadline_ms,
 		      struct hl_fhir_result *cur)
@@ -519,8 +519,21 @@ static bool own_write(struct hl_fhir *f, const char *type, const char *id, const
 	if (!ok)
 		return false;
 	long long have = strtoll(cur->version_id, &end, 10);
-	return end && !*end && have == want + 1 &&
-	       same_resource(cur->body.data, cur->body.len, body, len);
+	if (!end || *end || have <= want)
+		return false;
+	if (have == want + 1)
+		return same_resource(cur->body.data, cur->body.len, body, len);
+	/* Another write came after ours: ours, if applied, is version want + 1.
+	 * Calling it a conflict would say "nothing overwritten" of a write that
+	 * was made. cur keeps the current resource (the caller caches it). */
+	char vid[32];
+	struct hl_fhir_result v;
+	hl_fhir_result_init(&v);
+	snprintf(vid, sizeof(vid), "%lld", want + 1);
+	ok = hl_fhir_vread(f, type, id, vid, deadline_ms, &v, &e) == HL_ERR_OK &&
+	     same_resource(v.body.data, v.body.len, body, len);
+	hl_fhir_result_free(&v);
+	return ok;
 }
 
 enum hl_err hl_fhir_update(struct hl_fhir *f, const char *type, const char *id,
