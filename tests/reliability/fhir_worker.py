@@ -49,6 +49,14 @@ def read_file(op, path):
     return b"".join(chunks)
 
 
+def quietly(fn, *args):
+    """Cleanup after a failure, whose own error would hide the first."""
+    try:
+        fn(*args)
+    except OSError:
+        pass
+
+
 def write_file(op, path, data, create=False):
     """open + write + close; close(2) is where the PUT's outcome arrives."""
     fl = os.O_WRONLY | os.O_TRUNC | (os.O_CREAT if create else 0)
@@ -56,10 +64,7 @@ def write_file(op, path, data, create=False):
     try:
         op.call("write", os.write, fd, data)
     except OSError:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+        quietly(os.close, fd)
         raise
     op.call("close", os.close, fd)
 
@@ -114,10 +119,7 @@ def main():
                     try:
                         op.call("rename", os.rename, tmp, path)
                     except OSError:
-                        try:
-                            os.unlink(tmp)
-                        except OSError:
-                            pass
+                        quietly(os.unlink, tmp)
                         raise
             elif kind == "copy":
                 doc = {"resourceType": "Patient", "gender": "male",
