@@ -502,25 +502,28 @@ out:
 }
 
 /* After a 412 that may answer our own earlier, applied attempt: is the
- * version after if_match_version ours (our content)? */
-static bool own_write(struct hl_fhir *f, const char *type, const char *id, const char *body,
-		      size_t len, const char *if_match_version, int64_t deadline_ms,
-		      struct hl_fhir_result *cur)
+ * version after if_match_version ours (our content)? 1 yes, 0 no (a real
+ * conflict), -1 when that could not be read (*e says why): the write may
+ * have been made, so it is not a conflict either. */
+static int own_write(struct hl_fhir *f, const char *type, const char *id, const char *body,
+		     size_t len, const char *if_match_version, int64_t deadline_ms,
+		     struct hl_fhir_result *cur, struct hl_error *e)
 {
-	struct hl_error e;
 	char *end = NULL;
 	long long want = strtoll(if_match_version, &end, 10);
 	if (!end || *end || want < 0)
-		return false;
+		return 0;
 	hl_http_sink sink = cur->sink;
 	cur->sink = NULL;
-	bool ok = hl_fhir_read(f, type, id, deadline_ms, cur, &e) == HL_ERR_OK;
+	enum hl_err rc = hl_fhir_read(f, type, id, deadline_ms, cur, e);
 	cur->sink = sink;
-	if (!ok)
-		return false;
+	if (rc == HL_ERR_NOT_FOUND)
+		return 0; /* deleted since: whatever we made is gone, not overwritten by us */
+	if (rc)
+		return -1;
 	long long have = strtoll(cur->version_id, &end, 10);
 	if (!end || *end || have <= want)
-		return false;
+		return 0;
 	if (have == want + 1)
 		return same_resource(cur->body.data, cur->body.len, body, len);
 	/* Another write came after ours: ours, if applied, is version want + 1.
@@ -530,10 +533,12 @@ static bool own_write(struct hl_fhir *f, const char *type, const char *id, const
 	struct hl_fhir_result v;
 	hl_fhir_result_init(&v);
 	snprintf(vid, sizeof(vid), "%lld", want + 1);
-	ok = hl_fhir_vread(f, type, id, vid, deadline_ms, &v, &e) == HL_ERR_OK &&
-	     same_resource(v.body.data, v.body.len, body, len);
+	rc = hl_fhir_vread(f, type, id, vid, deadline_ms, &v, e);
+	int mine = rc == HL_ERR_OK ? same_resource(v.body.data, v.body.len, body, len)
+	      : rc == HL_ERR_NOT_FOUND ? 0
+				       : -1;
 	hl_fhir_result_free(&v);
-	return ok;
+	return mine;
 }
 
 enum hl_err hl_fhir_update(struct hl_fhir *f, const char *type, const char *id,
@@ -542,6 +547,7 @@ enum hl_err hl_fhir_update(struct hl_fhir *f, const char *type, const char *id,
 {
 	char if_match[80];
 	struct hl_call_stats st;
+	struct hl_error e;
 	if (!body)
 		return refuse(err, "body");
 	if (if_match_version && !valid_id(if_match_version))
@@ -551,13 +557,26 @@ enum hl_err hl_fhir_update(struct hl_fhir *f, const char *type, const char *id,
 	const struct target t = {"update", "PUT", type, id, "", false};
 	enum hl_err rc = resource_call(f, &t, NULL, body, len, if_match_version ? if_match : NULL,
 				       NULL, deadline_ms, res, &st, err);
-	if (rc == HL_ERR_PRECONDITION && st.maybe_applied && if_match_version &&
-	    own_write(f, type, id, body, len, if_match_version, deadline_ms, res)) {
+	if (rc != HL_ERR_PRECONDITION || !st.maybe_applied || !if_match_version)
+		return rc;
+	hl_error_clear(&e);
+	int mine = own_write(f, type, id, body, len, if_match_version, deadline_ms, res, &e);
+	if (mine > 0) {
 		res->replayed = true;
 		res->attempts += st.attempts;
 		if (err)
 			hl_error_clear(err);
 		rc = HL_ERR_OK;
+	} else if (mine < 0) {
+		rc = e.code ? e.code : HL_ERR_SERVER;
+		if (err) {
+			*err = e;
+			err->code = rc;
+			snprintf(err->message, sizeof(err->message),
+				 "an answer was lost and whether the write was made could not be "
+				 "read: %.400s",
+				 e.message);
+		}
 	}
 	return rc;
 }

@@ -130,6 +130,7 @@ def test_fhir_storm(rig, tmp_path):
     by_value = {o["value"]: o for o in writes}
     ids = sorted({o["id"] for o in writes})
     seen = {}        # value -> number of versions holding it
+    where = {}       # value -> the versions holding it
     made = {}        # id -> versions made during the storm
     for rid in ids:
         hist = history(fx, "Patient", rid)
@@ -145,6 +146,7 @@ def test_fhir_storm(rig, tmp_path):
                 problems.append(f"Patient/{rid} v{vid} holds {fam!r}, which no write sent")
                 continue
             seen[fam] = seen.get(fam, 0) + 1
+            where.setdefault(fam, []).append(vid)
             want = values(dict(by_value[fam]["doc"], id=rid))
             if values(res) != want:
                 problems.append(f"Patient/{rid} v{vid} differs from what {fam} wrote: "
@@ -174,7 +176,8 @@ def test_fhir_storm(rig, tmp_path):
             count(f"{o['op']}: ESTALE (conflict), not applied" if n == 0
                   else f"{o['op']}: ESTALE, but APPLIED")
             if n:
-                problems.append(f"CONFLICT OVERWROTE: {tag} failed with ESTALE yet is version")
+                problems.append(f"CONFLICT OVERWROTE: {tag} failed with ESTALE yet is version "
+                                f"{where[o['value']]} (If-Match {o.get('read_vid')})")
         else:
             count(f"{o['op']}: {o['name']} at {o['stage']}, "
                   + ("applied once" if n == 1 else "not applied"))

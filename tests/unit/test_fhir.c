@@ -228,6 +228,18 @@ static void test_calls(struct fake_srv *s)
 		}
 	}
 
+	/* the same, but the resource cannot be read: not a conflict (ESTALE
+	 * would say nothing was written), the read's error */
+	static const struct fake_resp unknown[] = {
+	    {FAKE_DROP, 0, NULL, NULL, NULL, 0},
+	    {FAKE_ANSWER, 412, "Precondition Failed", NULL, "", 0},
+	    {FAKE_ANSWER, 403, "Forbidden", NULL, "", 0}};
+	fake_script(s, unknown, 3);
+	enum hl_err got = hl_fhir_update(f, "Patient", "p-1.a", PATIENT, strlen(PATIENT), "7", 0,
+					 &r, &e);
+	ok(got != HL_ERR_OK && got != HL_ERR_PRECONDITION, "undecided: neither success nor 412");
+	ok(strstr(e.message, "could not be read") != NULL, "the message says so");
+
 	/* a 412 on the first attempt: no read, a conflict */
 	static const struct fake_resp direct412[] = {
 	    {FAKE_ANSWER, 412, "Precondition Failed", NULL, "", 0}};
