@@ -157,6 +157,8 @@ def main():
         out["syscall"] = op.slowest
         sys.stdout.write(json.dumps(out) + "\n")
         sys.stdout.flush()
+        if out["errno"] == errno.ENOTCONN:
+            break  # the daemon is gone: the parent reports it
 
 
 if __name__ == "__main__":
