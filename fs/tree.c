@@ -30,6 +30,8 @@ int hlfs_do_getattr(struct hlfs_fs *fs, const char *path, struct stat *st, const
 		hlfs_fhir_fstat((struct hlfs_fh *)fh, st);
 		return 0;
 	}
+	if (!path) /* nameless: only its handle could say */
+		return hlfs_res_errno(res, -ENOENT);
 	if (hlfs_open_find(fs->open, path, st))
 		return 0;
 	int rc = hlfs_resolve(fs, path, deadline, &n, res);
