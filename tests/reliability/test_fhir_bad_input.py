@@ -190,3 +190,43 @@ def test_create_works_with_attr_ttl_0(rig):
     r = run_op(w(f"{P}/made1.json", new), cwd=m.path)
     assert r["errno"] == 0, r
     assert fx.get("Patient/made1")["name"][0]["family"] == "New"
+
+
+def test_fstat_of_a_file_renamed_over_while_open(rig):
+    """A resource renamed over (jq > tmp && mv tmp f.json) while another
+    process holds it open has no name any more; libfuse then asks getattr
+    with path NULL. The daemon crashed on it (found by the FHIR storm)."""
+    import os
+    s = rig.server()
+    sid, fx = fhir_store(s, [patient("p1", "Okafor")])
+    m = rig.mount(s, "timeout=5,attr_ttl=0,list_ttl=0")
+    f = m.p(P, "p1.json")
+    fd = os.open(f, os.O_RDONLY)
+    wfd = os.open(f, os.O_WRONLY)
+    try:
+        doc = json.loads(os.read(fd, 1 << 20))
+        doc["name"][0]["family"] = "Renamed"
+        with open(m.p(P, "p1.json.tmp"), "w") as t:
+            t.write(json.dumps(doc))
+        os.rename(m.p(P, "p1.json.tmp"), f)
+        for d in (fd, wfd):
+            try:
+                os.fstat(d)
+            except OSError:
+                pass  # any answer but a crash
+            try:
+                os.ftruncate(d, 0)
+            except OSError:
+                pass
+            try:
+                os.fchmod(d, 0o600)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+        try:
+            os.close(wfd)
+        except OSError:
+            pass
+    assert m.proc.poll() is None, "daemon died:\n" + m.stderr()[-3000:]
+    assert fx.get("Patient/p1")["name"][0]["family"] == "Renamed"
