@@ -379,6 +379,8 @@ enum hl_err hl_call_run(const struct hl_call *call, struct hl_http_response *res
 			rc = e.code = HL_ERR_THROTTLED;
 		bool unknown_outcome =
 		    trc != HL_ERR_OK ? !resp->connect_failed : resp->status >= 500;
+		if (unknown_outcome && !call->replay_safe)
+			st->maybe_applied = true; /* not sent again: the caller may look */
 		if (trc == HL_ERR_TIMEOUT && deadline_ms && hl_now_ms() >= deadline_ms)
 			goto out; /* the transfer ran into the deadline itself */
 		if (kind == HL_RETRY_NO || n >= call->max_attempts)

@@ -101,7 +101,8 @@ struct hl_call_stats {
 	int throttled; /* answered with throttling */
 	size_t bytes_in, bytes_out;
 	bool maybe_applied; /* an earlier attempt was sent and its outcome is unknown
-			     * (no answer, or 5xx): a later 412/409 may be our own echo */
+			     * (no answer, or 5xx): a later 412/409 may be our own echo;
+			     * for a call not replay_safe, the last attempt's outcome */
 };
 
 /* Runs call: pacing, attempts, retries with standard-mode backoff and the

@@ -325,7 +325,7 @@ static bool valid_id(const char *id)
 static enum hl_err interact(struct hl_fhir *f, const char *op, const char *method,
 			    const char *rel_path, const char *raw_query, const char *body,
 			    size_t len, const char *if_match, const char *key, bool paged,
-			    int64_t deadline_ms, struct hl_fhir_result *res,
+			    bool replay_safe, int64_t deadline_ms, struct hl_fhir_result *res,
 			    struct hl_call_stats *st, struct hl_error *err)
 {
 	struct hl_buf path, query;
@@ -353,7 +353,7 @@ static enum hl_err interact(struct hl_fhir *f, const char *op, const char *metho
 		       .len = len,
 		       .if_match = if_match,
 		       .idem_key = key};
-	rc = send_fx(&x, true, paged, deadline_ms, res, st, &e);
+	rc = send_fx(&x, replay_safe, paged, deadline_ms, res, st, &e);
 out:
 	report(f, op, rc, &e, st, t0);
 	hl_buf_free(&path);
@@ -374,6 +374,7 @@ struct target {
 	const char *op, *method;
 	const char *type, *id, *suffix;
 	bool paged;
+	bool once; /* not sent again after an answer that may follow its effect */
 };
 
 static enum hl_err resource_call(struct hl_fhir *f, const struct target *t,
@@ -396,7 +397,7 @@ static enum hl_err resource_call(struct hl_fhir *f, const struct target *t,
 	if (k < 0 || (size_t)k >= sizeof(rel))
 		return refuse(err, "path");
 	return interact(f, t->op, t->method, rel, raw_query, body, len, if_match, key, t->paged,
-			deadline_ms, res, st, err);
+			!t->once, deadline_ms, res, st, err);
 }
 
 static enum hl_err get(struct hl_fhir *f, const struct target *t, const char *raw_query,
@@ -409,14 +410,14 @@ static enum hl_err get(struct hl_fhir *f, const struct target *t, const char *ra
 enum hl_err hl_fhir_capabilities(struct hl_fhir *f, int64_t deadline_ms,
 				 struct hl_fhir_result *res, struct hl_error *err)
 {
-	const struct target t = {"capabilities", "GET", NULL, NULL, "metadata", false};
+	const struct target t = {"capabilities", "GET", NULL, NULL, "metadata", false, false};
 	return get(f, &t, NULL, deadline_ms, res, err);
 }
 
 enum hl_err hl_fhir_read(struct hl_fhir *f, const char *type, const char *id,
 			 int64_t deadline_ms, struct hl_fhir_result *res, struct hl_error *err)
 {
-	const struct target t = {"read", "GET", type, id, "", false};
+	const struct target t = {"read", "GET", type, id, "", false, false};
 	return get(f, &t, NULL, deadline_ms, res, err);
 }
 
@@ -427,7 +428,7 @@ enum hl_err hl_fhir_vread(struct hl_fhir *f, const char *type, const char *id, c
 	if (!valid_id(vid))
 		return refuse(err, "version id");
 	snprintf(suffix, sizeof(suffix), "/_history/%s", vid);
-	const struct target t = {"vread", "GET", type, id, suffix, false};
+	const struct target t = {"vread", "GET", type, id, suffix, false, false};
 	return get(f, &t, NULL, deadline_ms, res, err);
 }
 
@@ -436,7 +437,7 @@ enum hl_err hl_fhir_search(struct hl_fhir *f, const char *type, const char *raw_
 {
 	if (!valid_type(type))
 		return refuse(err, "resource type");
-	const struct target t = {"search", "GET", NULL, NULL, type, true};
+	const struct target t = {"search", "GET", NULL, NULL, type, true, false};
 	return get(f, &t, raw_query, deadline_ms, res, err);
 }
 
@@ -444,7 +445,7 @@ enum hl_err hl_fhir_history(struct hl_fhir *f, const char *type, const char *id,
 			    const char *raw_query, int64_t deadline_ms,
 			    struct hl_fhir_result *res, struct hl_error *err)
 {
-	const struct target t = {"history", "GET", type, id, "/_history", true};
+	const struct target t = {"history", "GET", type, id, "/_history", true, false};
 	return get(f, &t, raw_query, deadline_ms, res, err);
 }
 
@@ -452,7 +453,7 @@ enum hl_err hl_fhir_everything(struct hl_fhir *f, const char *id, const char *ra
 			       int64_t deadline_ms, struct hl_fhir_result *res,
 			       struct hl_error *err)
 {
-	const struct target t = {"everything", "GET", "Patient", id, "/$everything", true};
+	const struct target t = {"everything", "GET", "Patient", id, "/$everything", true, false};
 	return get(f, &t, raw_query, deadline_ms, res, err);
 }
 
@@ -502,25 +503,84 @@ out:
 }
 
 /* After a 412 that may answer our own earlier, applied attempt: is the
- * current resource the version after if_match_version, with our content? */
-static bool own_write(struct hl_fhir *f, const char *type, const char *id, const char *body,
-		      size_t len, const char *if_match_version, int64_t deadline_ms,
-		      struct hl_fhir_result *cur)
+ * version after if_match_version ours (our content)? 1 yes, 0 no (a real
+ * conflict), -1 when that could not be read (*e says why): the write may
+ * have been made, so it is not a conflict either. */
+static int own_write(struct hl_fhir *f, const char *type, const char *id, const char *body,
+		     size_t len, const char *if_match_version, int64_t deadline_ms,
+		     struct hl_fhir_result *cur, struct hl_error *e)
 {
-	struct hl_error e;
 	char *end = NULL;
 	long long want = strtoll(if_match_version, &end, 10);
 	if (!end || *end || want < 0)
-		return false;
+		return 0;
 	hl_http_sink sink = cur->sink;
 	cur->sink = NULL;
-	bool ok = hl_fhir_read(f, type, id, deadline_ms, cur, &e) == HL_ERR_OK;
+	enum hl_err rc = hl_fhir_read(f, type, id, deadline_ms, cur, e);
 	cur->sink = sink;
-	if (!ok)
-		return false;
+	if (rc == HL_ERR_NOT_FOUND)
+		return 0; /* deleted since: whatever we made is gone, not overwritten by us */
+	if (rc)
+		return -1;
 	long long have = strtoll(cur->version_id, &end, 10);
-	return end && !*end && have == want + 1 &&
-	       same_resource(cur->body.data, cur->body.len, body, len);
+	if (!end || *end || have <= want)
+		return 0;
+	if (have == want + 1)
+		return same_resource(cur->body.data, cur->body.len, body, len);
+	/* Another write came after ours: ours, if applied, is version want + 1.
+	 * Calling it a conflict would say "nothing overwritten" of a write that
+	 * was made. cur keeps the current resource (the caller caches it). */
+	char vid[32];
+	struct hl_fhir_result v;
+	hl_fhir_result_init(&v);
+	snprintf(vid, sizeof(vid), "%lld", want + 1);
+	rc = hl_fhir_vread(f, type, id, vid, deadline_ms, &v, e);
+	int mine = rc == HL_ERR_OK ? same_resource(v.body.data, v.body.len, body, len)
+	      : rc == HL_ERR_NOT_FOUND ? 0
+				       : -1;
+	hl_fhir_result_free(&v);
+	return mine;
+}
+
+/* An update without If-Match is not replayed blindly: a replay of a write
+ * whose answer was lost (or was a 5xx after the write) makes a second
+ * version of it. After such an answer the resource is read: our content
+ * there is our write; otherwise (absent, other content) it is sent again. A
+ * read that fails leaves the update's own error. */
+static enum hl_err put_unconditional(struct hl_fhir *f, const char *type, const char *id,
+				     const char *body, size_t len, int64_t deadline_ms,
+				     struct hl_fhir_result *res, struct hl_error *err)
+{
+	const struct target t = {"update", "PUT", type, id, "", false, true};
+	struct hl_call_stats st;
+	enum hl_err rc = HL_ERR_OK;
+	int rounds = f->c->max_attempts > 0 ? f->c->max_attempts : 1;
+	for (int k = 0; k < rounds; k++) {
+		rc = resource_call(f, &t, NULL, body, len, NULL, NULL, deadline_ms, res, &st, err);
+		if (rc == HL_ERR_OK || !st.maybe_applied)
+			return rc;
+		struct hl_fhir_result cur;
+		struct hl_error e;
+		hl_fhir_result_init(&cur);
+		enum hl_err rrc = hl_fhir_read(f, type, id, deadline_ms, &cur, &e);
+		bool mine = rrc == HL_ERR_OK && same_resource(cur.body.data, cur.body.len, body, len);
+		if (mine) {
+			hl_http_sink sink = res->sink;
+			void *sink_arg = res->sink_arg;
+			hl_fhir_result_free(res);
+			*res = cur; /* the service's copy, as a successful PUT answers */
+			res->sink = sink;
+			res->sink_arg = sink_arg;
+			res->replayed = true;
+			if (err)
+				hl_error_clear(err);
+			return HL_ERR_OK;
+		}
+		hl_fhir_result_free(&cur);
+		if (rrc != HL_ERR_OK && rrc != HL_ERR_NOT_FOUND)
+			return rc;
+	}
+	return rc;
 }
 
 enum hl_err hl_fhir_update(struct hl_fhir *f, const char *type, const char *id,
@@ -529,22 +589,37 @@ enum hl_err hl_fhir_update(struct hl_fhir *f, const char *type, const char *id,
 {
 	char if_match[80];
 	struct hl_call_stats st;
+	struct hl_error e;
 	if (!body)
 		return refuse(err, "body");
 	if (if_match_version && !valid_id(if_match_version))
 		return refuse(err, "version id");
-	if (if_match_version)
-		snprintf(if_match, sizeof(if_match), "W/\"%s\"", if_match_version);
-	const struct target t = {"update", "PUT", type, id, "", false};
-	enum hl_err rc = resource_call(f, &t, NULL, body, len, if_match_version ? if_match : NULL,
-				       NULL, deadline_ms, res, &st, err);
-	if (rc == HL_ERR_PRECONDITION && st.maybe_applied && if_match_version &&
-	    own_write(f, type, id, body, len, if_match_version, deadline_ms, res)) {
+	if (!if_match_version)
+		return put_unconditional(f, type, id, body, len, deadline_ms, res, err);
+	snprintf(if_match, sizeof(if_match), "W/\"%s\"", if_match_version);
+	const struct target t = {"update", "PUT", type, id, "", false, false};
+	enum hl_err rc = resource_call(f, &t, NULL, body, len, if_match, NULL, deadline_ms, res,
+				       &st, err);
+	if (rc != HL_ERR_PRECONDITION || !st.maybe_applied)
+		return rc;
+	hl_error_clear(&e);
+	int mine = own_write(f, type, id, body, len, if_match_version, deadline_ms, res, &e);
+	if (mine > 0) {
 		res->replayed = true;
 		res->attempts += st.attempts;
 		if (err)
 			hl_error_clear(err);
 		rc = HL_ERR_OK;
+	} else if (mine < 0) {
+		rc = e.code ? e.code : HL_ERR_SERVER;
+		if (err) {
+			*err = e;
+			err->code = rc;
+			snprintf(err->message, sizeof(err->message),
+				 "an answer was lost and whether the write was made could not be "
+				 "read: %.400s",
+				 e.message);
+		}
 	}
 	return rc;
 }
@@ -565,7 +640,7 @@ enum hl_err hl_fhir_create(struct hl_fhir *f, const char *type, const char *body
 	}
 	if (!*key || strlen(key) > 64 || strpbrk(key, "\r\n"))
 		return refuse(err, "idempotency key");
-	const struct target t = {"create", "POST", NULL, NULL, type, false};
+	const struct target t = {"create", "POST", NULL, NULL, type, false, false};
 	return resource_call(f, &t, NULL, body, len, NULL, key, deadline_ms, res, &st, err);
 }
 
@@ -573,6 +648,6 @@ enum hl_err hl_fhir_delete(struct hl_fhir *f, const char *type, const char *id,
 			   int64_t deadline_ms, struct hl_fhir_result *res, struct hl_error *err)
 {
 	struct hl_call_stats st;
-	const struct target t = {"delete", "DELETE", type, id, "", false};
+	const struct target t = {"delete", "DELETE", type, id, "", false, false};
 	return resource_call(f, &t, NULL, NULL, 0, NULL, NULL, deadline_ms, res, &st, err);
 }

@@ -464,6 +464,23 @@ static int peek_page(struct hlfs_fctx *x, enum hlfs_fsrc src, size_t k, struct h
 	return rc ? rc : hlfs_cache_peek(x->fs->cache, key, ret, NULL);
 }
 
+/* Whether page k (p, just fetched) is page k/2 again: next links that
+ * cycle (1 -> 2 -> 1) repeat a URL, and a cycle of length L from page m
+ * shows at the first even k with k/2 >= m and L dividing k/2 (Floyd's
+ * test), within 2 (m + L) pages. Page k/2 gone from the cache: no test. */
+static bool looped(struct hlfs_fctx *x, enum hlfs_fsrc src, size_t k, const struct hlfs_fpage *p)
+{
+	char key[FKEY_MAX];
+	struct hlfs_cval *half = NULL;
+	if (k < 2 || k % 2 || !p->url || page_key(x, src, k / 2, key) != 0 ||
+	    hlfs_cache_peek(x->fs->cache, key, &half, NULL) != 0)
+		return false;
+	const struct hlfs_fpage *h = half->data;
+	bool same = h->url && !strcmp(h->url, p->url);
+	hlfs_cval_unref(half);
+	return same;
+}
+
 static int fetch_page(void *arg, struct hlfs_cval **ret, char *why, size_t whylen)
 {
 	struct fetch *f = arg;
@@ -532,6 +549,10 @@ static int fetch_page(void *arg, struct hlfs_cval **ret, char *why, size_t whyle
 		rc = rc == -ENOMEM ? rc
 				   : reason(why, whylen, name, op, HLFS_FC_BAD_BUNDLE, NULL, NULL, 0);
 	end(x->fs, &r);
+	if (rc == 0 && looped(x, f->src, f->k, p)) {
+		hlfs_fpage_free(p);
+		rc = reason(why, whylen, name, op, HLFS_FC_BAD_BUNDLE, NULL, NULL, 0);
+	}
 	if (rc)
 		return rc;
 	fill_cache(x, f->src, p);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,10 @@ struct hlfs_fhirfh {
 	struct hl_buf buf;
 	bool dirty;
 	time_t mtime;
+	/* buf.len and mtime as stat by path shows them: fh->lock is held across
+	 * a PUT, and a stat must not wait for it (hlfs_fhir_writer_stat). */
+	atomic_size_t shown_len;
+	atomic_llong shown_mtime;
 	/* FFH_SCRATCH */
 	struct hlfs_scratch_file *sf;
 };
@@ -34,6 +39,14 @@ struct hlfs_fhirfh {
 static time_t now_secs(void)
 {
 	return (time_t)(hl_real_ms() / 1000);
+}
+
+/* Publishes a resource handle's size and mtime for hlfs_fhir_writer_stat;
+ * fh->lock held. */
+static void show(struct hlfs_fhirfh *f)
+{
+	atomic_store(&f->shown_len, f->buf.len);
+	atomic_store(&f->shown_mtime, (long long)f->mtime);
 }
 
 void hlfs_fhirfh_free(struct hlfs_fhirfh *f)
@@ -105,6 +118,7 @@ static int open_resource(struct hlfs_fhirfh *f, int flags, bool create, struct h
 	f->kind = FFH_RESOURCE;
 	f->mtime = now_secs();
 	hl_buf_init(&f->buf, (size_t)x->fs->opts->fhir_max_bytes + 1);
+	show(f);
 	if (create || (flags & O_TRUNC))
 		return 0;
 	struct hlfs_cval *cv = NULL;
@@ -116,6 +130,7 @@ static int open_resource(struct hlfs_fhirfh *f, int flags, bool create, struct h
 		rc = hlfs_res_errno(res, -EFBIG);
 	if (r->mtime >= 0)
 		f->mtime = (time_t)r->mtime;
+	show(f);
 	hlfs_cval_unref(cv);
 	return rc;
 }
@@ -297,6 +312,7 @@ int hlfs_fhir_write(struct hlfs_fh *fh, const char *buf, size_t size, off_t off,
 		memcpy(f->buf.data + off, buf, size);
 		f->dirty = true;
 		f->mtime = now_secs();
+		show(f);
 	}
 	pthread_mutex_unlock(&fh->lock);
 	return rc;
@@ -344,6 +360,8 @@ int hlfs_fhir_ftruncate(struct hlfs_fh *fh, off_t size, struct hlfs_res *res)
 	} else if (grow(&f->buf, (size_t)size) != HL_ERR_OK) {
 		rc = hlfs_res_errno(res, -ENOMEM);
 	}
+	if (f->kind == FFH_RESOURCE)
+		show(f);
 	pthread_mutex_unlock(&fh->lock);
 	return rc;
 }
@@ -371,6 +389,18 @@ void hlfs_fhir_fstat(struct hlfs_fh *fh, struct stat *st)
 	}
 	}
 	pthread_mutex_unlock(&fh->lock);
+}
+
+bool hlfs_fhir_writer_stat(const struct hlfs_fh *fh, struct stat *st)
+{
+	const struct hlfs_fhirfh *f = fh->fhir; /* its kind never changes after open */
+	if (fh->kind != HLFS_FH_FHIR || !f || f->kind != FFH_RESOURCE)
+		return false;
+	struct hlfs_fs *fs = f->x.fs;
+	hlfs_fill_stat(fs, st, hlfs_fhir_mode(HLFS_FK_RESOURCE, fs->opts->ro),
+		       (off_t)atomic_load(&f->shown_len));
+	hlfs_stat_times(st, (double)atomic_load(&f->shown_mtime));
+	return true;
 }
 
 bool hlfs_fhir_is_stream(const struct hlfs_fh *fh)

@@ -35,6 +35,10 @@ int hlfs_fhir_flush(struct hlfs_fh *fh, struct hlfs_res *res);
 int hlfs_fhir_ftruncate(struct hlfs_fh *fh, off_t size, struct hlfs_res *res);
 /* The stat of an open handle. */
 void hlfs_fhir_fstat(struct hlfs_fh *fh, struct stat *st);
+/* For a resource open for writing: its stat as written so far, without
+ * waiting for fh's lock (held across a PUT); false for any other handle. A
+ * file created through the mount exists only in such a handle until its PUT. */
+bool hlfs_fhir_writer_stat(const struct hlfs_fh *fh, struct stat *st);
 /* A stream: read to EOF, its size unknown to the kernel. */
 bool hlfs_fhir_is_stream(const struct hlfs_fh *fh);
 /* Whether a flush has anything to do (not a read-only handle). */

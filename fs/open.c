@@ -137,7 +137,8 @@ static int open_fhir(struct hlfs_fs *fs, const struct hlfs_treenode *n, const ch
 	if (rc)
 		return rc;
 	struct hlfs_fh *fh = hlfs_fh_new(HLFS_FH_FHIR);
-	if (!fh) {
+	if (!fh || !(fh->path = strdup(path))) {
+		hlfs_fh_free(fh);
 		hlfs_fhirfh_free(f);
 		return hlfs_res_errno(res, -ENOMEM);
 	}

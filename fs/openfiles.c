@@ -153,3 +153,14 @@ bool hlfs_open_find(struct hlfs_openfiles *o, const char *path, struct stat *st)
 	pthread_mutex_unlock(&o->lock);
 	return found;
 }
+
+bool hlfs_open_find_writer(struct hlfs_openfiles *o, const char *path, struct stat *st)
+{
+	bool found = false;
+	pthread_mutex_lock(&o->lock);
+	for (struct hlfs_fh *fh = o->fhs; fh && !found; fh = fh->next)
+		found = fh->kind == HLFS_FH_FHIR && fh->path && !strcmp(fh->path, path) &&
+			hlfs_fhir_writer_stat(fh, st);
+	pthread_mutex_unlock(&o->lock);
+	return found;
+}

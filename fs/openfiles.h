@@ -30,7 +30,7 @@ struct hlfs_fh {
 	char *ds_id;
 	char *ds_arn;
 	char *key;  /* tag key */
-	char *path; /* snapshot: its path, for the open-file registry */
+	char *path; /* snapshot, FHIR: its path, for the open-file registry */
 	struct hlfs_s3read *s3; /* HLFS_FH_S3: an object of a job's output (s3read.h) */
 	struct hlfs_fs *s3fs;	/* HLFS_FH_S3, HLFS_FH_FHIR: where its read failures are recorded */
 	struct hlfs_fhirfh *fhir; /* HLFS_FH_FHIR: a stream, a resource being written, a scratch file */
@@ -54,5 +54,8 @@ void hlfs_fh_unregister(struct hlfs_openfiles *o, struct hlfs_fh *fh);
 
 /* The stat of path's newest open snapshot, if one is open. */
 bool hlfs_open_find(struct hlfs_openfiles *o, const char *path, struct stat *st);
+/* The stat of a FHIR resource open for writing at path (fh->path), if one is:
+ * a resource created through the mount is absent from the service until its PUT. */
+bool hlfs_open_find_writer(struct hlfs_openfiles *o, const char *path, struct stat *st);
 
 #endif

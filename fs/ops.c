@@ -62,8 +62,12 @@ static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *
 {
 	struct hlfs_fs *fs = fs_of();
 	struct hlfs_res r;
+	/* A file renamed over or removed while open has no name any more
+	 * (hard_remove): libfuse passes its handle with path NULL. */
+	if (!path && !fh_of(fi))
+		return -ENOENT;
 	int rc = done(fs, hlfs_do_getattr(fs, path, st, fh_of(fi), &r), &r);
-	if (rc == 0)
+	if (rc == 0 && path)
 		hlfs_kernel_saw(fs, path, st);
 	return rc;
 }
@@ -217,6 +221,9 @@ static int op_release(const char *path, struct fuse_file_info *fi)
 static int op_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
 	struct hlfs_res r;
+	struct hlfs_fh *fh = fh_of(fi);
+	if (!path && !(fh && fh->kind == HLFS_FH_FHIR))
+		return -ENOENT; /* nameless (see op_getattr) and not a buffer of ours */
 	return done(fs_of(), hlfs_do_truncate(fs_of(), path, fh_of(fi), size, &r), &r);
 }
 
@@ -277,6 +284,8 @@ static int op_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	(void)fi;
 	struct hlfs_res r;
+	if (!path)
+		return -ENOENT; /* nameless (see op_getattr) */
 	return done(fs_of(), hlfs_do_setattr(fs_of(), path, "chmod", mode, 0, 0, &r), &r);
 }
 
@@ -284,6 +293,8 @@ static int op_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_inf
 {
 	(void)fi;
 	struct hlfs_res r;
+	if (!path)
+		return -ENOENT; /* nameless (see op_getattr) */
 	return done(fs_of(), hlfs_do_setattr(fs_of(), path, "chown", 0, uid, gid, &r), &r);
 }
 
@@ -292,6 +303,8 @@ static int op_utimens(const char *path, const struct timespec tv[2], struct fuse
 	(void)tv;
 	(void)fi;
 	struct hlfs_res r;
+	if (!path)
+		return -ENOENT; /* nameless (see op_getattr) */
 	return done(fs_of(), hlfs_do_setattr(fs_of(), path, "utimens", 0, 0, 0, &r), &r);
 }
 

@@ -30,12 +30,21 @@ int hlfs_do_getattr(struct hlfs_fs *fs, const char *path, struct stat *st, const
 		hlfs_fhir_fstat((struct hlfs_fh *)fh, st);
 		return 0;
 	}
+	if (!path) /* nameless: only its handle could say */
+		return hlfs_res_errno(res, -ENOENT);
 	if (hlfs_open_find(fs->open, path, st))
 		return 0;
 	int rc = hlfs_resolve(fs, path, deadline, &n, res);
 	if (rc == 0)
 		rc = hlfs_node_stat(fs, &n, deadline, st, res);
 	hlfs_node_fini(&n);
+	/* A resource being created through the mount (cp) is absent from the
+	 * service until the PUT at close; the kernel asks for it meanwhile (at
+	 * once when attr_ttl=0). */
+	if (rc == -ENOENT && hlfs_open_find_writer(fs->open, path, st)) {
+		hlfs_res_init(res);
+		rc = 0;
+	}
 	return rc;
 }
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # One whole healthlakefs session under valgrind: mount (-f) against a fresh
 # healthlake-local, walk and read the whole tree, mkdir, start import and
-# export jobs, write/read/remove tags, refused inputs, throttled calls, rmdir
-# with allow_delete, unmount. Passes when valgrind reports 0 errors and 0
+# export jobs, write/read/remove tags, refused inputs, throttled calls, the
+# FHIR data plane (listing, reads, searches, streams, history, $everything,
+# edit, copy, delete, refusals, conflict, faults), rmdir with allow_delete,
+# unmount. Passes when valgrind reports 0 errors and 0
 # bytes definitely, indirectly or possibly lost.
 #   tests/reliability/valgrind_session.sh [BUILD_DIR]     (default $HLFS_BUILD_DIR or build)
 # Needs a build without sanitizers (valgrind and ASan do not mix).
@@ -105,6 +107,40 @@ admin faults '{"throttle": 1.0, "first_n": 2}'
 step ok cat vg0001/datastore.json vg0001/status
 admin faults '{"error5xx": 1.0, "first_n": 2}'
 step ok ls -l vg0001/imports
+admin faults '{}'
+# The FHIR data plane: a type listing of two pages, reads, a search and its
+# all.ndjson (whole and cut short), history, $everything, an edit (sed -i), a
+# copy, a delete, refused writes and names, a conflict, throttled and failing
+# calls.
+sid=$(cat vg0000/id)
+for i in $(seq 150); do
+	printf '{"resourceType":"Patient","id":"vp%d","gender":"%s","name":[{"family":"Family%d"}]}\n' \
+		"$i" "$([ $((i % 2)) = 0 ] && echo female || echo male)" "$i"
+done >"$tmp/load.ndjson"
+curl -sf -X POST --data-binary @"$tmp/load.ndjson" "$url/__admin/fhir/load?store=$sid" >/dev/null ||
+	fail "fhir load failed"
+f=vg0000/fhir
+# A PUT's outcome arrives at close(2), which bash does not check for a
+# redirection: FHIR writes go through cp, which does.
+fw() { printf '%s\n' "$2" >"$tmp/body" && cp "$tmp/body" "$1"; }
+step ok ls -l $f/Patient
+step ok cat $f/metadata.json $f/Patient/vp1.json
+step ok ls "$f/Patient?gender=female"
+step ok cat "$f/Patient?gender=female/all.ndjson"
+step ok head -1 "$f/Patient?gender=male/all.ndjson"
+step ok cat $f/Patient/vp1.everything.ndjson
+step ok sed -i 's/"Family1"/"Edited1"/' $f/Patient/vp1.json
+step ok cat $f/Patient/vp1.history/1.json $f/Patient/vp1.history/2.json
+step ok fw $f/Patient/vnew.json '{"resourceType": "Patient", "name": [{"family": "New"}]}'
+step ok rm $f/Patient/vp2.json
+step fail fw $f/Patient/vp3.json '[1]'
+step fail fw $f/Patient/vp3.json '{"resourceType": "Patient", "id": "vp3", "meta": {"versionId": "0"}}'
+step fail ls "$f/Patient?_count=1"
+step fail cat $f/Patient/nothere.json
+admin faults '{"throttle": 1.0, "first_n": 2, "operations": ["fhir.*"]}'
+step ok cat $f/Patient/vp4.json
+admin faults '{"error5xx": 1.0, "operations": ["fhir.*"]}'
+step fail cat $f/Patient/vp5.json
 admin faults '{}'
 step ok ls -lR "$mnt"
 step ok readall

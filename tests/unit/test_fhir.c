@@ -201,6 +201,70 @@ static void test_calls(struct fake_srv *s)
 	is_str(e.message, "changed", "its OperationOutcome message");
 	is_int(e.http_status, 412, "status 412");
 
+	/* a lost answer, then 412, and another write (version 9) came after:
+	 * version 8, read by vread, decides. Ours: our write was made, the
+	 * current resource is returned; someone else's: a real conflict. */
+	const char *later = "{\"resourceType\":\"Patient\",\"id\":\"p-1.a\",\"meta\":{"
+			    "\"versionId\":\"9\"},\"x\":2}";
+	struct fake_resp overtaken[] = {
+	    {FAKE_DROP, 0, NULL, NULL, NULL, 0},
+	    {FAKE_ANSWER, 412, "Precondition Failed", NULL, "", 0},
+	    {FAKE_ANSWER, 200, "OK", "ETag: W/\"9\"\r\n", later, 0},
+	    {FAKE_ANSWER, 200, "OK", "ETag: W/\"8\"\r\n", applied, 0}};
+	for (int mine = 1; mine >= 0; mine--) {
+		overtaken[3].body = mine ? applied : other;
+		fake_script(s, overtaken, 4);
+		base = fake_requests(s);
+		enum hl_err got = hl_fhir_update(f, "Patient", "p-1.a", PATIENT, strlen(PATIENT),
+						 "7", 0, &r, &e);
+		is_int(got, mine ? HL_ERR_OK : HL_ERR_PRECONDITION,
+		       mine ? "our write overtaken by another is ours, not a conflict"
+			    : "version 8 not ours: a conflict");
+		ok(starts_with(fake_request(s, base + 3), "GET " DS "Patient/p-1.a/_history/8 "),
+		   "the version after If-Match read");
+		if (mine) {
+			ok(r.replayed, "marked as replayed");
+			is_str(r.body.data, later, "the current resource returned");
+		}
+	}
+
+	/* the same, but the resource cannot be read: not a conflict (ESTALE
+	 * would say nothing was written), the read's error */
+	static const struct fake_resp unknown[] = {
+	    {FAKE_DROP, 0, NULL, NULL, NULL, 0},
+	    {FAKE_ANSWER, 412, "Precondition Failed", NULL, "", 0},
+	    {FAKE_ANSWER, 403, "Forbidden", NULL, "", 0}};
+	fake_script(s, unknown, 3);
+	enum hl_err got = hl_fhir_update(f, "Patient", "p-1.a", PATIENT, strlen(PATIENT), "7", 0,
+					 &r, &e);
+	ok(got != HL_ERR_OK && got != HL_ERR_PRECONDITION, "undecided: neither success nor 412");
+	ok(strstr(e.message, "could not be read") != NULL, "the message says so");
+
+	/* without If-Match: a lost answer is never replayed blindly. The
+	 * service holds our content: our write, one PUT. */
+	const struct fake_resp lost_ours[] = {
+	    {FAKE_DROP, 0, NULL, NULL, NULL, 0},
+	    {FAKE_ANSWER, 200, "OK", "ETag: W/\"8\"\r\n", applied, 0}};
+	fake_script(s, lost_ours, 2);
+	base = fake_requests(s);
+	is_int(hl_fhir_update(f, "Patient", "p-1.a", PATIENT, strlen(PATIENT), NULL, 0, &r, &e),
+	       HL_ERR_OK, "unconditional: lost answer, our content there: success");
+	ok(r.replayed, "marked as replayed");
+	is_str(r.version_id, "8", "the service's version");
+	is_int(fake_requests(s), base + 2, "one PUT and one read, no second PUT");
+	ok(starts_with(fake_request(s, base + 1), "GET " DS "Patient/p-1.a "), "the read");
+	/* A 5xx, and the resource is absent: sent again. */
+	static const struct fake_resp lost_absent[] = {
+	    {FAKE_ANSWER, 503, "Service Unavailable", NULL, "", 0},
+	    {FAKE_ANSWER, 404, "Not Found", NULL, "", 0},
+	    {FAKE_ANSWER, 201, "Created", "ETag: W/\"1\"\r\n", PATIENT, 0}};
+	fake_script(s, lost_absent, 3);
+	base = fake_requests(s);
+	is_int(hl_fhir_update(f, "Patient", "p-1.a", PATIENT, strlen(PATIENT), NULL, 0, &r, &e),
+	       HL_ERR_OK, "unconditional: 5xx, absent, sent again");
+	ok(starts_with(fake_request(s, base + 2), "PUT " DS "Patient/p-1.a "), "the second PUT");
+	is_str(r.version_id, "1", "its answer");
+
 	/* a 412 on the first attempt: no read, a conflict */
 	static const struct fake_resp direct412[] = {
 	    {FAKE_ANSWER, 412, "Precondition Failed", NULL, "", 0}};
