@@ -196,6 +196,8 @@ int hlfs_fctx_init(struct hlfs_fctx *x, struct hlfs_fs *fs, const struct hlfs_tr
 		return hlfs_res_fail(res, rc, x->type_dk[0] ? x->type_dk : x->fhir_dk, "%s", why);
 	if (rc)
 		return hlfs_res_errno(res, rc);
+	if (x->fp.leaf.kind == HLFS_FK_EVERYTHING) /* the patient it is of */
+		memcpy(x->fp.owner_id, x->fp.leaf.id, sizeof(x->fp.owner_id));
 	if (x->fp.query) {
 		rc = hlfs_fhirquery_parse(x->fp.query, x->fp.query_len, HLFS_FQ_USER, &x->q, &why);
 		if (rc == -EINVAL)

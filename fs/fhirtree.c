@@ -162,6 +162,13 @@ static int content(struct hlfs_fctx *x, enum hlfs_want want, struct hlfs_content
 		fres_file(fs, c, hold, mode);
 		return 0;
 	case HLFS_FK_EVERYTHING:
+		/* There when the patient is: its first page says so, and is what
+		 * the reader reads first (head -1 costs that one call). */
+		if ((rc = hlfs_fhir_page(x, HLFS_FS_EVERYTHING, 0, &hold, res)))
+			return rc;
+		hlfs_cval_unref(hold);
+		hold = NULL;
+		/* fall through */
 	case HLFS_FK_ALL:
 		/* Streams: size 0, read to EOF (fhirfile.h). */
 		hlfs_fill_stat(fs, &c->st, mode, 0);
