@@ -82,7 +82,8 @@ def main():
         r = rnd.random()
         kind = ("edit" if r < 0.40 else "mvedit" if r < 0.50 else "copy" if r < 0.65
                 else "delete" if r < 0.72 and deletes else "read")
-        out = {"k": k, "op": kind, "id": None, "value": None, "errno": 0, "stage": ""}
+        out = {"k": k, "op": kind, "id": None, "value": None, "errno": 0, "stage": "",
+               "w": w, "start": time.monotonic()}
         value = f"Storm-w{w}-n{k}"
         if kind in ("edit", "mvedit"):
             out["id"] = rnd.choice(cfg["edit_ids"])
@@ -153,6 +154,7 @@ def main():
             out["errno"] = -2
             out["name"] = "BADDATA"
             out["stage"] = f"{op.stage}: {e}"[:200]
+        out["end"] = time.monotonic()  # CLOCK_MONOTONIC: comparable across the workers
         out["ms"] = round(op.max_ms, 1)
         out["syscall"] = op.slowest
         sys.stdout.write(json.dumps(out) + "\n")

@@ -78,7 +78,8 @@ ROWS = [
     ("history directory as a file", w(f"{P}/p1.history", "x"), None, "open"),
     # The lookup of an absent version is a vread (a version may appear later).
     ("a file in a history directory", w(f"{P}/p1.history/9.json", GOOD), None, "open", 1),
-    ("everything stream written", w(f"{P}/p1.everything.ndjson", "x"), None, "open"),
+    # The lookup of a stream takes its first page ($everything of an unknown patient is ENOENT).
+    ("everything stream written", w(f"{P}/p1.everything.ndjson", "x"), None, "open", 1),
     ("write to .error", w(f"{P}/.error", "x"), None, "open"),
     ("write to metadata.json", w(f"{STORE}/fhir/metadata.json", "x"), None, "open"),
     ("mkdir in a type directory", ["mkdir", f"{P}/sub"], None, "mkdir"),

@@ -114,10 +114,24 @@ def test_fhir_storm(rig, tmp_path):
     assert daemon_alive(m), "daemon died:\n" + m.stderr()[-4000:]
 
     # Every failure is one the contract allows.
+    writers = [o for o in results if o["op"] in ("edit", "mvedit", "copy", "delete")]
+
+    def written_meanwhile(o):
+        """Another worker changed o's file while o read it."""
+        return any(x["id"] == o["id"] and x["w"] != o["w"] and x["start"] < o["end"]
+                   and o["start"] < x["end"] for x in writers)
+
     for o in results:
         if o.get("name") == "EMPTY":
             # Another worker's open(O_TRUNC) of the same file was in progress:
             # as on a local file system, a reader then sees the file empty.
+            continue
+        if (o.get("name") == "BADDATA" and o["op"] in ("edit", "mvedit", "cat")
+                and o.get("stage0", "read") == "read" and written_meanwhile(o)):
+            # The same race caught mid-write: readers share the kernel's page cache
+            # with the writer, as on a local file system, and may see its bytes
+            # half-written. Counted; only a torn read with no writer is a finding.
+            o["name"] = "TORN"
             continue
         if o["errno"] and o["errno"] not in allowed(o):
             problems.append(f"{o['op']} {o['id']}: {o.get('name')} at {o['stage']}")
