@@ -144,7 +144,8 @@ int hlfs_fcap_new(const char *body, size_t n, struct hlfs_fcap **ret)
 		hlfs_fcap_free(c);
 		return rc;
 	}
-	qsort(c->types, c->ntypes, sizeof(*c->types), cmp_str);
+	if (c->ntypes) /* qsort of no array: types is NULL */
+		qsort(c->types, c->ntypes, sizeof(*c->types), cmp_str);
 	c->cost += hlfs_alloc_cost(sizeof(*c)) + hlfs_alloc_cost(c->ntypes * sizeof(*c->types)) +
 		   c->file->cost;
 	*ret = c;
@@ -165,7 +166,8 @@ void hlfs_fcap_free(void *fcap)
 
 bool hlfs_fcap_has(const struct hlfs_fcap *cap, const char *type)
 {
-	return bsearch(&type, cap->types, cap->ntypes, sizeof(*cap->types), cmp_str) != NULL;
+	return cap->ntypes &&
+	       bsearch(&type, cap->types, cap->ntypes, sizeof(*cap->types), cmp_str) != NULL;
 }
 
 /* ---- pages ---- */
