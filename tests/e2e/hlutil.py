@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import urllib.request
 
 import pytest
@@ -45,6 +46,25 @@ RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")
 
 
 # ---------------------------------------------------------------- assertions
+
+def all_at_once(fn, n, timeout=60):
+    """Runs fn in n threads released together; each result is fn's value or its OSError."""
+    results, barrier = [], threading.Barrier(n)
+
+    def worker():
+        barrier.wait()
+        try:
+            results.append(fn())
+        except OSError as e:
+            results.append(e)
+
+    ts = [threading.Thread(target=worker) for _ in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(timeout)
+    return results
+
 
 def errno_of(fn, *args, **kw):
     """Runs fn and returns the errno of the OSError it raises (0 when it succeeds)."""

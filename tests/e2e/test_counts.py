@@ -3,7 +3,7 @@ import os
 import threading
 import time
 
-from .hlutil import listing, read, stats
+from .hlutil import all_at_once, listing, read, stats
 
 FIXED_KEYS = ("retries", "throttled", "cache.hits", "cache.misses", "coalesced", "inflight",
               "bytes.in", "bytes.out")
@@ -41,20 +41,7 @@ def test_50_concurrent_cold_cat_status_one_describe(server, store, mount_factory
     m = mount_factory(server, "attr_ttl=60,list_ttl=60")
     server.faults(latency_ms=300)
     server.reset_counters()
-    results, barrier = [], threading.Barrier(50)
-
-    def worker():
-        barrier.wait()
-        try:
-            results.append(read(m.p("clinic-a", "status")))
-        except OSError as e:
-            results.append(e)
-
-    ts = [threading.Thread(target=worker) for _ in range(50)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(30)
+    results = all_at_once(lambda: read(m.p("clinic-a", "status")), 50, timeout=30)
     assert results == ["ACTIVE\n"] * 50
     assert server.calls("DescribeFHIRDatastore") == 1
     assert server.calls("ListFHIRDatastores") <= 1

@@ -15,8 +15,8 @@ import time
 import pytest
 
 from .conftest import DEFAULT_ARGS
-from .hlutil import (FhirSite, assert_errno, check_pretty_format, error_file, fhir_calls,
-                     json_compact, json_numbers, json_tokens, listing, read, seed_store, stats,
+from .hlutil import (FhirSite, all_at_once, assert_errno, check_pretty_format, error_file, fhir_calls,
+                     json_compact, json_numbers, json_tokens, listing, read, read_bytes, seed_store, stats,
                      wait_for)
 
 N_PATIENTS = 250          # ls = ceil(250/100) = 3 search pages
@@ -219,21 +219,7 @@ def test_50_concurrent_cold_cats_one_read(site):
     site.server.faults(latency_ms=300, operations=["fhir.read"])
     try:
         path = site.fhir(m, "Observation", "om-1.json")
-        results, barrier = [], threading.Barrier(50)
-
-        def worker():
-            barrier.wait()
-            try:
-                with open(path, "rb") as f:
-                    results.append(f.read())
-            except OSError as e:
-                results.append(e)
-
-        ts = [threading.Thread(target=worker) for _ in range(50)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join(60)
+        results = all_at_once(lambda: read_bytes(path), 50)
     finally:
         site.server.faults()
     assert len(results) == 50 and all(isinstance(x, bytes) for x in results), results[:3]

@@ -6,12 +6,11 @@ import errno
 import json
 import os
 import stat
-import threading
 
 import pytest
 
 from .conftest import DEFAULT_ARGS
-from .hlutil import (FhirSite, assert_errno, check_pretty_format, error_file, fhir_calls,
+from .hlutil import (FhirSite, all_at_once, assert_errno, check_pretty_format, error_file, fhir_calls,
                      json_compact, json_tokens, listing, read, write_once)
 
 N_SYS = 150   # Observations with LOINC 8480-6: two pages
@@ -233,20 +232,7 @@ def test_concurrent_listings_of_one_search_share_one_request(site):
     d = site.fhir(m, "Observation?code=29463-7&status=final")
     site.server.faults(operations=["fhir.search"], latency_ms=300)
     try:
-        out, barrier = [], threading.Barrier(10)
-
-        def worker():
-            barrier.wait()
-            try:
-                out.append(matches(d))
-            except OSError as e:
-                out.append(e)
-
-        ts = [threading.Thread(target=worker) for _ in range(10)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join(60)
+        out = all_at_once(lambda: matches(d), 10)
     finally:
         site.server.faults()
     assert out == [sorted("wt-%02d.json" % i for i in range(N_WT))] * 10, out[:2]
