@@ -311,7 +311,6 @@ int hlfs_cache_get(struct hlfs_cache *c, const char *key, int64_t ttl_ms, int64_
 	f->refs = 1;
 	f->entry = e;
 	e->flight = f;
-	int64_t started = c->now_ms(c->now_arg);
 	pthread_mutex_unlock(&c->lock);
 
 	struct hlfs_cval *v = NULL;
@@ -331,7 +330,13 @@ int hlfs_cache_get(struct hlfs_cache *c, const char *key, int64_t ttl_ms, int64_
 		if (rc == 0) {
 			hlfs_cval_unref(e->val);
 			e->val = hlfs_cval_ref(v);
-			e->fetched_ms = started;
+			/* Age counts from the answer, not from the fetch's start:
+			 * a call that queued behind a pacer for longer than the
+			 * ttl would otherwise arrive stale and be fetched again
+			 * by the next reader. A change made here meanwhile
+			 * detached the fetch (above), so nothing older than the
+			 * call is kept. */
+			e->fetched_ms = c->now_ms(c->now_arg);
 			charge(c, e);
 			evict(c, e);
 		} else if (!e->val) {

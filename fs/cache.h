@@ -54,8 +54,8 @@ void hlfs_cache_on_evict(struct hlfs_cache *c, void (*fn)(void *arg, const char 
 /* Fills *ret (one reference for the caller, or NULL) and returns 0, or -errno. */
 typedef int hlfs_fetch_fn(void *arg, struct hlfs_cval **ret, char *why, size_t whylen);
 
-/* Returns key's value when fresh (fetched less than ttl_ms ago, or
- * immutable); otherwise fetches it with fetch(arg) -- unless another thread is
+/* Returns key's value when fresh (its fetch answered less than ttl_ms ago,
+ * or immutable); otherwise fetches it with fetch(arg) -- unless another thread is
  * already fetching the key, in which case it waits for that result, but not
  * past deadline_ms (0 = no deadline; -ETIMEDOUT). A failed fetch is not
  * cached; its -errno and reason (why) go to every waiter. On success *ret

@@ -90,6 +90,7 @@ void hlfs_cli_help(FILE *out, const char *prog)
 	    "    -o allow_other       let other users in (needs user_allow_other)\n"
 	    "    -o uid=N, gid=N      owner of every file (default: the mounting user)\n"
 	    "    -o umask=M           mode mask (default: owner-only modes)\n"
+	    "    -o max_threads=N     worker threads at most (default 32)\n"
 	    "    -h, --help           this text;  -V, --version  versions\n"
 	    "\n"
 	    "mount(8) options such as _netdev, noauto, nofail, user and x-systemd.* are\n"

@@ -39,7 +39,11 @@ static int preprocess(int argc, char **argv, struct fuse_args *args, bool *debug
 		n_nonopt++;
 	}
 	int skip = n_nonopt == 2 ? nonopt[0] : -1;
-	if (fuse_opt_add_arg(args, argv[0]))
+	/* Worker threads: 32 unless -o max_threads says otherwise (a later
+	 * option wins). With libfuse's 10, 32 readers of cold resources at
+	 * 20 ms latency got a third of a 32-thread script's rate; with 32 the
+	 * same (BENCHMARKS.md, D4). They start only as requests overlap. */
+	if (fuse_opt_add_arg(args, argv[0]) || fuse_opt_add_arg(args, "-omax_threads=32"))
 		return -1;
 	for (int i = 1; i < argc; i++) {
 		if (i == skip)
@@ -244,6 +248,9 @@ int main(int argc, char **argv)
 	if (fuse_mount(f, co.mountpoint) != 0)
 		goto out;
 	mounted = true;
+	if (hlfs_ops_take_io(f) != 0)
+		hlfs_logf(&log, LOG_WARNING, "warning: lookups in one directory will run one at a time "
+					     "(no custom io in this libfuse)");
 	if (!foreground) {
 		/* Nothing of the client (connections, per-thread handles) should
 		 * cross the fork: make a fresh one in the daemon. */

@@ -15,6 +15,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "healthlake.h"
+#include "kio.h"
 #include "log.h"
 #include "opts.h"
 #include "stats.h"
@@ -51,6 +52,7 @@ struct hlfs_fs {
 	struct hlfs_fhirs *fhir;       /* FHIR clients of the stores (fhirdata.c) */
 	struct hlfs_scratch *scratch;  /* editors' scratch files below fhir/ (scratch.h) */
 	atomic_uint s3_spares;	       /* read-ahead windows lent to open files (s3read.h) */
+	struct hlfs_kio kio;	       /* the INIT reply repair (kio.h) */
 	/* The clock of ttls: the cache's, fetch times, kernel sizes. hl_now_ms()
 	 * unless a test pins it before the first operation. Deadlines always
 	 * follow hl_now_ms(), the api's clock. */

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "errfile.h"
 #include "fhirfile.h"
@@ -44,7 +46,14 @@ static int done(struct hlfs_fs *fs, int rc, const struct hlfs_res *r)
 static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	struct hlfs_fs *fs = fs_of();
-	(void)conn;
+	/* Lookups and listings in one directory may run side by side: every
+	 * layer below is thread-safe, and a cold lookup below fhir/ waits on
+	 * the service. libfuse 3.16.2 and later send this only when asked;
+	 * older ones never do, hence the repair (kio.h). */
+	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS) {
+		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+		hlfs_kio_want(&fs->kio, FUSE_PARALLEL_DIROPS);
+	}
 	/* The kernel caches what our own cache would: names for the listing
 	 * ttl, attributes for the content ttl; no negative entries, so a store
 	 * created elsewhere shows up as soon as the listing does. */
@@ -377,4 +386,39 @@ static const struct fuse_operations ops = {
 const struct fuse_operations *hlfs_operations(void)
 {
 	return &ops;
+}
+
+static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
+{
+	(void)userdata;
+	return read(fd, buf, len);
+}
+
+/* userdata is libfuse's struct fuse; the mount is the thread's context,
+ * which the INIT request's thread has from init on. Threads that only
+ * send notifications have none and are never the INIT reply. */
+static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
+{
+	(void)userdata;
+	struct fuse_context *c = fuse_get_context();
+	struct hlfs_fs *fs = c ? c->private_data : NULL;
+	if (fs && count == 2) {
+		struct iovec mine[2] = {iov[0], iov[1]};
+		struct fuse_init_out body;
+		if (hlfs_kio_patch(&fs->kio, mine, count, &body))
+			return writev(fd, mine, count);
+	}
+	return writev(fd, iov, count);
+}
+
+int hlfs_ops_take_io(struct fuse *f)
+{
+#if FUSE_VERSION >= FUSE_MAKE_VERSION(3, 14)
+	struct fuse_session *se = fuse_get_session(f);
+	const struct fuse_custom_io io = {.read = io_read, .writev = io_writev};
+	return fuse_session_custom_io(se, &io, fuse_session_fd(se));
+#else
+	(void)f;
+	return -ENOTSUP;
+#endif
 }

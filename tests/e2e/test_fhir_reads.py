@@ -227,6 +227,33 @@ def test_50_concurrent_cold_cats_one_read(site):
     assert fhir_calls(site.server) == {"fhir.read": 1}
 
 
+def test_cold_lookups_in_one_directory_overlap(site):
+    # Distinct cold resources in one type directory: their lookups (one GET each)
+    # reach the service side by side, not one at a time (FUSE_PARALLEL_DIROPS, which
+    # libfuse 3.14 leaves out of its INIT reply unless the mount adds it: fs/kio.c).
+    m = fresh(site)
+    warm(site, m, "Patient")
+    site.server.faults(latency_ms=500, operations=["fhir.read"])
+    try:
+        paths = [site.fhir(m, "Patient", "pt%03d.json" % i) for i in range(8)]
+        it = iter(paths)
+        lock = threading.Lock()
+
+        def one():
+            with lock:
+                p = next(it)
+            return os.stat(p).st_size
+
+        sizes = all_at_once(one, 8)
+    finally:
+        site.server.faults()
+    assert all(isinstance(x, int) and x > 0 for x in sizes), sizes
+    assert fhir_calls(site.server) == {"fhir.read": 8}
+    # One at a time, the peak would be 1; the 8 threads start together and each GET
+    # takes 500 ms, so any overlap at all shows here.
+    assert site.server.counters()["peak_concurrent"] >= 2
+
+
 def test_unknown_id_enoent_one_read(site):
     m = fresh(site)
     warm(site, m, "Observation")
