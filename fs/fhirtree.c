@@ -215,7 +215,8 @@ static int list_pages(struct hlfs_fctx *x, enum hlfs_fsrc src, off_t off, bool *
 	size_t k = 0, i = 0;
 	bool filled = false;
 	const size_t max = (size_t)x->fs->opts->fhir_list_max;
-	mode_t mode = hlfs_fhir_mode(HLFS_FK_RESOURCE, x->fs->opts->ro);
+	/* Only a type directory's files are writable: a search's are its matches. */
+	mode_t mode = hlfs_fhir_mode(HLFS_FK_RESOURCE, x->fs->opts->ro || src != HLFS_FS_TYPE);
 	if (off > OFF_FIXED) {
 		k = ((size_t)off >> OFF_PAGE_SHIFT) - 1;
 		i = ((size_t)off & ((1u << OFF_PAGE_SHIFT) - 1));

@@ -114,6 +114,7 @@ struct listing {
 	char name[LIST_MAX][64];
 	off_t off[LIST_MAX];
 	mode_t type[LIST_MAX];
+	mode_t perm[LIST_MAX]; /* the permission bits given with the entry */
 };
 
 static __attribute__((unused)) int collect(void *ctx, const char *name, const struct stat *st,
@@ -125,6 +126,7 @@ static __attribute__((unused)) int collect(void *ctx, const char *name, const st
 	snprintf(l->name[l->n], sizeof(l->name[l->n]), "%s", name);
 	l->off[l->n] = off;
 	l->type[l->n] = st ? st->st_mode & S_IFMT : 0;
+	l->perm[l->n] = st ? st->st_mode & 07777 : 0;
 	l->n++;
 	return 0;
 }

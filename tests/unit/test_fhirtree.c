@@ -98,7 +98,7 @@ static void test_type_paging(struct world *w)
 	is_str(l.name[102], "o99.json", "page 0's last");
 	is_int((long long)l.off[3], (long long)page_off(0, 0), "entry 0's offset");
 	is_int((long long)l.off[102], (long long)page_off(0, 99), "entry 99's offset");
-	ok(l.type[3] == S_IFREG, "a resource is a file");
+	ok(l.type[3] == S_IFREG && l.perm[3] == 0600, "a resource is a file, writable");
 
 	is_int(list_at(w, dir, page_off(0, 99), LIST_MAX, &l, &r), 0,
 	       "go on from page 0's last offset");
@@ -291,6 +291,8 @@ static void test_search_dir(struct world *w)
 	ok(l.n == 5 && !strcmp(l.name[2], "all.ndjson") && !strcmp(l.name[3], "o1.json") &&
 	       !strcmp(l.name[4], "o2.json"),
 	   "all.ndjson in the place of .error, then o1, o2");
+	ok(l.n == 5 && l.perm[3] == 0400 && l.perm[4] == 0400,
+	   "the matches listed read-only, as stat shows them");
 	is_int(list_at(w, dir, page_off(0, 2), LIST_MAX, &l, &r), 0, "go on");
 	ok(l.n == 1 && !strcmp(l.name[0], "o3.json"), "page 1's match");
 	is_int(fake_requests(w->srv), before + 2, "no request");
