@@ -280,7 +280,10 @@ int main(int argc, char **argv)
 	if (!lc)
 		goto out;
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)co.clone_fd);
-	fuse_loop_cfg_set_idle_threads(lc, co.max_idle_threads);
+	/* Unset is UINT_MAX, which libfuse's setter logs as invalid on every
+	 * mount: pass only a value the user gave. */
+	if (co.max_idle_threads <= 100000)
+		fuse_loop_cfg_set_idle_threads(lc, co.max_idle_threads);
 	if (co.max_threads > 0 && co.max_threads <= 100000) /* else unset: libfuse's default */
 		fuse_loop_cfg_set_max_threads(lc, co.max_threads);
 	rc = fuse_loop_mt(f, lc) == 0 ? 0 : 1;
