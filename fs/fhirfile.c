@@ -143,7 +143,7 @@ int hlfs_fhir_open(struct hlfs_fs *fs, const struct hlfs_treenode *n, int flags,
 		return hlfs_res_errno(res, -ENOMEM);
 	hl_buf_init(&f->buf, 0);
 	struct hlfs_fctx *x = &f->x;
-	int rc = hlfs_fctx_init(x, fs, n, create, hlfs_deadline(fs), res);
+	int rc = hlfs_fctx_init(x, fs, n, create, n->deadline, res);
 	if (rc == 0 && x->fp.type[0])
 		rc = hlfs_fhir_type_ok(x, x->fp.type, res);
 	if (rc)
@@ -423,7 +423,7 @@ static int refuse_change(struct hlfs_fs *fs, struct hlfs_res *res)
 int hlfs_fhir_unlink(struct hlfs_fs *fs, const struct hlfs_treenode *n, struct hlfs_res *res)
 {
 	struct hlfs_fctx x;
-	int rc = hlfs_fctx_init(&x, fs, n, false, hlfs_deadline(fs), res);
+	int rc = hlfs_fctx_init(&x, fs, n, false, n->deadline, res);
 	if (rc)
 		goto out;
 	if (fs->opts->ro) {
@@ -482,7 +482,7 @@ int hlfs_fhir_rename(struct hlfs_fs *fs, const struct hlfs_treenode *n,
 		     const struct hlfs_treenode *to, struct hlfs_res *res)
 {
 	struct hlfs_fctx a, b;
-	int64_t deadline = hlfs_deadline(fs);
+	int64_t deadline = n->deadline; /* the lookups of both paths spent part of it */
 	memset(&b, 0, sizeof(b));
 	int rc = hlfs_fctx_init(&a, fs, n, false, deadline, res);
 	if (rc == 0)
@@ -518,7 +518,7 @@ int hlfs_fhir_truncate(struct hlfs_fs *fs, const struct hlfs_treenode *n, off_t 
 		       struct hlfs_res *res)
 {
 	struct hlfs_fctx x;
-	int rc = hlfs_fctx_init(&x, fs, n, false, hlfs_deadline(fs), res);
+	int rc = hlfs_fctx_init(&x, fs, n, false, n->deadline, res);
 	if (rc)
 		goto out;
 	if (fs->opts->ro)
@@ -537,7 +537,7 @@ int hlfs_fhir_setattr(struct hlfs_fs *fs, const struct hlfs_treenode *n, enum hl
 		      mode_t mode, uid_t uid, gid_t gid, struct hlfs_res *res)
 {
 	struct hlfs_fctx x;
-	int rc = hlfs_fctx_init(&x, fs, n, false, hlfs_deadline(fs), res);
+	int rc = hlfs_fctx_init(&x, fs, n, false, n->deadline, res);
 	if (rc)
 		goto out;
 	mode_t shown = hlfs_fhir_mode(x.fp.leaf.kind, fs->opts->ro);

@@ -325,7 +325,7 @@ int hlfs_fhir_readdir(struct hlfs_fs *fs, const struct hlfs_treenode *n, off_t o
 	struct hlfs_fctx x;
 	struct hlfs_content self;
 	hlfs_content_init(&self);
-	int rc = hlfs_fctx_init(&x, fs, n, false, hlfs_deadline(fs), res);
+	int rc = hlfs_fctx_init(&x, fs, n, false, n->deadline, res);
 	if (rc == 0)
 		rc = content(&x, HLFS_FOR_STAT, &self, res);
 	if (rc == 0 && !S_ISDIR(self.st.st_mode))

@@ -33,6 +33,7 @@ int hlfs_resolve(struct hlfs_fs *fs, const char *path, int64_t deadline, struct 
 		 struct hlfs_res *res)
 {
 	memset(n, 0, sizeof(*n));
+	n->deadline = deadline;
 	hlfs_res_init(res);
 	int rc = hlfs_path_parse(path, &n->p);
 	if (rc)

@@ -16,6 +16,8 @@ struct hlfs_treenode {
 	struct hlfs_path p;
 	struct hlfs_cval *lv;	       /* the dslist; NULL for / */
 	const struct hl_datastore *ds; /* the store, from the listing */
+	int64_t deadline;	       /* the operation's, as given to hlfs_resolve(): the
+					* calls after the lookup share it */
 };
 
 /* Parses path and finds its store; release n with hlfs_node_fini() (also
