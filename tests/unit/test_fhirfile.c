@@ -12,6 +12,7 @@
 #include "fhirfile.h"
 #include "fhirseam.h"
 #include "open.h"
+#include "resolve.h"
 #include "tree.h"
 #include "writes.h"
 
@@ -438,6 +439,34 @@ static void test_scratch(struct world *w)
 	is_int(fake_requests(w->srv), before + 1, "none of that asked the service");
 }
 
+/* The calls after an operation's lookups share its deadline: a rename
+ * whose lookups spent all of it sends nothing (each step used to start a
+ * fresh timeout=, so one operation could last twice that). */
+static void test_shared_deadline(struct world *w)
+{
+	struct hlfs_res r;
+	struct hlfs_fh *fh = NULL;
+	static const char body[] = "{\"resourceType\": \"Patient\", \"id\": \"p8\"}\n";
+	const char *tmp = STORE "/Patient/p8.tmp", *dst = STORE "/Patient/p8.json";
+	is_int(hlfs_do_open(&w->fs, tmp, O_WRONLY | O_CREAT, true, &fh, &r), 0, "a scratch file");
+	if (!fh)
+		return;
+	is_int(hlfs_do_write(&w->fs, fh, body, strlen(body), 0, &r), (long long)strlen(body),
+	       "written");
+	hlfs_do_release(&w->fs, fh, &r);
+	int before = fake_requests(w->srv);
+	struct hlfs_treenode a, b;
+	int64_t spent = hl_now_ms() - 1;
+	is_int(hlfs_resolve(&w->fs, tmp, spent, &a, &r), 0, "its lookup, from the cache");
+	is_int(hlfs_resolve(&w->fs, dst, spent, &b, &r), 0, "the target's");
+	is_int(hlfs_fhir_rename(&w->fs, &a, &b, &r), -ETIMEDOUT,
+	       "renamed with the operation's deadline gone: ETIMEDOUT");
+	is_int(fake_requests(w->srv), before, "and no PUT sent");
+	hlfs_node_fini(&a);
+	hlfs_node_fini(&b);
+	is_int(hlfs_do_unlink(&w->fs, tmp, &r), 0, "the scratch file stays, and goes");
+}
+
 /* What editors do around a resource: a backup by rename, mode and owner
  * copied, times set. */
 static void test_editor_moves(struct world *w)
@@ -559,6 +588,7 @@ int main(void)
 	test_refused_bodies(&w);
 	test_create_adds_id(&w);
 	test_scratch(&w);
+	test_shared_deadline(&w);
 	test_editor_moves(&w);
 	test_write_then_delete(&w);
 	world_down(&w);
