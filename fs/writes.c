@@ -163,7 +163,8 @@ int hlfs_do_truncate(struct hlfs_fs *fs, const char *path, struct hlfs_fh *fh, o
 	hlfs_res_init(res);
 	if (fh && fh->kind == HLFS_FH_FHIR)
 		return hlfs_fhir_ftruncate(fh, size, res);
-	int rc = hlfs_resolve(fs, path, hlfs_deadline(fs), &n, res);
+	int64_t deadline = hlfs_deadline(fs);
+	int rc = hlfs_resolve(fs, path, deadline, &n, res);
 	if (rc == 0 && n.p.node == HLFS_N_FHIR) {
 		rc = hlfs_fhir_truncate(fs, &n, size, res);
 		hlfs_node_fini(&n);
@@ -179,7 +180,7 @@ int hlfs_do_truncate(struct hlfs_fs *fs, const char *path, struct hlfs_fh *fh, o
 		pthread_mutex_unlock(&fh->lock);
 		return 0;
 	}
-	rc = hlfs_resolve(fs, path, hlfs_deadline(fs), &n, res);
+	rc = hlfs_resolve(fs, path, deadline, &n, res);
 	if (rc == 0)
 		rc = refused(fs, HLFS_OP_TRUNCATE, n.p.node, "/", path, res);
 	hlfs_node_fini(&n);
@@ -350,7 +351,7 @@ int hlfs_do_unlink(struct hlfs_fs *fs, const char *path, struct hlfs_res *res)
 	rc = refused(fs, HLFS_OP_UNLINK, n.p.node, dk, what, res);
 	if (rc)
 		goto out;
-	rc = hlfs_remote_untag(fs, n.ds->arn, n.p.leaf, hlfs_deadline(fs), why);
+	rc = hlfs_remote_untag(fs, n.ds->arn, n.p.leaf, n.deadline, why);
 	hlfs_drop_tags(fs, n.ds->id);
 	if (rc)
 		hlfs_res_fail(res, rc, dk, "%s: %s", what, why);
