@@ -24,6 +24,9 @@
 /* Copies argv into args without -d/--debug (ours: API call lines, not
  * libfuse's protocol dump) and without a mount(8)-style source argument
  * before the mountpoint. */
+/* libfuse's bound on its loop's thread counts; above it a count is unset. */
+#define LOOP_THREADS_MAX 100000u
+
 static int preprocess(int argc, char **argv, struct fuse_args *args, bool *debug)
 {
 	int nonopt[2] = {-1, -1}, n_nonopt = 0;
@@ -282,9 +285,9 @@ int main(int argc, char **argv)
 	fuse_loop_cfg_set_clone_fd(lc, (unsigned)co.clone_fd);
 	/* Unset is UINT_MAX, which libfuse's setter logs as invalid on every
 	 * mount: pass only a value the user gave. */
-	if (co.max_idle_threads <= 100000)
+	if (co.max_idle_threads <= LOOP_THREADS_MAX)
 		fuse_loop_cfg_set_idle_threads(lc, co.max_idle_threads);
-	if (co.max_threads > 0 && co.max_threads <= 100000) /* else unset: libfuse's default */
+	if (co.max_threads > 0 && co.max_threads <= LOOP_THREADS_MAX) /* else unset: libfuse's */
 		fuse_loop_cfg_set_max_threads(lc, co.max_threads);
 	rc = fuse_loop_mt(f, lc) == 0 ? 0 : 1;
 	fuse_loop_cfg_destroy(lc);

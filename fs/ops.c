@@ -400,9 +400,9 @@ static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
 	(void)userdata;
-	struct fuse_context *c = fuse_get_context();
+	struct fuse_context *c = count == 2 ? fuse_get_context() : NULL; /* INIT's shape first */
 	struct hlfs_fs *fs = c ? c->private_data : NULL;
-	if (fs && count == 2) {
+	if (fs) {
 		struct iovec mine[2] = {iov[0], iov[1]};
 		struct fuse_init_out body;
 		if (hlfs_kio_patch(&fs->kio, mine, count, &body))
